@@ -1,0 +1,18 @@
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+setup(
+    name="tinygan",
+    version="0.1.0",
+    description="A small deep-learning framework on NumPy and CuPy that trains a DCGAN on CIFAR-10",
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["tinygan", "tinygan.*"]),
+    install_requires=["numpy>=1.24", "numba>=0.58", "matplotlib>=3.7", "tqdm>=4.60"],
+    extras_require={
+        "cuda": ["cupy-cuda12x>=13"],
+        "test": ["pytest>=7", "hypothesis>=6.80"],
+    },
+)

@@ -1,0 +1,21 @@
+"""Shared pytest set-up: hypothesis settings and the error summary printed after the run."""
+from hypothesis import HealthCheck, settings
+
+from op_cases import MAX_ERRORS
+
+settings.register_profile("tinygan", deadline=None, max_examples=40,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("tinygan")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the largest relative error seen per op, against finite differences and PyTorch."""
+    if not MAX_ERRORS:
+        return
+    rows = sorted({name for name, _ in MAX_ERRORS})
+    terminalreporter.section("largest relative error per op (float64)")
+    terminalreporter.write_line(f"{'op':36s} {'vs finite differences':>22s} {'vs PyTorch':>12s}")
+    for name in rows:
+        cells = [MAX_ERRORS.get((name, oracle)) for oracle in ("finite differences", "pytorch")]
+        text = ["not run" if e is None else f"{e:.1e}" for e in cells]
+        terminalreporter.write_line(f"{name:36s} {text[0]:>22s} {text[1]:>12s}")

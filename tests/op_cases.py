@@ -1,0 +1,181 @@
+"""The table of every differentiable op: how to draw its inputs, call it, and call PyTorch's twin.
+
+Each row draws float64 input arrays and settings with hypothesis, and names the tinygan call
+and the PyTorch call with the same arguments. test_gradcheck.py checks every row against finite
+differences, test_torch_parity.py against PyTorch, and test_every_op_has_a_row makes a new op
+without a row fail the suite.
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from hypothesis import strategies as st
+
+from tinygan import Tensor, ops
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # the PyTorch oracle is optional; its tests skip without it
+    torch = F = None
+
+# Largest relative error seen per (row, oracle), printed at the end of the pytest run.
+MAX_ERRORS = {}
+
+
+def record_error(row_name, oracle, error):
+    key = (row_name, oracle)
+    MAX_ERRORS[key] = max(MAX_ERRORS.get(key, 0.0), float(error))
+
+
+@dataclass
+class Row:
+    name: str
+    function: type            # the Function subclass this row covers
+    draw: Callable            # (hypothesis data) -> (list of float64 arrays, settings dict)
+    ours: Callable            # (*tinygan Tensors, **settings) -> Tensor
+    theirs: Callable          # (*torch tensors, **settings) -> torch tensor
+
+
+def values(data, shape, away_from_zero=False, low=None, high=None):
+    """A float64 array of ``shape`` drawn from a hypothesis-chosen seed and scale."""
+    seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
+    rng = np.random.default_rng(seed)
+    if low is not None:
+        return rng.uniform(low, high, size=shape)
+    scale = data.draw(st.sampled_from([0.1, 1.0, 3.0]), label="scale")
+    x = rng.standard_normal(shape) * scale
+    if away_from_zero:  # keep kinks (relu at 0) farther than the finite-difference step
+        x = np.sign(x) * (np.abs(x) + 0.05)
+    return x
+
+
+def draw_shape(data, min_rank=1, max_rank=4):
+    rank = data.draw(st.integers(min_rank, max_rank), label="rank")
+    return tuple(data.draw(st.lists(st.integers(1, 4), min_size=rank, max_size=rank), label="shape"))
+
+
+def draw_unary(away_from_zero=False):
+    def draw(data):
+        return [values(data, draw_shape(data), away_from_zero)], {}
+    return draw
+
+
+def draw_broadcast_pair(data):
+    """Two shapes that broadcast: one drops leading axes and sets some sizes to 1."""
+    shape = draw_shape(data)
+    lead = data.draw(st.integers(0, len(shape) - 1), label="dropped leading axes")
+    other = tuple(1 if data.draw(st.booleans(), label="stretch") else n for n in shape[lead:])
+    a, b = values(data, shape), values(data, other)
+    if data.draw(st.booleans(), label="swap"):
+        a, b = b, a
+    return [a, b], {}
+
+
+def draw_division(data):
+    """A broadcasting pair whose divisor stays at least 0.5 away from zero."""
+    (a, b), settings = draw_broadcast_pair(data)
+    return [a, np.abs(b) + 0.5], settings
+
+
+def draw_reduction(data):
+    shape = draw_shape(data)
+    axis = data.draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)), label="axis")
+    return [values(data, shape)], {"axis": axis, "keepdims": data.draw(st.booleans())}
+
+
+def draw_reshape(data):
+    shape = draw_shape(data)
+    size = int(np.prod(shape))
+    first = data.draw(st.sampled_from([d for d in range(1, size + 1) if size % d == 0]))
+    return [values(data, shape)], {"shape": (first, -1)}
+
+
+def draw_bce(data, logits):
+    shape = draw_shape(data)
+    x = values(data, shape) if logits else values(data, shape, low=0.05, high=0.95)
+    target = values(data, shape, low=0.0, high=1.0)
+    reduction = data.draw(st.sampled_from(["mean", "sum", "none"]), label="reduction")
+    return [x, target], {"reduction": reduction}
+
+
+def draw_conv(data, transposed):
+    """Batch 1..4, kernel 1..5, stride 1..3, padding 0..2, odd and even sizes, valid output."""
+    n = data.draw(st.integers(1, 4), label="batch")
+    c_in, c_out = data.draw(st.integers(1, 3), label="C_in"), data.draw(st.integers(1, 3), label="C_out")
+    kh, kw = data.draw(st.integers(1, 5), label="KH"), data.draw(st.integers(1, 5), label="KW")
+    stride = data.draw(st.integers(1, 3), label="stride")
+    padding = data.draw(st.integers(0, 2), label="padding")
+    settings = {"stride": stride, "padding": padding}
+    if transposed:
+        settings["output_padding"] = data.draw(st.integers(0, stride - 1), label="output_padding")
+        # (H - 1) * stride - 2 * padding + K + output_padding >= 1, for the smaller kernel side
+        shortfall = 2 * padding - min(kh, kw) - settings["output_padding"] + 1
+        min_size = max(1, -(-shortfall // stride) + 1)
+        h, w = (data.draw(st.integers(min_size, min_size + 5), label="H/W") for _ in range(2))
+        weight_shape = (c_in, c_out, kh, kw)
+    else:
+        h = data.draw(st.integers(max(1, kh - 2 * padding), kh - 2 * padding + 8), label="H")
+        w = data.draw(st.integers(max(1, kw - 2 * padding), kw - 2 * padding + 8), label="W")
+        weight_shape = (c_out, c_in, kh, kw)
+    return [values(data, (n, c_in, h, w)), values(data, weight_shape)], settings
+
+
+def draw_batch_norm(training):
+    def draw(data):
+        rank = data.draw(st.sampled_from([2, 4]), label="rank")
+        n = data.draw(st.integers(2 if rank == 2 else 1, 4), label="batch")
+        shape = (n, data.draw(st.integers(1, 4), label="C")) + tuple(
+            data.draw(st.integers(2, 4), label="spatial") for _ in range(rank - 2))
+        c = shape[1]
+        arrays = [values(data, shape), values(data, (c,)), values(data, (c,))]
+        settings = {"training": training, "eps": 1e-5, "momentum": 0.1}
+        if not training:
+            settings["running_mean"] = values(data, (c,))
+            settings["running_var"] = values(data, (c,), low=0.5, high=2.0)
+        return arrays, settings
+    return draw
+
+
+def _our_batch_norm(x, w, b, running_mean=None, running_var=None, **settings):
+    stats = [None if s is None else Tensor(s) for s in (running_mean, running_var)]
+    return ops.batch_norm(x, stats[0], stats[1], w, b, **settings)
+
+
+def _torch_batch_norm(x, w, b, running_mean=None, running_var=None, **settings):
+    stats = [None if s is None else torch.from_numpy(s.copy()) for s in (running_mean, running_var)]
+    return F.batch_norm(x, stats[0], stats[1], w, b, **settings)
+
+
+ROWS = [
+    Row("add", ops.Add, draw_broadcast_pair, ops.add, lambda a, b: torch.add(a, b)),
+    Row("sub", ops.Sub, draw_broadcast_pair, ops.sub, lambda a, b: torch.sub(a, b)),
+    Row("mul", ops.Mul, draw_broadcast_pair, ops.mul, lambda a, b: torch.mul(a, b)),
+    Row("div", ops.Div, draw_division, ops.div, lambda a, b: torch.div(a, b)),
+    Row("neg", ops.Neg, draw_unary(), ops.neg, lambda x: torch.neg(x)),
+    Row("sum", ops.Sum, draw_reduction, ops.sum,
+        lambda x, axis, keepdims: torch.sum(x, dim=axis, keepdim=keepdims)),
+    Row("mean", ops.Mean, draw_reduction, ops.mean,
+        lambda x, axis, keepdims: torch.mean(x, dim=axis, keepdim=keepdims)),
+    Row("reshape", ops.Reshape, draw_reshape, ops.reshape, lambda x, shape: torch.reshape(x, shape)),
+    Row("relu", ops.ReLU, draw_unary(away_from_zero=True), ops.relu, lambda x: F.relu(x)),
+    Row("leaky_relu", ops.LeakyReLU,
+        lambda d: (draw_unary(True)(d)[0], {"negative_slope": d.draw(st.sampled_from([0.01, 0.2]))}),
+        ops.leaky_relu, lambda x, negative_slope: F.leaky_relu(x, negative_slope)),
+    Row("tanh", ops.Tanh, draw_unary(), ops.tanh, lambda x: torch.tanh(x)),
+    Row("sigmoid", ops.Sigmoid, draw_unary(), ops.sigmoid, lambda x: torch.sigmoid(x)),
+    Row("binary_cross_entropy", ops.BinaryCrossEntropy, lambda d: draw_bce(d, logits=False),
+        ops.binary_cross_entropy, lambda p, t, reduction: F.binary_cross_entropy(p, t, reduction=reduction)),
+    Row("binary_cross_entropy_with_logits", ops.BinaryCrossEntropyWithLogits,
+        lambda d: draw_bce(d, logits=True), ops.binary_cross_entropy_with_logits,
+        lambda x, t, reduction: F.binary_cross_entropy_with_logits(x, t, reduction=reduction)),
+    Row("conv2d", ops.Conv2d, lambda d: draw_conv(d, transposed=False),
+        lambda x, w, **s: ops.conv2d(x, w, **s), lambda x, w, **s: F.conv2d(x, w, **s)),
+    Row("conv_transpose2d", ops.ConvTranspose2d, lambda d: draw_conv(d, transposed=True),
+        lambda x, w, **s: ops.conv_transpose2d(x, w, **s),
+        lambda x, w, **s: F.conv_transpose2d(x, w, **s)),
+    Row("batch_norm (training)", ops.BatchNorm, draw_batch_norm(training=True),
+        _our_batch_norm, _torch_batch_norm),
+    Row("batch_norm (eval)", ops.BatchNorm, draw_batch_norm(training=False),
+        _our_batch_norm, _torch_batch_norm),
+]

@@ -1,0 +1,228 @@
+"""Modules: parameters and buffers with names, train/eval, devices and state dicts."""
+import numpy as np
+
+from . import ops
+from .tensor import Tensor
+
+_init_rng = np.random.default_rng(0)
+
+
+def manual_seed(seed):
+    """Seed the generator every parameter is initialised from (always on the CPU)."""
+    global _init_rng
+    _init_rng = np.random.default_rng(seed)
+
+
+def init_rng():
+    """The NumPy generator used for parameter initialisation."""
+    return _init_rng
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module owns and an optimizer updates: requires_grad by default."""
+
+    def __init__(self, data, requires_grad=True):
+        super().__init__(data, requires_grad=requires_grad)
+
+
+class Module:
+    """Base class: attributes that are Parameters, Modules or buffers are found by name."""
+
+    def __init__(self):
+        self.training = True
+        self._buffers = {}
+
+    def __call__(self, *args):
+        return self.forward(*args)
+
+    def register_buffer(self, name, array):
+        """A named, non-trainable array that moves and saves with the module (e.g. running_mean)."""
+        self._buffers[name] = Tensor(array)
+
+    def __getattr__(self, name):
+        buffers = self.__dict__.get("_buffers", {})
+        if name in buffers:
+            return buffers[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def children(self):
+        """(name, module) for each direct sub-module, in the order they were assigned."""
+        return [(k, v) for k, v in vars(self).items() if isinstance(v, Module)]
+
+    def named_parameters(self, prefix=""):
+        """(dotted name, Parameter) for every parameter, this module's first."""
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield prefix + name, value
+        for name, child in self.children():
+            yield from child.named_parameters(f"{prefix}{name}.")
+
+    def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self, prefix=""):
+        """(dotted name, Tensor) for every buffer, this module's first."""
+        for name, buffer in self._buffers.items():
+            yield prefix + name, buffer
+        for name, child in self.children():
+            yield from child.named_buffers(f"{prefix}{name}.")
+
+    def buffers(self):
+        return [b for _, b in self.named_buffers()]
+
+    def train(self, mode=True):
+        """Set training mode here and in every sub-module (batch norm uses batch statistics)."""
+        self.training = mode
+        for _, child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self):
+        """Set evaluation mode (batch norm uses its running statistics)."""
+        return self.train(False)
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = None
+
+    def to(self, device=None, dtype=None):
+        """Move every parameter and buffer to ``device`` and/or cast to ``dtype``, in place."""
+        for tensor in self.parameters() + self.buffers():
+            moved = tensor.to(device) if device is not None else tensor
+            data = moved.data if dtype is None else moved.data.astype(dtype)
+            tensor.data, tensor.backend = data, moved.backend
+            tensor.grad = None
+        return self
+
+    def state_dict(self):
+        """{dotted name: NumPy copy} of every parameter and buffer."""
+        named = list(self.named_parameters()) + list(self.named_buffers())
+        return {name: tensor.numpy().copy() for name, tensor in named}
+
+    def load_state_dict(self, state):
+        """Copy arrays from ``state`` into the parameters and buffers, checking names and shapes."""
+        own = dict(self.named_parameters()) | dict(self.named_buffers())
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        if missing or unexpected:
+            raise ValueError(f"load_state_dict for {type(self).__name__}: missing keys {missing}, "
+                           f"unexpected keys {unexpected}")
+        for name, tensor in own.items():
+            value = np.asarray(state[name])
+            if value.shape != tensor.shape:
+                raise ValueError(f"load_state_dict for {type(self).__name__}: {name!r} has shape "
+                                 f"{value.shape} in the state dict, expected {tensor.shape}")
+            tensor.data = tensor.backend.asarray(value.astype(tensor.dtype))
+
+
+def _uniform_fan_in(shape, fan_in):
+    """PyTorch's default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as float32."""
+    bound = 1 / np.sqrt(fan_in)
+    return _init_rng.uniform(-bound, bound, size=shape).astype(np.float32)
+
+
+class Conv2d(Module):
+    """Conv layer, weight (out_channels, in_channels, k, k) as in PyTorch."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+        super().__init__()
+        kh, kw = ops._pair(kernel_size, "kernel_size")
+        self.stride, self.padding = stride, padding
+        fan_in = in_channels * kh * kw
+        self.weight = Parameter(_uniform_fan_in((out_channels, in_channels, kh, kw), fan_in))
+        self.bias = Parameter(_uniform_fan_in((out_channels,), fan_in)) if bias else None
+
+    def forward(self, x):
+        return ops.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
+
+
+class ConvTranspose2d(Module):
+    """Transposed conv layer, weight (in_channels, out_channels, k, k) as in PyTorch."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, bias=True):
+        super().__init__()
+        kh, kw = ops._pair(kernel_size, "kernel_size")
+        self.stride, self.padding, self.output_padding = stride, padding, output_padding
+        fan_in = out_channels * kh * kw  # PyTorch computes fan_in from weight.shape[1:]
+        self.weight = Parameter(_uniform_fan_in((in_channels, out_channels, kh, kw), fan_in))
+        self.bias = Parameter(_uniform_fan_in((out_channels,), fan_in)) if bias else None
+
+    def forward(self, x):
+        return ops.conv_transpose2d(x, self.weight, self.bias, stride=self.stride,
+                                    padding=self.padding, output_padding=self.output_padding)
+
+
+class BatchNorm2d(Module):
+    """Batch norm over channels of (N, C, H, W): weight 1, bias 0, running mean 0 and var 1."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1):
+        super().__init__()
+        self.eps, self.momentum = eps, momentum
+        self.weight = Parameter(np.ones(num_features, dtype=np.float32))
+        self.bias = Parameter(np.zeros(num_features, dtype=np.float32))
+        self.register_buffer("running_mean", np.zeros(num_features, dtype=np.float32))
+        self.register_buffer("running_var", np.ones(num_features, dtype=np.float32))
+
+    def forward(self, x):
+        return ops.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              training=self.training, momentum=self.momentum, eps=self.eps)
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return ops.relu(x)
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return ops.leaky_relu(x, negative_slope=self.negative_slope)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return ops.tanh(x)
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return ops.sigmoid(x)
+
+
+class Flatten(Module):
+    """Merge every axis from ``start_dim`` on (default 1: keep the batch axis)."""
+
+    def __init__(self, start_dim=1):
+        super().__init__()
+        self.start_dim = start_dim
+
+    def forward(self, x):
+        return ops.flatten(x, self.start_dim)
+
+
+class Sequential(Module):
+    """Modules applied one after another; their parameters are named "0.weight", "1.bias", ..."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        for index, module in enumerate(modules):
+            setattr(self, str(index), module)
+
+    def __getitem__(self, index):
+        return [m for _, m in self.children()][index]
+
+    def __len__(self):
+        return len(self.children())
+
+    def forward(self, x):
+        for _, module in self.children():
+            x = module(x)
+        return x
+
+
+__all__ = ["Module", "Parameter", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "ReLU",
+           "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Sequential", "manual_seed"]

@@ -1,0 +1,418 @@
+"""Every differentiable op: a Function subclass with forward and backward on raw arrays.
+
+Each class is followed by its lower-case name, which takes Tensors positionally and settings
+by keyword, with the names and argument order of ``torch.nn.functional``. ``gy`` is the
+gradient of the loss with respect to the op's output, ``gx`` with respect to an input.
+"""
+from .tensor import Function, Tensor
+
+
+# --- glue: arithmetic with broadcasting, reductions, reshapes -------------------------------
+
+def _sum_to(g, shape):
+    """Undo broadcasting: sum g over the axes along which an input of ``shape`` was stretched."""
+    lead = g.ndim - len(shape)
+    stretched = tuple(lead + i for i, size in enumerate(shape) if size == 1 and g.shape[lead + i] != 1)
+    if lead or stretched:
+        g = g.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
+    return g.reshape(shape)
+
+
+class Add(Function):
+    """y = a + b"""
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a + b
+
+    def backward(self, gy):
+        return _sum_to(gy, self.shapes[0]), _sum_to(gy, self.shapes[1])
+
+
+add = Add.apply
+
+
+class Sub(Function):
+    """y = a - b"""
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a - b
+
+    def backward(self, gy):
+        return _sum_to(gy, self.shapes[0]), _sum_to(-gy, self.shapes[1])
+
+
+sub = Sub.apply
+
+
+class Mul(Function):
+    """y = a * b"""
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, gy):
+        return _sum_to(gy * self.b, self.a.shape), _sum_to(gy * self.a, self.b.shape)
+
+
+mul = Mul.apply
+
+
+class Div(Function):
+    """y = a / b;  dy/da = 1 / b,  dy/db = -a / b^2"""
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, gy):
+        ga = gy / self.b
+        return _sum_to(ga, self.a.shape), _sum_to(-ga * self.a / self.b, self.b.shape)
+
+
+div = Div.apply
+
+
+class Neg(Function):
+    """y = -x"""
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+neg = Neg.apply
+
+
+class Sum(Function):
+    """y = sum of x over ``axis`` (all axes when None); every x element gets gy back."""
+    def forward(self, x, axis=None, keepdims=False):
+        self.shape = x.shape
+        self.axes = tuple(range(x.ndim)) if axis is None else tuple(
+            a % x.ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+        return x.sum(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, gy):
+        kept = tuple(1 if i in self.axes else n for i, n in enumerate(self.shape))
+        return self.xp.broadcast_to(gy.reshape(kept), self.shape)
+
+
+sum = Sum.apply  # noqa: A001  (like torch.sum; the builtin is not used in this module)
+
+
+class Mean(Sum):
+    """y = sum(x) / count over ``axis``: Sum's backward, scaled by 1 / count."""
+    def forward(self, x, axis=None, keepdims=False):
+        total = super().forward(x, axis=axis, keepdims=keepdims)
+        self.count = x.size // max(total.size, 1)
+        return total / self.count
+
+    def backward(self, gy):
+        return super().backward(gy / self.count)
+
+
+mean = Mean.apply
+
+
+class Reshape(Function):
+    """y = x with a new shape (same elements, same order)."""
+    def forward(self, x, shape=None):
+        self.shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, gy):
+        return gy.reshape(self.shape)
+
+
+def reshape(x, shape):
+    """x viewed with ``shape`` (one entry may be -1)."""
+    return Reshape.apply(x, shape=tuple(shape))
+
+
+def flatten(x, start_dim=0):
+    """x with all axes from ``start_dim`` on merged into one."""
+    return reshape(x, x.shape[:start_dim] + (-1,))
+
+
+# --- activations ----------------------------------------------------------------------------
+
+class ReLU(Function):
+    """y = max(x, 0)"""
+    def forward(self, x):
+        self.positive = x > 0
+        return x * self.positive
+
+    def backward(self, gy):
+        return gy * self.positive
+
+
+relu = ReLU.apply
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else negative_slope * x"""
+    def forward(self, x, negative_slope=0.01):
+        self.scale = self.xp.where(x > 0, 1, negative_slope).astype(x.dtype)
+        return x * self.scale
+
+    def backward(self, gy):
+        return gy * self.scale
+
+
+leaky_relu = LeakyReLU.apply
+
+
+class Tanh(Function):
+    """y = tanh(x);  dy/dx = 1 - y^2"""
+    def forward(self, x):
+        self.y = self.xp.tanh(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy * (1 - self.y * self.y)
+
+
+tanh = Tanh.apply
+
+
+def _stable_sigmoid(xp, x):
+    """1 / (1 + exp(-x)), written with exp(-|x|) so that no exponent overflows."""
+    e = xp.exp(-abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + exp(-x));  dy/dx = y (1 - y)"""
+    def forward(self, x):
+        self.y = _stable_sigmoid(self.xp, x)
+        return self.y
+
+    def backward(self, gy):
+        return gy * self.y * (1 - self.y)
+
+
+sigmoid = Sigmoid.apply
+
+
+# --- losses ---------------------------------------------------------------------------------
+
+class _ElementwiseLoss(Function):
+    """Shared reduction of a per-element loss: 'mean' (default), 'sum' or 'none'."""
+    def reduce(self, loss, reduction):
+        if reduction not in ("mean", "sum", "none"):
+            raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        self.scale = 1 / loss.size if reduction == "mean" else 1
+        return loss if reduction == "none" else loss.sum() * self.scale
+
+    @staticmethod
+    def check_shapes(name, x, target):
+        if x.shape != target.shape:
+            raise ValueError(f"{name}: target shape {target.shape} must equal input shape {x.shape}")
+
+
+class BinaryCrossEntropy(_ElementwiseLoss):
+    """loss = -(t log p + (1 - t) log(1 - p)), each log clamped at -100 as PyTorch does."""
+    def forward(self, p, target, reduction="mean"):
+        self.check_shapes("binary_cross_entropy", p, target)
+        if p.size and (p.min() < 0 or p.max() > 1):
+            raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1], got "
+                             f"values in [{float(p.min())}, {float(p.max())}]; use "
+                             "binary_cross_entropy_with_logits for raw scores")
+        xp = self.xp
+        self.p, self.target = p, target
+        with xp.errstate(divide="ignore"):
+            self.log_p = xp.maximum(xp.log(p), -100)
+            self.log_q = xp.maximum(xp.log1p(-p), -100)
+        return self.reduce(-(target * self.log_p + (1 - target) * self.log_q), reduction)
+
+    def backward(self, gy):
+        gy = gy * self.scale
+        p, t = self.p, self.target
+        gp = gy * (p - t) / self.xp.maximum(p * (1 - p), 1e-12)
+        return gp, gy * (self.log_q - self.log_p)
+
+
+binary_cross_entropy = BinaryCrossEntropy.apply
+
+
+class BinaryCrossEntropyWithLogits(_ElementwiseLoss):
+    """loss = max(x, 0) - x t + log(1 + exp(-|x|)) = BCE(sigmoid(x), t), without overflow."""
+    def forward(self, x, target, reduction="mean"):
+        self.check_shapes("binary_cross_entropy_with_logits", x, target)
+        xp = self.xp
+        self.x, self.target = x, target
+        loss = xp.maximum(x, 0) - x * target + xp.log1p(xp.exp(-abs(x)))
+        return self.reduce(loss, reduction)
+
+    def backward(self, gy):
+        gy = gy * self.scale
+        return gy * (_stable_sigmoid(self.xp, self.x) - self.target), gy * -self.x
+
+
+binary_cross_entropy_with_logits = BinaryCrossEntropyWithLogits.apply
+
+
+# --- convolution ----------------------------------------------------------------------------
+# With col = im2col(x) of shape (N, C, KH, KW, OH, OW) and w of shape (OC, C, KH, KW):
+#   conv forward          y  = correlate(col, w)
+#   conv input gradient   gx = col2im(correlate_adjoint(gy, w))   <- this IS conv_transpose2d
+#   weight gradient       gw = kernel_grad(gy, col)               (both ops)
+
+def _pair(value, name):
+    """An int or a pair of ints as a pair."""
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return pair
+
+
+def _check_conv_args(name, x, w, stride, padding):
+    """Validate ranks and hyper-parameters shared by conv2d and conv_transpose2d."""
+    if x.ndim != 4:
+        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+    if w.ndim != 4:
+        raise ValueError(f"{name}: expected a 4-D weight, got shape {w.shape}")
+    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    if min(stride) < 1 or min(padding) < 0:
+        raise ValueError(f"{name}: stride must be >= 1 and padding >= 0, "
+                         f"got stride={stride}, padding={padding}")
+    return stride, padding
+
+
+def _check_output_size(name, x, w, out_size):
+    if min(out_size) < 1:
+        raise ValueError(f"{name}: output size would be {out_size} for input shape {x.shape} "
+                         f"and weight shape {w.shape}; the input is too small for this kernel, "
+                         "stride and padding")
+
+
+def _correlate(xp, col, w):
+    """y[n, o, oh, ow] = sum over c, i, j of col[n, c, i, j, oh, ow] * w[o, c, i, j]"""
+    y = xp.tensordot(col, w, axes=((1, 2, 3), (1, 2, 3)))  # (N, OH, OW, OC)
+    return y.transpose(0, 3, 1, 2)  # (N, OC, OH, OW)
+
+
+def _correlate_adjoint(backend, gy, w, image_size, stride, padding):
+    """gx = col2im(gcol) with gcol[n, c, i, j, oh, ow] = sum over o of w[o, c, i, j] gy[n, o, oh, ow]"""
+    gcol = backend.xp.tensordot(w, gy, axes=(0, 1))  # (C, KH, KW, N, OH, OW)
+    return backend.col2im(gcol.transpose(3, 0, 1, 2, 4, 5), image_size, stride, padding)
+
+
+def _kernel_grad(xp, gy, col):
+    """gw[o, c, i, j] = sum over n, oh, ow of gy[n, o, oh, ow] * col[n, c, i, j, oh, ow]"""
+    return xp.tensordot(gy, col, axes=((0, 2, 3), (0, 4, 5)))  # (OC, C, KH, KW)
+
+
+class Conv2d(Function):
+    """y = cross-correlation of x (N, C, H, W) with w (OC, C, KH, KW): (N, OC, OH, OW)."""
+    def forward(self, x, w, stride=1, padding=0):
+        self.stride, self.padding = _check_conv_args("conv2d", x, w, stride, padding)
+        if x.shape[1] != w.shape[1]:
+            raise ValueError(f"conv2d: the weight {w.shape} has in_channels={w.shape[1]}, but the "
+                             f"input {x.shape} has {x.shape[1]} channels")
+        (h, wd), (kh, kw) = x.shape[2:], w.shape[2:]
+        (sh, sw), (ph, pw) = self.stride, self.padding
+        _check_output_size("conv2d", x, w, ((h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1))
+        self.w, self.image_size = w, (h, wd)
+        self.col = self.backend.im2col(x, (kh, kw), self.stride, self.padding)
+        return _correlate(self.xp, self.col, w)
+
+    def backward(self, gy):
+        gx = _correlate_adjoint(self.backend, gy, self.w, self.image_size, self.stride, self.padding)
+        return gx, _kernel_grad(self.xp, gy, self.col)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0):
+    """2-D cross-correlation, plus ``bias`` (OC,) per output channel when given."""
+    y = Conv2d.apply(input, weight, stride=stride, padding=padding)
+    return y if bias is None else y + reshape(bias, (1, -1, 1, 1))
+
+
+class ConvTranspose2d(Function):
+    """y = conv2d's input gradient applied to x (N, C_in, H, W) with w (C_in, C_out, KH, KW).
+
+    Output size (H - 1) * stride - 2 * padding + KH + output_padding. Its input gradient is
+    conv2d's forward, and its weight gradient conv2d's weight gradient with the roles swapped.
+    """
+    def forward(self, x, w, stride=1, padding=0, output_padding=0):
+        self.stride, self.padding = _check_conv_args("conv_transpose2d", x, w, stride, padding)
+        extra = _pair(output_padding, "output_padding")
+        if not all(0 <= e < s for e, s in zip(extra, self.stride)):
+            raise ValueError(f"conv_transpose2d: output_padding must be >= 0 and smaller than "
+                             f"stride, got output_padding={extra}, stride={self.stride}")
+        if x.shape[1] != w.shape[0]:
+            raise ValueError(f"conv_transpose2d: the weight {w.shape} has in_channels={w.shape[0]}, "
+                             f"but the input {x.shape} has {x.shape[1]} channels")
+        out_size = tuple((n - 1) * s - 2 * p + k + e for n, s, p, k, e in
+                         zip(x.shape[2:], self.stride, self.padding, w.shape[2:], extra))
+        _check_output_size("conv_transpose2d", x, w, out_size)
+        self.x, self.w = x, w
+        return _correlate_adjoint(self.backend, x, w, out_size, self.stride, self.padding)
+
+    def backward(self, gy):
+        col = self.backend.im2col(gy, self.w.shape[2:], self.stride, self.padding)
+        return _correlate(self.xp, col, self.w), _kernel_grad(self.xp, self.x, col)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0):
+    """2-D transposed convolution, plus ``bias`` (C_out,) per output channel when given."""
+    y = ConvTranspose2d.apply(input, weight, stride=stride, padding=padding,
+                              output_padding=output_padding)
+    return y if bias is None else y + reshape(bias, (1, -1, 1, 1))
+
+
+# --- normalisation --------------------------------------------------------------------------
+
+class BatchNorm(Function):
+    """y = gamma * (x - mean) / sqrt(var + eps) + beta, statistics per channel (axis 1).
+
+    Training: batch statistics over every axis but 1, and the running statistics (if given)
+    move toward them by ``momentum`` (the variance unbiased, as in PyTorch). Eval: the
+    running statistics. With xhat the normalised input and m values per channel, the
+    training-mode input gradient is gamma / std * (gy - mean(gy) - xhat * mean(gy * xhat)).
+    """
+    def forward(self, x, gamma, beta, running_mean=None, running_var=None, training=True,
+                momentum=0.1, eps=1e-5):
+        channels = x.shape[1] if x.ndim >= 2 else None
+        if channels is None or gamma.shape != (channels,) or beta.shape != (channels,):
+            raise ValueError(f"batch_norm: expected input (N, C, ...) and weight and bias of shape "
+                             f"(C,), got input {x.shape}, weight {gamma.shape}, bias {beta.shape}")
+        self.axes = (0,) + tuple(range(2, x.ndim))
+        self.m = x.size // channels
+        self.training = training
+        if training:
+            if self.m == 1:
+                raise ValueError(f"batch_norm: training needs more than one value per channel, "
+                                 f"got input shape {x.shape}")
+            mean, var = x.mean(axis=self.axes), x.var(axis=self.axes)
+            if running_mean is not None:
+                running_mean += momentum * (mean - running_mean)
+                running_var += momentum * (var * self.m / (self.m - 1) - running_var)
+        elif running_mean is None or running_var is None:
+            raise ValueError("batch_norm: eval mode (training=False) needs running_mean and running_var")
+        else:
+            mean, var = running_mean, running_var
+        per_channel = (1, channels) + (1,) * (x.ndim - 2)
+        self.per_channel = per_channel
+        self.inv_std = (1 / self.xp.sqrt(var + eps)).reshape(per_channel)
+        self.xhat = (x - mean.reshape(per_channel)) * self.inv_std
+        self.gamma = gamma.reshape(per_channel)
+        return self.gamma * self.xhat + beta.reshape(per_channel)
+
+    def backward(self, gy):
+        gbeta = gy.sum(axis=self.axes)
+        ggamma = (gy * self.xhat).sum(axis=self.axes)
+        gx = gy
+        if self.training:
+            gx = gy - (gbeta.reshape(self.per_channel) + self.xhat * ggamma.reshape(self.per_channel)) / self.m
+        return gx * (self.gamma * self.inv_std), ggamma, gbeta
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Batch normalisation over axis 1; running stats (Tensors or None) are updated in place."""
+    xp, channels = input.backend.xp, (input.shape[1],) if input.ndim >= 2 else (1,)
+    weight = Tensor(xp.ones(channels, dtype=input.dtype)) if weight is None else weight
+    bias = Tensor(xp.zeros(channels, dtype=input.dtype)) if bias is None else bias
+    stats = [None if s is None else s.data for s in (running_mean, running_var)]
+    return BatchNorm.apply(input, weight, bias, running_mean=stats[0], running_var=stats[1],
+                           training=training, momentum=momentum, eps=eps)
