@@ -3,8 +3,10 @@ from hypothesis import HealthCheck, settings
 
 from op_cases import MAX_ERRORS
 
+# The default keeps CI fast; `pytest --hypothesis-profile=thorough` draws ten times more cases.
 settings.register_profile("tinygan", deadline=None, max_examples=40,
                           suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", parent=settings.get_profile("tinygan"), max_examples=400)
 settings.load_profile("tinygan")
 
 

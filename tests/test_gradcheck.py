@@ -6,8 +6,9 @@ derivative of g(h) = sum(r * f(x + h d)) at h = 0: the central difference
 D(h) = (g(h) - g(-h)) / (2 h), Richardson-extrapolated to (4 D(h / 2) - D(h)) / 3 so that the
 truncation error falls from O(h^2) to O(h^4) (it matters where batch norm's variance is tiny).
 The relative error's denominator never drops below the rounding noise of that difference,
-about 10 * machine_eps * sum|r * f| / h (each output carries a few roundings), divided by the
-tolerance: a derivative smaller than that noise cannot be checked numerically.
+about 10 * machine_eps * (sum|r * f| + sum|grad * x|) / h (rounding of the outputs and of the
+shifted inputs, a few roundings each), divided by the tolerance: a directional derivative
+smaller than that noise cannot be checked numerically.
 """
 import inspect
 
@@ -29,7 +30,7 @@ def directional_errors(row, arrays, settings, seed):
     y = row.ours(*tensors, **settings)
     r = rng.standard_normal(y.shape)
     y.backward(r)
-    noise = 10 * np.finfo(np.float64).eps * float(np.sum(np.abs(r * y.data))) / EPS
+    output_size = float(np.sum(np.abs(r * y.data)))
 
     def g(i, d, h):
         shifted = [a + h * d if j == i else a for j, a in enumerate(arrays)]
@@ -43,6 +44,8 @@ def directional_errors(row, arrays, settings, seed):
         d = rng.standard_normal(a.shape)
         numeric = (4 * central_difference(i, d, EPS / 2) - central_difference(i, d, EPS)) / 3
         analytic = float(np.sum(tensor.grad.data * d))
+        input_size = float(np.sum(np.abs(tensor.grad.data * a)))
+        noise = 10 * np.finfo(np.float64).eps * (output_size + input_size) / EPS
         errors.append(abs(analytic - numeric) / max(abs(analytic), abs(numeric), noise / TOLERANCE, 1e-300))
     return errors
 

@@ -259,10 +259,10 @@ binary_cross_entropy_with_logits = BinaryCrossEntropyWithLogits.apply
 
 def _pair(value, name):
     """An int or a pair of ints as a pair."""
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+    pair = (value, value) if isinstance(value, int) else value
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(isinstance(v, int) for v in pair):
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return pair
+    return tuple(pair)
 
 
 def _check_conv_args(name, x, w, stride, padding):

@@ -1,0 +1,50 @@
+"""A quick tour of tinygan: a small Conv/BN/LeakyReLU net learns to tell stripes apart.
+
+Horizontal stripes are class 1, vertical stripes class 0, both with noise. The loop is the
+same as PyTorch's: forward, loss, zero_grad, backward, step.
+"""
+import numpy as np
+
+import tinygan as tg
+from tinygan import nn, ops, optim
+
+
+def stripes(rng, n, size=16):
+    """n noisy stripe images (n, 1, size, size) and labels (n, 1): 1 = horizontal."""
+    labels = rng.integers(0, 2, n)
+    phase = rng.integers(0, 4, n)[:, None]
+    wave = np.sin((np.arange(size)[None, :] + phase) * np.pi / 2)  # (n, size)
+    images = np.where(labels[:, None, None] == 1, wave[:, :, None], wave[:, None, :])
+    images = images + 0.5 * rng.standard_normal((n, size, size))
+    return images[:, None].astype(np.float32), labels[:, None].astype(np.float32)
+
+
+def main(steps=60, batch_size=32):
+    tg.manual_seed(0)
+    rng = np.random.default_rng(0)
+    net = nn.Sequential(
+        nn.Conv2d(1, 8, 4, 2, 1, bias=False), nn.LeakyReLU(0.2),  # (N, 8, 8, 8)
+        nn.Conv2d(8, 16, 4, 2, 1, bias=False), nn.BatchNorm2d(16), nn.LeakyReLU(0.2),  # (N, 16, 4, 4)
+        nn.Conv2d(16, 1, 4, 1, 0, bias=False), nn.Flatten(),  # (N, 1) logits
+    )
+    opt = optim.Adam(net.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    print(f"parameters: {sum(p.size for p in net.parameters()):,}")
+    for step in range(1, steps + 1):
+        images, labels = stripes(rng, batch_size)
+        logits = net(tg.Tensor(images))
+        loss = ops.binary_cross_entropy_with_logits(logits, tg.Tensor(labels))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 10 == 0:
+            accuracy = np.mean((logits.numpy() > 0) == (labels > 0.5))
+            print(f"step {step:3d}  loss {loss.item():.4f}  batch accuracy {accuracy:.0%}")
+    net.eval()
+    images, labels = stripes(rng, 256)
+    with tg.no_grad():
+        accuracy = np.mean((net(tg.Tensor(images)).numpy() > 0) == (labels > 0.5))
+    print(f"held-out accuracy: {accuracy:.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Convolution's structure: im2col/col2im adjoint, a nested-loop oracle, transposed-conv shapes."""
+import numpy as np
+from hypothesis import assume, given, strategies as st
+
+from tinygan import Tensor, ops
+from tinygan.backend import cpu
+
+
+@st.composite
+def conv_geometry(draw):
+    """(input shape, kernel, stride, padding) with an output of at least 1x1."""
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    h = draw(st.integers(max(1, kh - 2 * padding[0]), kh - 2 * padding[0] + 7))
+    w = draw(st.integers(max(1, kw - 2 * padding[1]), kw - 2 * padding[1] + 7))
+    return (n, c, h, w), (kh, kw), stride, padding
+
+
+@given(conv_geometry(), st.integers(0, 2**32 - 1))
+def test_col2im_is_adjoint_of_im2col(geometry, seed):
+    shape, kernel, stride, padding = geometry
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    col = cpu.im2col(x, kernel, stride, padding)
+    c = rng.standard_normal(col.shape)
+    lhs = np.sum(col * c)  # <im2col(x), c>
+    rhs = np.sum(x * cpu.col2im(c, shape[2:], stride, padding))  # <x, col2im(c)>
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-10, atol=1e-10)
+
+
+def nested_loop_conv2d(x, w, stride, padding):
+    """The definition, written out: y[n, o, i, j] = sum_{c, p, q} x_pad[n, c, s i + p, s j + q] w[o, c, p, q]."""
+    n, c, h, wd = x.shape
+    oc, _, kh, kw = w.shape
+    (sh, sw), (ph, pw) = stride, padding
+    x_pad = np.zeros((n, c, h + 2 * ph, wd + 2 * pw))
+    x_pad[:, :, ph:ph + h, pw:pw + wd] = x
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1
+    y = np.zeros((n, oc, oh, ow))
+    for b in range(n):
+        for o in range(oc):
+            for i in range(oh):
+                for j in range(ow):
+                    patch = x_pad[b, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
+                    y[b, o, i, j] = np.sum(patch * w[o])
+    return y
+
+
+@given(conv_geometry(), st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_conv2d_forward_equals_nested_loop_reference(geometry, out_channels, seed):
+    shape, kernel, stride, padding = geometry
+    rng = np.random.default_rng(seed)
+    x, w = rng.standard_normal(shape), rng.standard_normal((out_channels, shape[1]) + kernel)
+    y = ops.conv2d(Tensor(x), Tensor(w), stride=stride, padding=padding)
+    np.testing.assert_allclose(y.data, nested_loop_conv2d(x, w, stride, padding), rtol=1e-10, atol=1e-10)
+
+
+@given(st.integers(1, 3), st.integers(1, 8), st.integers(1, 5), st.integers(1, 3), st.integers(0, 2),
+       st.data())
+def test_conv_transpose2d_output_shape_follows_the_formula(n, h, k, stride, padding, data):
+    output_padding = data.draw(st.integers(0, stride - 1))
+    expected = (h - 1) * stride - 2 * padding + k + output_padding
+    assume(expected >= 1)  # smaller is an error, tested in test_errors.py
+    x, w = Tensor(np.ones((n, 2, h, h))), Tensor(np.ones((2, 3, k, k)))
+    y = ops.conv_transpose2d(x, w, stride=stride, padding=padding, output_padding=output_padding)
+    assert y.shape == (n, 3, expected, expected)
+
+
+@given(conv_geometry(), st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_conv_transpose2d_is_the_adjoint_of_conv2d(geometry, out_channels, seed):
+    """<conv2d(x, w), y> = <x, conv_transpose2d(y, w)> for the same weight."""
+    shape, kernel, stride, padding = geometry
+    rng = np.random.default_rng(seed)
+    x, w = rng.standard_normal(shape), rng.standard_normal((out_channels, shape[1]) + kernel)
+    conv = ops.conv2d(Tensor(x), Tensor(w), stride=stride, padding=padding)
+    y = rng.standard_normal(conv.shape)
+    extra = tuple((s + 2 * p - k) % st_ for s, p, k, st_ in zip(shape[2:], padding, kernel, stride))
+    back = ops.conv_transpose2d(Tensor(y), Tensor(w), stride=stride, padding=padding, output_padding=extra)
+    assert back.shape == shape
+    np.testing.assert_allclose(np.sum(conv.data * y), np.sum(x * back.data), rtol=1e-10, atol=1e-10)
