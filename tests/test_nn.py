@@ -54,7 +54,7 @@ def test_eval_mode_uses_running_statistics():
     mean, var = bn.running_mean.data, bn.running_var.data
     expected = (x.data - mean[None, :, None, None]) / np.sqrt(var[None, :, None, None] + 1e-5)
     np.testing.assert_allclose(bn(x).data, expected, rtol=1e-5)
-    assert not bn.train().training is False
+    assert bn.train().training is True
 
 
 def test_to_dtype_casts_parameters_and_buffers_and_zero_grad_clears():
