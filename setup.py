@@ -10,7 +10,9 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["tinygan", "tinygan.*"]),
-    install_requires=["numpy>=1.24", "numba>=0.58", "matplotlib>=3.7", "tqdm>=4.60"],
+    package_data={"tinygan": ["assets/*.tar.gz"]},  # the offline CIFAR-10 fallback (JPEG)
+    # Pillow comes with matplotlib; data.py needs Image.Resampling (9.1+).
+    install_requires=["numpy>=1.24", "numba>=0.58", "matplotlib>=3.7", "Pillow>=9.1", "tqdm>=4.60"],
     extras_require={
         "cuda": ["cupy-cuda12x>=13"],
         "test": ["pytest>=7", "hypothesis>=6.80"],

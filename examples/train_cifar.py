@@ -1,0 +1,328 @@
+"""Train the standard DCGAN on CIFAR-10 and show what it is doing.
+
+    python examples/train_cifar.py                      # CPU, 5 epochs, writes runs/dcgan/
+    python examples/train_cifar.py --resume             # continue from runs/dcgan/checkpoint.npz
+    python examples/train_cifar.py --backend cupy       # the same run on a GPU
+
+Writes to --out: a fixed-noise 8x8 sample grid per epoch (samples_epoch_NNN.png) and at the end
+(samples_final.png), history.csv, curves.png, and checkpoint.npz (G, D, both Adam states, step,
+config), each written atomically. All randomness comes from --seed and the step number (data
+order from (seed, epoch), noise from (seed, step)), so the checkpoint's step is its RNG state and
+a resumed run continues exactly. Ctrl-C saves a checkpoint and exits; a second Ctrl-C aborts.
+"""
+import argparse
+import csv
+import dataclasses
+import itertools
+import math
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+import tinygan as tg
+from tinygan import backend as backends
+from tinygan import data, dcgan, io, optim, visual
+
+BACKEND_DEVICES = {"numpy": "cpu", "cupy": "cuda"}
+HISTORY_COLUMNS = ("step", "epoch", "loss_D", "loss_G", "D_x", "D_G_z", "images_per_s")
+
+
+def option(default, help):
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class Config:
+    """One run's settings. Defaults follow the DCGAN paper (Radford et al. 2016)."""
+    backend: str = option("numpy", "numpy (CPU) or cupy (GPU; pip install -e '.[cuda]')")
+    epochs: int = option(5, "passes over the training images")
+    batch_size: int = option(128, "images per step (paper: 128)")
+    lr: float = option(2e-4, "Adam learning rate of G and D (paper: 0.0002)")
+    beta1: float = option(0.5, "Adam beta1 (paper: 0.5; 0.9 makes training oscillate)")
+    beta2: float = option(0.999, "Adam beta2")
+    nz: int = option(100, "length of the latent vector z")
+    ngf: int = option(64, "generator width: channels of its last hidden layer")
+    ndf: int = option(64, "discriminator width: channels of its first layer")
+    image_size: int = option(32, "32 (default model) or 64 (the classic five-block DCGAN)")
+    data: str = option("", "official CIFAR-10 release, image folder or .tar(.gz) of one; empty: "
+                           "CIFAR-10 in ~/.cache/tinygan/cifar10, downloaded if possible, else "
+                           "the bundled JPEG copy")
+    out: str = option("runs/dcgan", "folder for samples, history, curves and checkpoints")
+    seed: int = option(0, "seed of weights, data order and noise")
+    max_steps: int = option(0, "stop after this many steps in all (0: run every epoch)")
+    sample_every: int = option(0, "also save a sample grid every N steps (0: once per epoch)")
+    checkpoint_every: int = option(200, "save a checkpoint every N steps (and every epoch)")
+    label_smoothing: float = option(1.0, "target of real images for D (one-sided smoothing: 0.9)")
+
+
+# Settings a resumed run may change; the others must match the checkpoint.
+CHANGEABLE_ON_RESUME = {"backend", "epochs", "out", "data", "max_steps", "sample_every",
+                        "checkpoint_every"}
+
+
+class UserError(Exception):
+    """A problem with the command line, the data or a checkpoint: printed without a traceback."""
+
+
+def parse_args(argv=None):
+    """The command line as (Config, checkpoint path to resume from or None)."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        argument_default=argparse.SUPPRESS)
+    for f in dataclasses.fields(Config):
+        extra = {"choices": sorted(BACKEND_DEVICES)} if f.name == "backend" else {}
+        parser.add_argument("--" + f.name.replace("_", "-"), type=f.type, metavar=f.type.__name__.upper(),
+                            help=f"{f.metadata['help']} (default: {f.default!r})", **extra)
+    parser.add_argument("--resume", nargs="?", const="", metavar="CHECKPOINT",
+                        help="continue a run: from CHECKPOINT, or OUT/checkpoint.npz if none given")
+    given = vars(parser.parse_args(argv))
+    resume = given.pop("resume", None)
+    config = Config(**given)
+    if resume is None:
+        return config, None
+    path = Path(resume or Path(config.out) / "checkpoint.npz")
+    try:
+        saved = Config(**io.load_checkpoint(path)["meta"]["config"])
+    except (FileNotFoundError, ValueError) as error:
+        raise UserError(f"--resume: {error}") from None
+    clashes = [f"--{k.replace('_', '-')} {given[k]!r} (checkpoint: {getattr(saved, k)!r})"
+               for k in given if k not in CHANGEABLE_ON_RESUME and given[k] != getattr(saved, k)]
+    if clashes:
+        raise UserError("a resumed run keeps the checkpoint's settings; these differ: " + ", ".join(clashes))
+    return dataclasses.replace(saved, **{k: v for k, v in given.items() if k in CHANGEABLE_ON_RESUME}), path
+
+
+def load_training_images(config):
+    """uint8 (N, 3, S, S) training images, with one line saying where they came from."""
+    if not config.data:
+        return data.load_cifar10(image_size=config.image_size, split="train")
+    images = data.load_images(config.data, image_size=config.image_size, split="train")
+    print(f"data: {config.data} ({len(images):,} images)")
+    return images
+
+
+def batch_shape(shape):
+    """A shape with its batch axis written N: (N, 3, 32, 32) or (N,)."""
+    return str(("N",) + tuple(shape[1:])).replace("'", "")
+
+
+def noise(config, step, n):
+    """The latent batch of a step: z ~ N(0, 1), (n, nz, 1, 1), a function of (seed, step) only."""
+    return np.random.default_rng([config.seed, 1, step]).standard_normal((n, config.nz, 1, 1), np.float32)
+
+
+class Run:
+    """Models, optimizers, history and outputs of one training run."""
+
+    def __init__(self, config):
+        self.config, self.out = config, Path(config.out)
+        try:
+            self.backend = backends.get(BACKEND_DEVICES[config.backend])
+        except (ValueError, RuntimeError) as error:
+            raise UserError(f"--backend {config.backend}: {error}") from None
+        tg.manual_seed(config.seed)  # weights are born on the CPU, then moved
+        self.G = dcgan.Generator(config.nz, config.ngf, 3, config.image_size).to(self.backend.name)
+        self.D = dcgan.Discriminator(config.ndf, 3, config.image_size).to(self.backend.name)
+        betas = (config.beta1, config.beta2)
+        self.opt_G = optim.Adam(self.G.parameters(), lr=config.lr, betas=betas)
+        self.opt_D = optim.Adam(self.D.parameters(), lr=config.lr, betas=betas)
+        self.fixed_noise = np.random.default_rng([config.seed, 2]).standard_normal(
+            (64, config.nz, 1, 1), np.float32)
+        self.step, self.saved_step = 0, None
+        self.history = {k: [] for k in HISTORY_COLUMNS}
+
+    def tensor(self, array):
+        return tg.Tensor(self.backend.asarray(array))
+
+    def describe(self):
+        """Parameter counts and output shapes of both models."""
+        with tg.no_grad():
+            self.G.eval(), self.D.eval()
+            fake = self.G(self.tensor(self.fixed_noise[:2]))
+            score = self.D(fake)
+            self.G.train(), self.D.train()
+        size = self.config.image_size
+        print(f"G: {dcgan.count_parameters(self.G):,} parameters, z {batch_shape(self.fixed_noise.shape)}"
+              f" -> {batch_shape(fake.shape)}")
+        print(f"D: {dcgan.count_parameters(self.D):,} parameters, {batch_shape((2, 3, size, size))}"
+              f" -> {batch_shape(score.shape)}")
+
+    def resume(self, path):
+        checkpoint = io.load_checkpoint(path)
+        for module, name in ((self.G, "G"), (self.D, "D")):
+            module.load_state_dict(checkpoint["modules"][name])
+        self.opt_G.load_state_dict(checkpoint["optimizers"]["opt_G"])
+        self.opt_D.load_state_dict(checkpoint["optimizers"]["opt_D"])
+        self.step = self.saved_step = checkpoint["meta"]["step"]
+        table = checkpoint["arrays"]["history"]
+        self.history = {k: table[:, i].tolist() for i, k in enumerate(HISTORY_COLUMNS)}
+        print(f"resumed from {path} at step {self.step:,}")
+
+    def save(self):
+        """Checkpoint, history.csv and curves.png, each written atomically."""
+        table = np.array([self.history[k] for k in HISTORY_COLUMNS], dtype=np.float64).T.reshape(-1, len(HISTORY_COLUMNS))
+        io.save_checkpoint(self.out / "checkpoint.npz", {"G": self.G, "D": self.D},
+                           {"opt_G": self.opt_G, "opt_D": self.opt_D},
+                           {"step": self.step, "config": dataclasses.asdict(self.config)},
+                           {"history": table})
+        with io.atomic_write(self.out / "history.csv", "w") as file:
+            writer = csv.writer(file)
+            writer.writerow(HISTORY_COLUMNS)
+            writer.writerows(zip(*(self.history[k] for k in HISTORY_COLUMNS)))
+        if self.history["step"]:
+            visual.plot_history(self.out / "curves.png", self.history)
+        self.saved_step = self.step
+
+    def sample(self, name):
+        """The fixed-noise 8x8 grid, from G in eval mode (running batch-norm statistics)."""
+        with tg.no_grad():
+            self.G.eval()
+            fake = self.G(self.tensor(self.fixed_noise)).numpy()
+            self.G.train()
+        visual.save_grid(self.out / name, data.to_uint8(fake), nrow=8, scale=2)
+
+    def record(self, epoch, metrics):
+        values = {"step": self.step, "epoch": epoch, **metrics}
+        for k in HISTORY_COLUMNS:
+            self.history[k].append(values[k])
+
+
+class StopRequest:
+    """Turns the first Ctrl-C into a flag checked between steps; a second one aborts."""
+
+    def __init__(self):
+        self.requested = False
+
+    def __enter__(self):
+        self.previous = signal.signal(signal.SIGINT, self.handle)
+        return self
+
+    def handle(self, signum, frame):
+        self.requested = True
+        signal.signal(signal.SIGINT, self.previous)
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self.previous)
+
+
+def train(config, resume_from=None):
+    """Run the training loop; returns the process exit status (0, or 130 after Ctrl-C)."""
+    run = Run(config)
+    images = load_training_images(config)
+    steps_per_epoch = len(images) // config.batch_size
+    if steps_per_epoch == 0:
+        raise UserError(f"--batch-size {config.batch_size} is larger than the {len(images)} training images")
+    run.describe()
+    if resume_from is not None:
+        run.resume(resume_from)
+    total = config.epochs * steps_per_epoch
+    total = min(total, config.max_steps) if config.max_steps else total
+    print(f"training: {total:,} steps of {config.batch_size} images ({steps_per_epoch:,} per epoch) "
+          f"on {config.backend}, writing to {run.out}/")
+    with StopRequest() as stop:
+        while run.step < total and not stop.requested:
+            train_epoch(run, images, steps_per_epoch, total, stop)
+        run.save()
+    if stop.requested:
+        print(f"interrupted: checkpoint saved at step {run.step:,}; continue with --resume")
+        return 130
+    run.sample("samples_final.png")
+    print(f"done: {run.step:,} steps; samples, history, curves and checkpoint in {run.out}/")
+    return 0
+
+
+def train_epoch(run, images, steps_per_epoch, total, stop):
+    """Train from run.step to the end of its epoch (or to ``total``, or to a Ctrl-C)."""
+    config = run.config
+    epoch, start = divmod(run.step, steps_per_epoch)
+    order = np.random.default_rng([config.seed, 0, epoch])
+    batches = itertools.islice(data.batches(images, config.batch_size, order), start, None)
+    steps = min(steps_per_epoch, total - epoch * steps_per_epoch)
+    bar = tqdm(total=steps, initial=start, desc=f"epoch {epoch + 1}/{config.epochs}",
+               unit="step", leave=False, file=sys.stderr)
+    started = time.perf_counter()
+    for real in itertools.islice(batches, steps - start):
+        began = time.perf_counter()
+        metrics = dcgan.train_step(run.G, run.D, run.opt_G, run.opt_D, run.tensor(real),
+                                   run.tensor(noise(config, run.step, len(real))), config.label_smoothing)
+        metrics["images_per_s"] = len(real) / (time.perf_counter() - began)
+        check_finite(run, metrics)
+        run.step += 1
+        run.record(epoch + 1, metrics)
+        bar.update()
+        bar.set_postfix(loss_D=f"{metrics['loss_D']:.3f}", loss_G=f"{metrics['loss_G']:.3f}",
+                        D_x=f"{metrics['D_x']:.2f}", D_G_z=f"{metrics['D_G_z']:.2f}",
+                        img_s=f"{metrics['images_per_s']:.0f}")
+        if config.sample_every and run.step % config.sample_every == 0:
+            run.sample(f"samples_step_{run.step:07d}.png")
+        if stop.requested:
+            break
+        if config.checkpoint_every and run.step % config.checkpoint_every == 0:
+            run.save()
+    bar.close()
+    if run.step % steps_per_epoch == 0:
+        finish_epoch(run, epoch, run.step - epoch * steps_per_epoch - start, time.perf_counter() - started)
+
+
+def finish_epoch(run, epoch, steps_done, seconds):
+    """Print the epoch's summary line; save its sample grid and a checkpoint."""
+    steps_per_epoch = run.step // (epoch + 1)
+    mean = {k: float(np.mean(run.history[k][-steps_per_epoch:])) for k in HISTORY_COLUMNS}
+    print(f"epoch {epoch + 1}/{run.config.epochs}  step {run.step:,}  loss_D {mean['loss_D']:.3f}  "
+          f"loss_G {mean['loss_G']:.3f}  D(x) {mean['D_x']:.3f}  D(G(z)) {mean['D_G_z']:.3f}  "
+          f"{steps_done * run.config.batch_size / seconds:.1f} img/s  ({seconds / 60:.1f} min)")
+    run.sample(f"samples_epoch_{epoch + 1:03d}.png")
+    run.save()
+
+
+class TrainingDiverged(Exception):
+    """A loss became NaN or infinite."""
+
+
+def check_finite(run, metrics):
+    """Stop with a clear message if a loss is NaN or infinite (the last checkpoint stays as it is)."""
+    for name in ("loss_D", "loss_G"):
+        if not math.isfinite(metrics[name]):
+            last = (f"the last good checkpoint is {run.out / 'checkpoint.npz'} (step {run.saved_step:,})"
+                    if run.saved_step is not None else "no checkpoint had been written yet")
+            raise TrainingDiverged(f"{name} is {metrics[name]} at step {run.step + 1:,}: training "
+                                   f"diverged; {last}. Try a lower --lr or --label-smoothing 0.9.")
+
+
+def validate(config):
+    """Refuse settings that cannot work, naming the flag."""
+    problems = [(config.epochs >= 1, "--epochs must be >= 1"),
+                (config.batch_size >= 2, "--batch-size must be >= 2 (batch norm needs two images)"),
+                (config.lr > 0, "--lr must be > 0"),
+                (0 <= config.beta1 < 1 and 0 <= config.beta2 < 1, "--beta1 and --beta2 must be in [0, 1)"),
+                (config.nz >= 1 and config.ngf >= 1 and config.ndf >= 1, "--nz, --ngf and --ndf must be >= 1"),
+                (config.image_size in dcgan.IMAGE_SIZES, f"--image-size must be one of {dcgan.IMAGE_SIZES}"),
+                (0 < config.label_smoothing <= 1, "--label-smoothing must be in (0, 1]"),
+                (min(config.max_steps, config.sample_every, config.checkpoint_every) >= 0,
+                 "--max-steps, --sample-every and --checkpoint-every must be >= 0")]
+    for ok, message in problems:
+        if not ok:
+            raise UserError(f"{message}; see --help")
+
+
+def main(argv=None):
+    """Command-line entry point: the exit status (2 for bad input, 3 if training diverged)."""
+    try:
+        config, resume_from = parse_args(argv)
+        validate(config)
+        return train(config, resume_from)
+    except (UserError, data.DataError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

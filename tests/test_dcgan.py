@@ -1,0 +1,34 @@
+"""The DCGAN models: PyTorch's parameter counts and output shapes, and the init recipe."""
+import numpy as np
+import pytest
+
+from tinygan import Tensor, dcgan, no_grad
+
+# The same architectures built in torch.nn have exactly these many parameters.
+COUNTS = {32: (3_575_360, 663_296), 64: (3_576_704, 2_765_568)}
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_parameter_counts_and_output_shapes(size):
+    G, D = dcgan.Generator(image_size=size), dcgan.Discriminator(image_size=size)
+    assert (dcgan.count_parameters(G), dcgan.count_parameters(D)) == COUNTS[size]
+    with no_grad():
+        fake = G(Tensor(np.zeros((2, 100, 1, 1), np.float32)))
+        score = D(fake)
+    assert fake.shape == (2, 3, size, size) and score.shape == (2,)
+    assert np.all(np.abs(fake.data) <= 1) and np.all((score.data > 0) & (score.data < 1))
+
+
+def test_weights_follow_the_dcgan_init():
+    G = dcgan.Generator()
+    conv = np.concatenate([p.data.ravel() for n, p in G.named_parameters() if p.ndim == 4])
+    gamma = np.concatenate([p.data for n, p in G.named_parameters() if n.endswith("weight") and p.ndim == 1])
+    beta = np.concatenate([p.data for n, p in G.named_parameters() if n.endswith("bias")])
+    assert abs(conv.mean()) < 1e-3 and abs(conv.std() - 0.02) < 1e-3
+    assert abs(gamma.mean() - 1) < 5e-3 and abs(gamma.std() - 0.02) < 5e-3
+    assert np.all(beta == 0)
+
+
+def test_unsupported_image_size_is_refused():
+    with pytest.raises(ValueError, match=r"image_size must be one of \(32, 64\), got 48"):
+        dcgan.Generator(image_size=48)

@@ -1,0 +1,143 @@
+"""The training script end to end on tiny synthetic data: outputs, exact resume, errors, Ctrl-C."""
+import csv
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from support import EXAMPLES, load_example, write_image_folder
+from tinygan import io
+
+train_cifar = load_example("train_cifar")
+generate = load_example("generate")
+
+TINY = ["--nz", "8", "--ngf", "4", "--ndf", "4", "--batch-size", "8", "--checkpoint-every", "2"]
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    return write_image_folder(tmp_path_factory.mktemp("images"), count=48)  # 6 steps per epoch
+
+
+def run(args, capsys=None):
+    status = train_cifar.main([str(a) for a in args])
+    return status, (capsys.readouterr() if capsys else None)
+
+
+def weights(path):
+    checkpoint = io.load_checkpoint(path)
+    return checkpoint, {f"{m}/{k}": v for m, state in checkpoint["modules"].items() for k, v in state.items()}
+
+
+def test_a_short_run_moves_every_parameter_and_writes_its_outputs(images, tmp_path, capsys):
+    status, printed = run(TINY + ["--data", images, "--out", tmp_path, "--epochs", "2"], capsys)
+    assert status == 0
+    assert "G: " in printed.out and "parameters, z (N, 8, 1, 1) -> (N, 3, 32, 32)" in printed.out and "-> (N,)" in printed.out
+    assert "epoch 2/2  step 12" in printed.out
+    for name in ("samples_epoch_001.png", "samples_epoch_002.png", "samples_final.png",
+                 "curves.png", "history.csv", "checkpoint.npz"):
+        assert (tmp_path / name).is_file(), name
+    assert Image.open(tmp_path / "samples_final.png").size == (2 * (8 * 34 + 2),) * 2
+    rows = list(csv.DictReader(open(tmp_path / "history.csv")))
+    assert [int(float(r["step"])) for r in rows] == list(range(1, 13))
+    assert all(np.isfinite(float(r[k])) for r in rows for k in ("loss_D", "loss_G", "D_x", "D_G_z"))
+    train_cifar.tg.manual_seed(0)
+    fresh = train_cifar.Run(train_cifar.Config(nz=8, ngf=4, ndf=4))
+    _, trained = weights(tmp_path / "checkpoint.npz")
+    for prefix, module in (("G", fresh.G), ("D", fresh.D)):
+        for name, p in module.named_parameters():
+            assert not np.array_equal(trained[f"{prefix}/{name}"], p.data), f"{prefix}/{name} did not move"
+    assert not list(tmp_path.glob(".*.tmp")), "a temporary file was left behind"
+
+
+def test_resume_continues_exactly(images, tmp_path):
+    straight, halves = tmp_path / "straight", tmp_path / "halves"
+    common = TINY + ["--data", images, "--epochs", "2"]
+    assert run(common + ["--out", straight, "--max-steps", "9"])[0] == 0
+    assert run(common + ["--out", halves, "--max-steps", "4"])[0] == 0
+    assert run(["--resume", halves / "checkpoint.npz", "--max-steps", "9", "--out", halves])[0] == 0
+    (a, wa), (b, wb) = weights(straight / "checkpoint.npz"), weights(halves / "checkpoint.npz")
+    assert a["meta"]["step"] == b["meta"]["step"] == 9
+    for key in wa:
+        np.testing.assert_array_equal(wa[key], wb[key], err_msg=key)
+    for opt in ("opt_G", "opt_D"):
+        for sa, sb in zip(a["optimizers"][opt]["state"], b["optimizers"][opt]["state"]):
+            np.testing.assert_array_equal(sa["m"], sb["m"])
+            np.testing.assert_array_equal(sa["v"], sb["v"])
+    np.testing.assert_array_equal(a["arrays"]["history"][:, :2], b["arrays"]["history"][:, :2])
+
+
+def test_resume_refuses_a_changed_model_setting(images, tmp_path, capsys):
+    assert run(TINY + ["--data", images, "--out", tmp_path, "--max-steps", "2"])[0] == 0
+    status, printed = run(["--resume", "--out", tmp_path, "--ngf", "16"], capsys)
+    assert status == 2
+    assert "--ngf 16 (checkpoint: 4)" in printed.err
+
+
+def test_a_nan_loss_stops_with_a_message_and_keeps_the_last_checkpoint(images, tmp_path, capsys, monkeypatch):
+    real_step = train_cifar.dcgan.train_step
+    calls = []
+
+    def step_that_diverges(*args):
+        calls.append(1)
+        metrics = real_step(*args)
+        return metrics | {"loss_D": float("nan")} if len(calls) == 3 else metrics
+
+    monkeypatch.setattr(train_cifar.dcgan, "train_step", step_that_diverges)
+    status, printed = run(TINY + ["--data", images, "--out", tmp_path], capsys)
+    assert status == 3
+    assert "loss_D is nan at step 3" in printed.err and "(step 2)" in printed.err
+    assert io.load_checkpoint(tmp_path / "checkpoint.npz")["meta"]["step"] == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--data", "/no/such/folder"], "/no/such/folder"),
+    (["--batch-size", "1"], "--batch-size must be >= 2"),
+    (["--label-smoothing", "1.5"], "--label-smoothing must be in (0, 1]"),
+    (["--resume", "/no/such/checkpoint.npz"], "checkpoint not found: /no/such/checkpoint.npz"),
+])
+def test_bad_input_is_a_one_line_error(args, message, images, tmp_path, capsys):
+    status, printed = run(TINY + ["--data", images, "--out", tmp_path] + args, capsys)
+    assert status == 2
+    assert message in printed.err and "Traceback" not in printed.err
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(images, tmp_path):
+    log = open(tmp_path / "stderr.txt", "w")
+    process = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "train_cifar.py")] + TINY
+        + ["--data", str(images), "--out", str(tmp_path), "--epochs", "1000", "--checkpoint-every", "0"],
+        stdout=subprocess.PIPE, stderr=log, text=True)
+    for line in process.stdout:  # wait until the loop is about to start
+        if line.startswith("training:"):
+            break
+    while not (tmp_path / "samples_epoch_001.png").exists():  # and one epoch is done
+        assert process.poll() is None, open(tmp_path / "stderr.txt").read()
+    os.kill(process.pid, signal.SIGINT)
+    out, _ = process.communicate(timeout=60)
+    assert process.returncode == 130, open(tmp_path / "stderr.txt").read()
+    assert "interrupted: checkpoint saved at step" in out
+    assert io.load_checkpoint(tmp_path / "checkpoint.npz")["meta"]["step"] >= 6
+
+
+def test_generate_writes_a_grid_and_interpolation_strips(images, tmp_path, capsys):
+    assert run(TINY + ["--data", images, "--out", tmp_path, "--max-steps", "2"])[0] == 0
+    assert generate.main([str(tmp_path / "checkpoint.npz"), "--n", "12", "--nrow", "4",
+                          "--rows", "2", "--steps", "5", "--out", str(tmp_path / "gen")]) == 0
+    assert Image.open(tmp_path / "gen" / "grid.png").size == (2 * (4 * 34 + 2), 2 * (3 * 34 + 2))
+    for name in ("linear", "slerp"):
+        assert Image.open(tmp_path / "gen" / f"interpolation_{name}.png").size == (2 * (5 * 34 + 2), 2 * (2 * 34 + 2))
+
+
+def test_slerp_keeps_the_norm_of_equal_norm_endpoints_and_hits_both_ends():
+    rng = np.random.default_rng(0)
+    z0, z1 = rng.standard_normal(100), rng.standard_normal(100)
+    z1 *= np.linalg.norm(z0) / np.linalg.norm(z1)
+    for t in np.linspace(0, 1, 7):
+        assert np.isclose(np.linalg.norm(generate.slerp(z0, z1, t)), np.linalg.norm(z0))
+    np.testing.assert_allclose(generate.slerp(z0, z1, 0.0), z0, atol=1e-12)
+    np.testing.assert_allclose(generate.slerp(z0, z1, 1.0), z1, atol=1e-12)

@@ -1,0 +1,382 @@
+"""Image data for the DCGAN: CIFAR-10, image folders and tar archives, as cached uint8 arrays.
+
+Every loader returns uint8 (N, 3, S, S). Decoded images are cached as a .npy file next to the
+source (or in ~/.cache/tinygan/ when that folder is not writable); the cache file name holds the
+split, the size and a hash of the source's path, sizes and modification times.
+"""
+import glob
+import hashlib
+import http.client
+import io
+import numbers
+import pickle
+import tarfile
+import urllib.request
+import zlib
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from .io import atomic_write
+
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
+CIFAR10_TARBALL = "cifar-10-python.tar.gz"
+CIFAR10_FOLDER = "cifar-10-batches-py"
+CIFAR10_BATCHES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
+CIFAR10_SIDE = 32
+SPLITS = ("train", "test")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+CACHE_SUFFIX = ".uint8.npy"
+FALLBACK_ARCHIVE = Path(__file__).parent / "assets" / "cifar10-jpeg.tar.gz"
+USER_CACHE_DIR = Path.home() / ".cache" / "tinygan"
+CONNECT_TIMEOUT_S = 10
+CHUNK_BYTES = 1 << 20
+SUPPORTED_SOURCES = ("a CIFAR-10 python release (cifar-10-python.tar.gz, or a folder holding "
+                     "data_batch_1..5 and test_batch), a folder of .png/.jpg/.jpeg images, "
+                     "or a .tar/.tar.gz/.tgz archive of such a folder")
+READ_ERRORS = (OSError, EOFError, tarfile.TarError, zlib.error)
+IMAGE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
+DOWNLOAD_ERRORS = (OSError, http.client.HTTPException)
+# The globals that pickles of dicts, bytes and NumPy arrays need (protocols 2 to 5, NumPy 1 and 2).
+PICKLE_GLOBALS = {("_codecs", "encode"), ("numpy", "ndarray"), ("numpy", "dtype")} | {
+    (f"{package}.{module}", name) for package in ("numpy.core", "numpy._core")
+    for module, name in [("multiarray", "_reconstruct"), ("multiarray", "scalar"),
+                         ("numeric", "_frombuffer")]}
+
+
+class DataError(ValueError):
+    """A data source that is missing, corrupt or not in a supported format."""
+
+
+class _NumpyUnpickler(pickle.Unpickler):
+    """An unpickler that builds only plain Python values and NumPy arrays, never other objects."""
+
+    def find_class(self, module, name):
+        """Allow the few globals that array pickles need; refuse everything else."""
+        if (module, name) in PICKLE_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load the global {module}.{name}")
+
+
+def load_images(path, image_size=32, split="train"):
+    """Images from a CIFAR-10 release, an image folder or a tar archive: uint8 (N, 3, S, S)."""
+    path = Path(path)
+    _check_arguments(image_size, split)
+    if not path.exists():
+        raise DataError(f"no such file or folder: {path}")
+    read = _reader_for(path)
+    return _cached(path, image_size, split, lambda: read(path, image_size, split))
+
+
+def load_cifar10(root=None, image_size=32, split="train", download=True, log=print):
+    """CIFAR-10 uint8 (N, 3, S, S): official release under root, else downloaded, else bundled."""
+    root = USER_CACHE_DIR / "cifar10" if root is None else Path(root)
+    _check_arguments(image_size, split)
+    release, reason = _find_release(root, download)
+    if release is not None:
+        images = load_images(release, image_size, split)
+        log(f"data: official CIFAR-10 release at {release} ({len(images):,} {split} images)")
+        return images
+    images = load_images(FALLBACK_ARCHIVE, image_size, split)
+    log(f"data: {reason}; using the bundled JPEG copy {FALLBACK_ARCHIVE} ({len(images):,} {split} "
+        "images; JPEG re-encoding, close to but not identical with the official pixels)")
+    return images
+
+
+def download_file(url, destination, md5):
+    """Download url to destination with a progress bar, atomically and md5-checked."""
+    destination = Path(destination)
+    try:
+        with urllib.request.urlopen(url, timeout=CONNECT_TIMEOUT_S) as response:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_write(destination) as file:
+                got = _copy_with_progress(response, file, destination.name)
+                _verify_md5(f"download of {url}", md5, got)
+    except DOWNLOAD_ERRORS as exc:
+        raise DataError(f"cannot download {url}: {getattr(exc, 'reason', exc)}") from None
+    return destination
+
+
+def batches(images, batch_size, rng, drop_last=True):
+    """Yield shuffled float32 batches (B, 3, S, S) scaled from uint8 [0, 255] to [-1, 1]."""
+    count = len(images)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if drop_last and count < batch_size:
+        raise DataError(f"only {count} images, fewer than one batch of {batch_size} "
+                        "(drop_last=True)")
+    order = rng.permutation(count)
+    stop = count - count % batch_size if drop_last else count
+    for start in range(0, stop, batch_size):
+        yield images[order[start:start + batch_size]].astype(np.float32) / 127.5 - 1  # (B, 3, S, S)
+
+
+def to_uint8(images):
+    """float [-1, 1] (N, 3, S, S) -> uint8 (N, 3, S, S), clipped (for sample grids)."""
+    return np.clip(np.rint((np.asarray(images) + 1) * 127.5), 0, 255).astype(np.uint8)
+
+
+def _check_arguments(image_size, split):
+    """Reject a split other than train/test and an image size that is not a positive int."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    if not isinstance(image_size, numbers.Integral) or image_size < 1:
+        raise ValueError(f"image_size must be a positive int, got {image_size!r}")
+
+
+def _find_release(root, allow_download):
+    """The official release under root (downloaded there if allowed), or None and why not."""
+    for candidate in (root / CIFAR10_FOLDER, root / CIFAR10_TARBALL):
+        if candidate.exists():
+            return candidate, ""
+    if not allow_download:
+        return None, f"no official CIFAR-10 release in {root} (download off)"
+    try:
+        return download_file(CIFAR10_URL, root / CIFAR10_TARBALL, CIFAR10_MD5), ""
+    except DataError as exc:
+        return None, f"no official CIFAR-10 release found in {root} or downloadable ({exc})"
+
+
+def _reader_for(path):
+    """The function that reads the kind of data source found at path."""
+    if path.is_dir():
+        batch_names = [name for names in CIFAR10_BATCHES.values() for name in names]
+        is_release = any((path / name).is_file() for name in batch_names)
+        return _read_cifar_folder if is_release else _read_image_folder
+    if path.name == CIFAR10_TARBALL:
+        return _read_cifar_tarball
+    if path.name.lower().endswith(ARCHIVE_SUFFIXES):
+        return _read_image_archive
+    raise DataError(f"{path}: unsupported data source; expected {SUPPORTED_SOURCES}")
+
+
+def _read_cifar_folder(folder, image_size, split):
+    """The split's batches from an extracted cifar-10-batches-py/ folder: uint8 (N, 3, S, S)."""
+    return _cifar_from_files(_folder_files(folder), folder, "", image_size, split)
+
+
+def _read_cifar_tarball(tarball, image_size, split):
+    """The split's batches read straight from cifar-10-python.tar.gz after an md5 check."""
+    _verify_md5(tarball, CIFAR10_MD5, _file_md5(tarball))
+    files = _tar_files(tarball)
+    return _cifar_from_files(files, tarball, f"{CIFAR10_FOLDER}/", image_size, split)
+
+
+def _read_image_folder(folder, image_size, split):
+    """The split's images from a folder of image files: uint8 (N, 3, S, S)."""
+    return _images_from_files(_folder_files(folder), folder, image_size, split)
+
+
+def _read_image_archive(archive, image_size, split):
+    """The split's images from a .tar/.tar.gz/.tgz archive of image files: uint8 (N, 3, S, S)."""
+    return _images_from_files(_tar_files(archive), archive, image_size, split)
+
+
+def _folder_files(folder):
+    """Yield (relative name, label, read bytes) for every file under folder."""
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        yield file.relative_to(folder).as_posix(), str(file), file.read_bytes
+
+
+def _tar_files(archive):
+    """Yield (member name, label, read bytes) for every file of a tar archive, in archive order."""
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            for member in tar:
+                if member.isfile():
+                    reader = tar.extractfile(member)
+                    yield str(PurePosixPath(member.name)), f"{archive}: {member.name}", reader.read
+    except READ_ERRORS as exc:
+        raise DataError(f"{archive}: not a readable tar archive ({exc})") from None
+
+
+def _read(read, label):
+    """Call read(); a read error becomes a DataError naming label."""
+    try:
+        return read()
+    except READ_ERRORS as exc:
+        raise DataError(f"{label}: cannot read ({exc})") from None
+
+
+def _cifar_from_files(files, source, prefix, image_size, split):
+    """The split's official batches among (name, label, read) files: uint8 (N, 3, S, S)."""
+    wanted = [prefix + name for name in CIFAR10_BATCHES[split]]
+    found = {name: _unpickle_batch(_read(read, label), label)
+             for name, label, read in files if name in wanted}
+    missing = [name for name in wanted if name not in found]
+    if missing:
+        raise DataError(f"{source}: missing {', '.join(missing)} of the CIFAR-10 {split} split")
+    return _resize_all(np.concatenate([found[name] for name in wanted]), image_size)
+
+
+def _unpickle_batch(raw, label):
+    """The images of one official CIFAR-10 pickle batch: uint8 (N, 3, 32, 32)."""
+    try:
+        batch = _NumpyUnpickler(io.BytesIO(raw), encoding="bytes").load()
+    except Exception as exc:  # a corrupt pickle can fail with almost any exception type
+        raise DataError(f"{label}: not a readable pickle ({type(exc).__name__}: {exc})") from None
+    data = batch.get(b"data") if isinstance(batch, dict) else None
+    if not _is_cifar_data(data):
+        raise DataError(f"{label}: expected a dict with b'data' uint8 (N, 3072), "
+                        f"got {_describe(batch)}")
+    return data.reshape(-1, 3, CIFAR10_SIDE, CIFAR10_SIDE)  # (N, 3, 32, 32)
+
+
+def _is_cifar_data(data):
+    """Whether data is a uint8 (N, 3072) array of flattened 32x32 RGB images."""
+    return (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2
+            and data.shape[1] == 3 * CIFAR10_SIDE * CIFAR10_SIDE)
+
+
+def _describe(batch):
+    """A short description of an unpickled object, for error messages."""
+    if not isinstance(batch, dict):
+        return f"a {type(batch).__name__}"
+    data = batch.get(b"data")
+    if data is None:
+        return f"a dict with keys {sorted(map(repr, batch))}"
+    return f"b'data' {getattr(data, 'dtype', type(data).__name__)} {getattr(data, 'shape', '')}"
+
+
+def _resize_all(images, image_size):
+    """Resize+center-crop uint8 (N, 3, H, W) images to (N, 3, S, S); unchanged if already S x S."""
+    if images.shape[2:] == (image_size, image_size):
+        return images
+    return np.stack([_to_array(Image.fromarray(image.transpose(1, 2, 0)), image_size)
+                     for image in images])  # (N, 3, S, S)
+
+
+def _images_from_files(files, source, image_size, split):
+    """Decode the split's images (all, if no train/test folder exists) from (name, label, read)."""
+    decoded = {split: [], None: []}
+    has_splits = False
+    progress = tqdm(files, desc=f"decoding {source.name}", unit=" files", disable=None, leave=False)
+    for name, label, read in progress:
+        if not _is_image_name(name):
+            continue
+        part = _split_of(name)
+        has_splits |= part is not None
+        if part in decoded:
+            decoded[part].append((name, _decode_image(_read(read, label), label, image_size)))
+    chosen = sorted(decoded[split] if has_splits else decoded[None], key=lambda item: item[0])
+    if not chosen:
+        where = f" for split {split!r}" if has_splits else ""
+        raise DataError(f"no images (.png/.jpg/.jpeg) found in {source}{where}")
+    return np.stack([image for _, image in chosen])  # (N, 3, S, S)
+
+
+def _is_image_name(name):
+    """Whether a relative file name is a .png/.jpg/.jpeg image and not a hidden file."""
+    base = PurePosixPath(name).name
+    return not base.startswith(".") and base.lower().endswith(IMAGE_SUFFIXES)
+
+
+def _split_of(name):
+    """'train' or 'test' if a folder in the relative path name is so called, else None."""
+    return next((part for part in PurePosixPath(name).parts[:-1] if part in SPLITS), None)
+
+
+def _decode_image(raw, label, image_size):
+    """Decode image file bytes to RGB, resized and center-cropped: uint8 (3, S, S)."""
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            image.load()
+            return _to_array(image.convert("RGB"), image_size)
+    except IMAGE_ERRORS as exc:
+        raise DataError(f"{label}: cannot decode image ({exc})") from None
+
+
+def _to_array(image, image_size):
+    """Resize an RGB image's shorter side to S (bicubic), center-crop S x S: uint8 (3, S, S)."""
+    width, height = image.size
+    if (width, height) != (image_size, image_size):
+        scale = image_size / min(width, height)
+        width = max(image_size, round(width * scale))
+        height = max(image_size, round(height * scale))
+        left, top = (width - image_size) // 2, (height - image_size) // 2
+        image = image.resize((width, height), Image.Resampling.BICUBIC)
+        image = image.crop((left, top, left + image_size, top + image_size))
+    return np.asarray(image).transpose(2, 0, 1)  # (3, S, S)
+
+
+def _cached(source, image_size, split, build):
+    """The source's images from a current .npy cache, else from build(), then cached."""
+    prefix = f"{source.name}.{split}.{image_size}px."
+    name = f"{prefix}{_signature(source)}{CACHE_SUFFIX}"
+    folders = (source.parent, USER_CACHE_DIR)
+    for folder in folders:
+        images = _load_cache(folder / name, image_size)
+        if images is not None:
+            return images
+    images = build()
+    _save_cache(images, folders, name, prefix)
+    return images
+
+
+def _signature(source):
+    """A short hash of the source's absolute path and the sizes and mtimes of its files."""
+    files = [source] if source.is_file() else sorted(
+        p for p in source.rglob("*") if p.is_file() and not p.name.endswith(CACHE_SUFFIX))
+    digest = hashlib.sha1(str(source.resolve()).encode(), usedforsecurity=False)
+    for file in files:
+        stat = file.stat()
+        digest.update(f"{file.relative_to(source)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:12]
+
+
+def _load_cache(file, image_size):
+    """The uint8 (N, 3, S, S) images cached in file, or None if missing or unusable."""
+    try:
+        images = np.load(file, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    usable = (isinstance(images, np.ndarray) and images.dtype == np.uint8 and images.ndim == 4
+              and images.shape[1:] == (3, image_size, image_size))
+    return images if usable else None
+
+
+def _save_cache(images, folders, name, prefix):
+    """Cache images as name in the first writable folder and delete its stale caches."""
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with atomic_write(folder / name) as file:
+                np.save(file, images)
+        except OSError:
+            continue
+        for stale in folder.glob(glob.escape(prefix) + "*" + CACHE_SUFFIX):
+            if stale.name != name:
+                stale.unlink(missing_ok=True)
+        return
+
+
+def _copy_with_progress(response, file, description):
+    """Copy a URL response to file in chunks under a byte progress bar; return its md5."""
+    total = int(response.headers.get("Content-Length") or 0) or None
+    digest = hashlib.md5(usedforsecurity=False)
+    with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=description) as bar:
+        while chunk := response.read(CHUNK_BYTES):
+            file.write(chunk)
+            digest.update(chunk)
+            bar.update(len(chunk))
+    return digest.hexdigest()
+
+
+def _file_md5(path):
+    """The md5 hex digest of a file, read in chunks."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as file:
+        while chunk := file.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _verify_md5(label, expected, got):
+    """Raise a DataError naming label if an md5 digest is not the expected one."""
+    if got != expected:
+        raise DataError(f"{label}: md5 mismatch: expected {expected}, got {got} "
+                        "(an incomplete or different file)")

@@ -1,0 +1,52 @@
+"""Pictures: image grids as PNG files and training curves as a matplotlib figure."""
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no window
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from .io import atomic_write  # noqa: E402
+
+
+def make_grid(images, nrow=8, padding=2):
+    """uint8 (N, C, H, W) -> one uint8 (rows * (H + p) + p, nrow * (W + p) + p, C) image."""
+    n, c, h, w = images.shape
+    rows = -(-n // nrow)
+    grid = np.zeros((rows * (h + padding) + padding, nrow * (w + padding) + padding, c), np.uint8)
+    for i, image in enumerate(images):
+        top, left = padding + (i // nrow) * (h + padding), padding + (i % nrow) * (w + padding)
+        grid[top:top + h, left:left + w] = image.transpose(1, 2, 0)
+    return grid
+
+
+def save_png(path, image):
+    """Write a uint8 (H, W, 3) or (H, W, 1) image as PNG, atomically."""
+    with atomic_write(path) as file:
+        Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image).save(file, format="PNG")
+
+
+def save_grid(path, images, nrow=8, scale=1):
+    """uint8 (N, C, H, W) images as one PNG grid, each pixel repeated ``scale`` times."""
+    grid = make_grid(images, nrow)
+    save_png(path, grid.repeat(scale, axis=0).repeat(scale, axis=1))
+
+
+def plot_history(path, history):
+    """Losses and D outputs against step, from a dict of equal-length lists, as a PNG."""
+    fig, (losses, outputs) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    for key in ("loss_D", "loss_G"):
+        losses.plot(history["step"], history[key], label=key, linewidth=0.8)
+    losses.set_ylabel("loss")
+    for key, label in (("D_x", "D(x)"), ("D_G_z", "D(G(z))")):
+        outputs.plot(history["step"], history[key], label=label, linewidth=0.8)
+    outputs.set_ylabel("mean D output")
+    outputs.set_xlabel("step")
+    outputs.set_ylim(0, 1)
+    for axis in (losses, outputs):
+        axis.legend(loc="upper right")
+        axis.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_write(path) as file:
+        fig.savefig(file, format="png", dpi=100)
+    plt.close(fig)
