@@ -9,8 +9,11 @@ setup(
     long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(include=["tinygan", "tinygan.*"]),
-    package_data={"tinygan": ["assets/*.tar.gz"]},  # the offline CIFAR-10 fallback (JPEG)
+    # The top-level kernels/ folder installs as tinygan/kernels/, where the cuda backend finds it.
+    packages=find_packages(include=["tinygan", "tinygan.*"]) + ["tinygan.kernels"],
+    package_dir={"tinygan.kernels": "kernels"},
+    package_data={"tinygan": ["assets/*.tar.gz"],  # the offline CIFAR-10 fallback (JPEG)
+                  "tinygan.kernels": ["*.cu"]},
     # Pillow comes with matplotlib; data.py needs Image.Resampling (9.1+).
     install_requires=["numpy>=1.24", "numba>=0.58", "matplotlib>=3.7", "Pillow>=9.1", "tqdm>=4.60"],
     extras_require={

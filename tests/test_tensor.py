@@ -113,5 +113,5 @@ def test_item_and_repr():
 
 
 def test_unknown_device_is_a_clear_error():
-    with pytest.raises(ValueError, match="unknown device 'tpu'; available devices: cpu"):
+    with pytest.raises(ValueError, match="unknown device 'tpu'; tinygan knows cpu, cuda"):
         Tensor(np.ones(2)).to("tpu")

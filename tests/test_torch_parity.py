@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from op_cases import ROWS, record_error
-from tinygan import Tensor, nn
+from tinygan import Tensor, nn, ops
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
@@ -84,3 +84,10 @@ def test_adam_steps_match_torch_optim_adam():
         opt_ours.step()
         opt_theirs.step()
     np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_binary_cross_entropy_clamps_its_logs_at_minus_100_like_pytorch():
+    p, t = np.array([0.0, 1e-50, 0.3, 1.0, 1.0]), np.array([1.0, 1.0, 0.5, 0.0, 1.0])
+    ours = ops.binary_cross_entropy(Tensor(p), Tensor(t), reduction="none").data
+    theirs = torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(t), reduction="none")
+    np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12)

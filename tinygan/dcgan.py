@@ -12,17 +12,17 @@ IMAGE_SIZES = (32, 64)
 
 
 def _up(in_channels, out_channels, kernel, stride, padding):
-    """ConvTranspose2d -> BatchNorm2d -> ReLU: one generator block."""
+    """ConvTranspose2d -> BatchNorm2d -> ReLU (the last two fused): one generator block."""
     return [nn.ConvTranspose2d(in_channels, out_channels, kernel, stride, padding, bias=False),
-            nn.BatchNorm2d(out_channels), nn.ReLU()]
+            nn.BatchNormAct2d(out_channels, negative_slope=0.0)]
 
 
 def _down(in_channels, out_channels, batch_norm=True):
-    """Conv2d(4, 2, 1) [-> BatchNorm2d] -> LeakyReLU(0.2): one discriminator block, halves H and W."""
-    layers = [nn.Conv2d(in_channels, out_channels, 4, 2, 1, bias=False)]
+    """Conv2d(4, 2, 1) -> [BatchNorm2d ->] LeakyReLU(0.2): one discriminator block, halves H and W."""
+    conv = nn.Conv2d(in_channels, out_channels, 4, 2, 1, bias=False)
     if batch_norm:
-        layers.append(nn.BatchNorm2d(out_channels))
-    return layers + [nn.LeakyReLU(0.2)]
+        return [conv, nn.BatchNormAct2d(out_channels, negative_slope=0.2)]
+    return [conv, nn.LeakyReLU(0.2)]
 
 
 def _check_image_size(image_size):

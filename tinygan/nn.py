@@ -169,6 +169,19 @@ class BatchNorm2d(Module):
                               training=self.training, momentum=self.momentum, eps=self.eps)
 
 
+class BatchNormAct2d(BatchNorm2d):
+    """BatchNorm2d fused with the activation after it: ReLU (negative_slope=0) or LeakyReLU."""
+
+    def __init__(self, num_features, negative_slope=0.0, eps=1e-5, momentum=0.1):
+        super().__init__(num_features, eps, momentum)
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return ops.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              training=self.training, momentum=self.momentum, eps=self.eps,
+                              negative_slope=self.negative_slope)
+
+
 class ReLU(Module):
     def forward(self, x):
         return ops.relu(x)
@@ -224,5 +237,5 @@ class Sequential(Module):
         return x
 
 
-__all__ = ["Module", "Parameter", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "ReLU",
+__all__ = ["Module", "Parameter", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "BatchNormAct2d", "ReLU",
            "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Sequential", "manual_seed"]

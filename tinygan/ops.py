@@ -209,6 +209,12 @@ class _ElementwiseLoss(Function):
             raise ValueError(f"{name}: target shape {target.shape} must equal input shape {x.shape}")
 
 
+def _clamped_log(xp, a):
+    """max(log a, -100) for a in [0, 1], never evaluating log(0)."""
+    positive = a > 0
+    return xp.where(positive, xp.maximum(xp.log(xp.where(positive, a, 1)), -100), -100)
+
+
 class BinaryCrossEntropy(_ElementwiseLoss):
     """loss = -(t log p + (1 - t) log(1 - p)), each log clamped at -100 as PyTorch does."""
     def forward(self, p, target, reduction="mean"):
@@ -217,11 +223,8 @@ class BinaryCrossEntropy(_ElementwiseLoss):
             raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1], got "
                              f"values in [{float(p.min())}, {float(p.max())}]; use "
                              "binary_cross_entropy_with_logits for raw scores")
-        xp = self.xp
         self.p, self.target = p, target
-        with xp.errstate(divide="ignore"):
-            self.log_p = xp.maximum(xp.log(p), -100)
-            self.log_q = xp.maximum(xp.log1p(-p), -100)
+        self.log_p, self.log_q = _clamped_log(self.xp, p), _clamped_log(self.xp, 1 - p)
         return self.reduce(-(target * self.log_p + (1 - target) * self.log_q), reduction)
 
     def backward(self, gy):
@@ -363,22 +366,24 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 # --- normalisation --------------------------------------------------------------------------
 
 class BatchNorm(Function):
-    """y = gamma * (x - mean) / sqrt(var + eps) + beta, statistics per channel (axis 1).
+    """y = act(gamma * (x - mean) / sqrt(var + eps) + beta), statistics per channel (axis 1).
 
-    Training: batch statistics over every axis but 1, and the running statistics (if given)
-    move toward them by ``momentum`` (the variance unbiased, as in PyTorch). Eval: the
-    running statistics. With xhat the normalised input and m values per channel, the
-    training-mode input gradient is gamma / std * (gy - mean(gy) - xhat * mean(gy * xhat)).
+    act(z) = z if z > 0 else negative_slope * z: 1 (the default) is no activation, 0 ReLU,
+    0.2 LeakyReLU; fusing it saves whole passes over memory. Training: batch statistics over
+    every axis but 1, and the running statistics (if given) move toward them by ``momentum``
+    (the variance unbiased, as in PyTorch). Eval: the running statistics. With gz the gradient
+    at z, xhat the normalised input and m values per channel, the training-mode input gradient
+    is gamma / std * (gz - mean(gz) - xhat * mean(gz * xhat)); the two sums are exactly the
+    beta and gamma gradients. The elementwise passes are backend primitives (bn_act_*).
     """
     def forward(self, x, gamma, beta, running_mean=None, running_var=None, training=True,
-                momentum=0.1, eps=1e-5):
+                momentum=0.1, eps=1e-5, negative_slope=1.0):
         channels = x.shape[1] if x.ndim >= 2 else None
         if channels is None or gamma.shape != (channels,) or beta.shape != (channels,):
             raise ValueError(f"batch_norm: expected input (N, C, ...) and weight and bias of shape "
                              f"(C,), got input {x.shape}, weight {gamma.shape}, bias {beta.shape}")
         self.axes = (0,) + tuple(range(2, x.ndim))
         self.m = x.size // channels
-        self.training = training
         if training:
             if self.m == 1:
                 raise ValueError(f"batch_norm: training needs more than one value per channel, "
@@ -391,28 +396,29 @@ class BatchNorm(Function):
             raise ValueError("batch_norm: eval mode (training=False) needs running_mean and running_var")
         else:
             mean, var = running_mean, running_var
-        per_channel = (1, channels) + (1,) * (x.ndim - 2)
-        self.per_channel = per_channel
-        self.inv_std = (1 / self.xp.sqrt(var + eps)).reshape(per_channel)
-        self.xhat = (x - mean.reshape(per_channel)) * self.inv_std
-        self.gamma = gamma.reshape(per_channel)
-        return self.gamma * self.xhat + beta.reshape(per_channel)
+        self.training, self.slope = training, negative_slope
+        self.saved = x, mean, 1 / self.xp.sqrt(var + eps), gamma, beta
+        return self.backend.bn_act_forward(*self.saved, negative_slope)
 
     def backward(self, gy):
-        gbeta = gy.sum(axis=self.axes)
-        ggamma = (gy * self.xhat).sum(axis=self.axes)
-        gx = gy
-        if self.training:
-            gx = gy - (gbeta.reshape(self.per_channel) + self.xhat * ggamma.reshape(self.per_channel)) / self.m
-        return gx * (self.gamma * self.inv_std), ggamma, gbeta
+        x, mean, inv_std, gamma, beta = self.saved
+        gz, gz_xhat = self.backend.bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, self.slope)
+        gbeta, ggamma = gz.sum(axis=self.axes), gz_xhat.sum(axis=self.axes)
+        sums = (gbeta, ggamma) if self.training else (self.xp.zeros_like(gbeta),) * 2
+        gx = self.backend.bn_act_backward_input(x, gz, mean, inv_std, gamma, *sums, self.m)
+        return gx, ggamma, gbeta
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
-    """Batch normalisation over axis 1; running stats (Tensors or None) are updated in place."""
+               momentum=0.1, eps=1e-5, negative_slope=1.0):
+    """Batch normalisation over axis 1, then leaky_relu(negative_slope) unless it is 1 (0: ReLU).
+
+    Running stats (Tensors or None) are updated in place in training mode.
+    """
     xp, channels = input.backend.xp, (input.shape[1],) if input.ndim >= 2 else (1,)
     weight = Tensor(xp.ones(channels, dtype=input.dtype)) if weight is None else weight
     bias = Tensor(xp.zeros(channels, dtype=input.dtype)) if bias is None else bias
     stats = [None if s is None else s.data for s in (running_mean, running_var)]
     return BatchNorm.apply(input, weight, bias, running_mean=stats[0], running_var=stats[1],
-                           training=training, momentum=momentum, eps=eps)
+                           training=training, momentum=momentum, eps=eps,
+                           negative_slope=negative_slope)

@@ -16,7 +16,7 @@ class Optimizer:
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba 2015), as in torch.optim.Adam without weight decay:
+    """Adam (Kingma & Ba 2015), as in torch.optim.Adam without weight decay, in place per parameter:
 
     m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  t = t + 1
     p = p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
@@ -38,13 +38,10 @@ class Adam(Optimizer):
             if self.state[i] is None:
                 zeros = p.backend.xp.zeros_like(p.data)
                 self.state[i] = {"step": 0, "m": zeros, "v": zeros.copy()}
-            s, g = self.state[i], p.grad.data
+            s = self.state[i]
             s["step"] += 1
-            s["m"] = b1 * s["m"] + (1 - b1) * g
-            s["v"] = b2 * s["v"] + (1 - b2) * g * g
-            m_hat = s["m"] / (1 - b1 ** s["step"])
-            v_hat = s["v"] / (1 - b2 ** s["step"])
-            p.data -= self.lr * m_hat / (p.backend.xp.sqrt(v_hat) + self.eps)
+            p.backend.adam_update(p.data, p.grad.data, s["m"], s["v"], self.lr, b1, b2, self.eps,
+                                  1 - b1 ** s["step"], 1 - b2 ** s["step"])
 
     def state_dict(self):
         """Hyper-parameters and per-parameter state, as NumPy copies."""

@@ -1,25 +1,33 @@
 """Backend registry: maps an array to the backend that owns it, and a device name to a backend.
 
 A backend is a module exposing the same small set of names: ``name``, ``xp`` (the array
-module), ``asarray``, ``to_numpy``, ``im2col``, ``col2im`` and ``synchronize``. Ops reach
-arrays only through these names, so no op ever branches on the backend.
+module), ``asarray``, ``to_numpy``, ``synchronize``, ``im2col``, ``col2im``, ``adam_update``
+and the fused batch-norm passes ``bn_act_forward``, ``bn_act_backward_pre`` and
+``bn_act_backward_input``. Ops reach arrays only through these names, so no op ever branches
+on the backend.
 """
+import importlib
+
 from . import cpu
 
-_BACKENDS = {"cpu": cpu}
+DEVICES = ("cpu", "cuda")
+_loaded = {"cpu": cpu}
 
 
 def get(device):
-    """Return the backend module for a device name such as ``"cpu"``."""
-    if device not in _BACKENDS:
-        raise ValueError(
-            f"unknown device {device!r}; available devices: {', '.join(sorted(_BACKENDS))}")
-    return _BACKENDS[device]
+    """Return the backend module for a device name, "cpu" or "cuda" (loading it on first use)."""
+    if device not in DEVICES:
+        raise ValueError(f"unknown device {device!r}; tinygan knows {', '.join(DEVICES)}")
+    if device not in _loaded:
+        module = importlib.import_module(f".{device}", __name__)
+        module.check_available()
+        _loaded[device] = module
+    return _loaded[device]
 
 
 def backend_of(array):
-    """Return the backend module whose array type ``array`` is."""
-    for backend in _BACKENDS.values():
+    """Return the backend whose array type ``array`` is (the most recently loaded first)."""
+    for backend in reversed(_loaded.values()):
         if isinstance(array, backend.xp.ndarray):
             return backend
     raise TypeError(f"expected an array of a known backend, got {type(array).__name__}")

@@ -42,3 +42,38 @@ def col2im(col, image_size, stride, padding):
         for j in range(kw):
             padded[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += col[:, :, i, j]
     return padded[:, :, ph:ph + h, pw:pw + w]
+
+
+def adam_update(p, g, m, v, lr, b1, b2, eps, bias1, bias2):
+    """In place: m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= lr (m / bias1) / (sqrt(v / bias2) + eps)."""
+    m *= b1
+    m += (1 - b1) * g
+    v *= b2
+    v += (1 - b2) * g * g
+    p -= lr * (m / bias1) / (np.sqrt(v / bias2) + eps)
+
+
+def _per_channel(a, ndim):
+    """A (C,) array shaped to broadcast over (N, C, ...) of rank ``ndim``."""
+    return a.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def bn_act_forward(x, mean, inv_std, gamma, beta, slope):
+    """y = act(gamma (x - mean) inv_std + beta), act(z) = z if z > 0 else slope z, per channel (axis 1)."""
+    z = _per_channel(gamma * inv_std, x.ndim) * (x - _per_channel(mean, x.ndim)) + _per_channel(beta, x.ndim)
+    return np.where(z > 0, z, slope * z)
+
+
+def bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, slope):
+    """(gz, gz * xhat) with xhat = (x - mean) inv_std and gz = gy * act'(gamma xhat + beta)."""
+    xhat = (x - _per_channel(mean, x.ndim)) * _per_channel(inv_std, x.ndim)
+    z = _per_channel(gamma, x.ndim) * xhat + _per_channel(beta, x.ndim)
+    gz = np.where(z > 0, gy, slope * gy)
+    return gz, gz * xhat
+
+
+def bn_act_backward_input(x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, m):
+    """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m), per channel (axis 1)."""
+    xhat = (x - _per_channel(mean, x.ndim)) * _per_channel(inv_std, x.ndim)
+    correction = (_per_channel(sum_gz, x.ndim) + xhat * _per_channel(sum_gz_xhat, x.ndim)) / m
+    return _per_channel(gamma * inv_std, x.ndim) * (gz - correction)

@@ -1,0 +1,18 @@
+// Second half of the fused batch-norm + activation backward, one pass (training mode):
+//   gx = gamma[c] * inv_std[c] * (gz - (sum_gz[c] + xhat * sum_gz_xhat[c]) / m)
+// with xhat = (x - mean[c]) * inv_std[c] and m values per channel. In eval mode the caller
+// passes zero sums, which leaves gx = gamma * inv_std * gz.
+// All (N, C, inner) arrays contiguous float32; per-channel arrays: (C,).
+extern "C" __global__ void bn_act_backward_input(const float* x, const float* gz, const float* mean,
+                                                 const float* inv_std, const float* gamma,
+                                                 const float* sum_gz, const float* sum_gz_xhat,
+                                                 float* gx, long long size, int channels, int inner,
+                                                 float m)
+{
+    long long stride = (long long)blockDim.x * gridDim.x;
+    for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < size; k += stride) {
+        int ch = (k / inner) % channels;
+        float xhat = (x[k] - mean[ch]) * inv_std[ch];
+        gx[k] = gamma[ch] * inv_std[ch] * (gz[k] - (sum_gz[ch] + xhat * sum_gz_xhat[ch]) / m);
+    }
+}

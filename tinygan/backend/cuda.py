@@ -1,0 +1,155 @@
+"""The CuPy backend: arrays in GPU memory; im2col, col2im and the fused updates are our own
+CUDA kernels from kernels/NAME.cu, compiled on first use (and cached) with cupy.RawKernel.
+
+Every launch passes contiguous float32 arrays and numpy-typed scalars (np.int32 for ``int``,
+np.int64 for ``long long``, np.float32 for ``float``): RawKernel ignores strides, and sends a
+bare Python int as 8 bytes, which would garble an ``int`` parameter.
+"""
+import math
+from pathlib import Path
+
+import numpy as np
+
+try:
+    import cupy
+except ImportError as error:
+    cupy, _IMPORT_ERROR = None, error
+
+name = "cuda"
+xp = cupy
+BLOCK = 256
+MAX_BLOCKS = 65535  # grid-stride loops cover anything larger
+INSTALL_HINT = 'install CuPy with: pip install -e ".[cuda]"'
+_kernels = {}
+
+
+def check_available():
+    """Raise a RuntimeError that says why when CuPy or a usable GPU is missing."""
+    if cupy is None:
+        raise RuntimeError(f"the cuda device needs CuPy, which is not installed "
+                           f"({_IMPORT_ERROR}); {INSTALL_HINT}")
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except cupy.cuda.runtime.CUDARuntimeError as error:
+        raise RuntimeError(f"CuPy is installed but no GPU is usable: {error}") from None
+    if count == 0:
+        raise RuntimeError("CuPy is installed but no GPU was found")
+
+
+def kernel_dir():
+    """kernels/ of a checkout, or the copy installed inside the tinygan package."""
+    here = Path(__file__).resolve().parent.parent  # tinygan/
+    for folder in (here / "kernels", here.parent / "kernels"):
+        if folder.is_dir():
+            return folder
+    raise FileNotFoundError(f"no kernels/ folder beside {here} or inside it")
+
+
+def kernel(kernel_name):
+    """The compiled RawKernel of kernels/NAME.cu (compiled once per process)."""
+    if kernel_name not in _kernels:
+        path = kernel_dir() / f"{kernel_name}.cu"
+        compiled = cupy.RawKernel(path.read_text(), kernel_name, options=("-std=c++14",))
+        try:
+            compiled.compile()
+        except cupy.cuda.compiler.CompileException as error:
+            raise RuntimeError(f"{path} failed to compile:\n{error}") from None
+        _kernels[kernel_name] = compiled
+    return _kernels[kernel_name]
+
+
+def launch(kernel_name, size, args):
+    """Run a grid-stride kernel over ``size`` elements."""
+    blocks = max(1, min(math.ceil(size / BLOCK), MAX_BLOCKS))
+    kernel(kernel_name)((blocks,), (BLOCK,), args)
+
+
+def asarray(array, dtype=None):
+    """Host data (or a CuPy array) as a CuPy array on the current GPU."""
+    return cupy.asarray(array, dtype=dtype)
+
+
+def to_numpy(array):
+    """Copy a CuPy array to host memory."""
+    return cupy.asnumpy(array)
+
+
+def synchronize():
+    """Wait until the GPU has finished all queued work."""
+    cupy.cuda.Device().synchronize()
+
+
+def _float32(*arrays):
+    """Contiguous float32 copies (or the arrays themselves when they already are)."""
+    for a in arrays:
+        if a.dtype != np.float32:
+            raise TypeError(f"the cuda backend computes in float32, got {a.dtype}")
+    return [cupy.ascontiguousarray(a) for a in arrays]
+
+
+def _geometry(n, c, h, w, kernel_size, stride, padding, oh, ow):
+    return tuple(np.int32(v) for v in (n, c, h, w, *kernel_size, *stride, *padding, oh, ow))
+
+
+def im2col(x, kernel_size, stride, padding):
+    """col[n, c, i, j, oh, ow] = x_padded[n, c, stride_h * oh + i, stride_w * ow + j] (kernels/im2col.cu)."""
+    (x,) = _float32(x)
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    col = cupy.empty((n, c, kh, kw, oh, ow), dtype=np.float32)
+    launch("im2col", col.size, (x, col) + _geometry(n, c, h, w, kernel_size, stride, padding, oh, ow))
+    return col
+
+
+def col2im(col, image_size, stride, padding):
+    """The adjoint of im2col, one thread per pixel gathering its column entries (kernels/col2im.cu)."""
+    (col,) = _float32(col)
+    n, c, kh, kw, oh, ow = col.shape
+    h, w = image_size
+    x = cupy.empty((n, c, h, w), dtype=np.float32)
+    launch("col2im", x.size, (col, x) + _geometry(n, c, h, w, (kh, kw), stride, padding, oh, ow))
+    return x
+
+
+def adam_update(p, g, m, v, lr, b1, b2, eps, bias1, bias2):
+    """In place: m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= lr (m / bias1) / (sqrt(v / bias2) + eps)."""
+    (g,) = _float32(g)
+    for a in (p, m, v):
+        if a.dtype != np.float32 or not a.flags.c_contiguous:
+            raise TypeError("adam_update updates p, m and v in place: they must be contiguous float32")
+    scalars = tuple(np.float32(s) for s in (lr, b1, b2, eps, bias1, bias2))
+    launch("adam", p.size, (p, g, m, v, np.int64(p.size)) + scalars)
+
+
+def _channel_layout(x):
+    """(size, channels, inner) of an (N, C, ...) array as the bn_act kernels take them."""
+    return np.int64(x.size), np.int32(x.shape[1]), np.int32(math.prod(x.shape[2:]))
+
+
+def bn_act_forward(x, mean, inv_std, gamma, beta, slope):
+    """y = act(gamma (x - mean) inv_std + beta) in one pass (kernels/bn_act_forward.cu)."""
+    x, mean, inv_std, gamma, beta = _float32(x, mean, inv_std, gamma, beta)
+    y = cupy.empty_like(x)
+    launch("bn_act_forward", x.size,
+           (x, mean, inv_std, gamma, beta, y) + _channel_layout(x) + (np.float32(slope),))
+    return y
+
+
+def bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, slope):
+    """(gz, gz * xhat) in one pass (kernels/bn_act_backward_pre.cu)."""
+    x, gy, mean, inv_std, gamma, beta = _float32(x, gy, mean, inv_std, gamma, beta)
+    gz, gz_xhat = cupy.empty_like(x), cupy.empty_like(x)
+    launch("bn_act_backward_pre", x.size,
+           (x, gy, mean, inv_std, gamma, beta, gz, gz_xhat) + _channel_layout(x) + (np.float32(slope),))
+    return gz, gz_xhat
+
+
+def bn_act_backward_input(x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, m):
+    """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m) in one pass (kernels/bn_act_backward_input.cu)."""
+    x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat = _float32(
+        x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat)
+    gx = cupy.empty_like(x)
+    launch("bn_act_backward_input", x.size,
+           (x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, gx) + _channel_layout(x) + (np.float32(m),))
+    return gx
