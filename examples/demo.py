@@ -24,7 +24,8 @@ def main(steps=60, batch_size=32):
     rng = np.random.default_rng(0)
     net = nn.Sequential(
         nn.Conv2d(1, 8, 4, 2, 1, bias=False), nn.LeakyReLU(0.2),  # (N, 8, 8, 8)
-        nn.Conv2d(8, 16, 4, 2, 1, bias=False), nn.BatchNorm2d(16), nn.LeakyReLU(0.2),  # (N, 16, 4, 4)
+        nn.Conv2d(8, 16, 4, 2, 1, bias=False), nn.BatchNorm2d(16),
+        nn.LeakyReLU(0.2),  # (N, 16, 4, 4)
         nn.Conv2d(16, 1, 4, 1, 0, bias=False), nn.Flatten(),  # (N, 1) logits
     )
     opt = optim.Adam(net.parameters(), lr=2e-3, betas=(0.5, 0.999))

@@ -33,7 +33,7 @@ def slerp(z0, z1, t):
 
 
 def interpolation(rng, nz, rows, steps, path):
-    """(rows * steps, nz, 1, 1) latents: each row goes from one random z to another along ``path``."""
+    """(rows * steps, nz, 1, 1) latents: each row follows ``path`` from one random z to another."""
     ends = rng.standard_normal((rows, 2, nz, 1, 1)).astype(np.float32)
     ts = np.linspace(0, 1, steps)
     return np.stack([path(z0, z1, t) for z0, z1 in ends for t in ts]).astype(np.float32)
@@ -55,9 +55,12 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=64, help="samples in the grid (default: 64)")
     parser.add_argument("--nrow", type=int, default=8, help="images per grid row (default: 8)")
     parser.add_argument("--rows", type=int, default=4, help="interpolation rows (default: 4)")
-    parser.add_argument("--steps", type=int, default=10, help="images per interpolation row (default: 10)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the latent vectors (default: 0)")
-    parser.add_argument("--backend", choices=["numpy", "cupy"], default="numpy", help="default: numpy")
+    parser.add_argument("--steps", type=int, default=10,
+                        help="images per interpolation row (default: 10)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the latent vectors (default: 0)")
+    parser.add_argument("--backend", choices=["numpy", "cupy"], default="numpy",
+                        help="default: numpy")
     parser.add_argument("--out", help="output folder (default: generated/ beside the checkpoint)")
     args = parser.parse_args(argv)
     if min(args.n, args.nrow, args.rows, args.steps) < 1:
@@ -76,10 +79,12 @@ def main(argv=None):
         with tg.no_grad():
             return data.to_uint8(G(tg.Tensor(backend.asarray(z))).numpy())
 
-    visual.save_grid(out / "grid.png", render(rng.standard_normal((args.n, config["nz"], 1, 1)).astype(np.float32)),
+    visual.save_grid(out / "grid.png",
+                     render(rng.standard_normal((args.n, config["nz"], 1, 1)).astype(np.float32)),
                      nrow=args.nrow, scale=2)
     for name, path in (("linear", lerp), ("slerp", slerp)):
-        z = interpolation(np.random.default_rng([args.seed, 1]), config["nz"], args.rows, args.steps, path)
+        z = interpolation(np.random.default_rng([args.seed, 1]), config["nz"],
+                          args.rows, args.steps, path)
         visual.save_grid(out / f"interpolation_{name}.png", render(z), nrow=args.steps, scale=2)
     print(f"wrote grid.png, interpolation_linear.png and interpolation_slerp.png to {out}/")
     return 0

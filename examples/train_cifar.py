@@ -76,7 +76,8 @@ def parse_args(argv=None):
         argument_default=argparse.SUPPRESS)
     for f in dataclasses.fields(Config):
         extra = {"choices": sorted(BACKEND_DEVICES)} if f.name == "backend" else {}
-        parser.add_argument("--" + f.name.replace("_", "-"), type=f.type, metavar=f.type.__name__.upper(),
+        parser.add_argument("--" + f.name.replace("_", "-"), type=f.type,
+                            metavar=f.type.__name__.upper(),
                             help=f"{f.metadata['help']} (default: {f.default!r})", **extra)
     parser.add_argument("--resume", nargs="?", const="", metavar="CHECKPOINT",
                         help="continue a run: from CHECKPOINT, or OUT/checkpoint.npz if none given")
@@ -93,8 +94,10 @@ def parse_args(argv=None):
     clashes = [f"--{k.replace('_', '-')} {given[k]!r} (checkpoint: {getattr(saved, k)!r})"
                for k in given if k not in CHANGEABLE_ON_RESUME and given[k] != getattr(saved, k)]
     if clashes:
-        raise UserError("a resumed run keeps the checkpoint's settings; these differ: " + ", ".join(clashes))
-    return dataclasses.replace(saved, **{k: v for k, v in given.items() if k in CHANGEABLE_ON_RESUME}), path
+        raise UserError("a resumed run keeps the checkpoint's settings; these differ: "
+                        + ", ".join(clashes))
+    return dataclasses.replace(saved, **{k: v for k, v in given.items()
+                                         if k in CHANGEABLE_ON_RESUME}), path
 
 
 def load_training_images(config):
@@ -113,7 +116,8 @@ def batch_shape(shape):
 
 def noise(config, step, n):
     """The latent batch of a step: z ~ N(0, 1), (n, nz, 1, 1), a function of (seed, step) only."""
-    return np.random.default_rng([config.seed, 1, step]).standard_normal((n, config.nz, 1, 1), np.float32)
+    return (np.random.default_rng([config.seed, 1, step])
+            .standard_normal((n, config.nz, 1, 1), np.float32))
 
 
 class Run:
@@ -147,8 +151,8 @@ class Run:
             score = self.D(fake)
             self.G.train(), self.D.train()
         size = self.config.image_size
-        print(f"G: {dcgan.count_parameters(self.G):,} parameters, z {batch_shape(self.fixed_noise.shape)}"
-              f" -> {batch_shape(fake.shape)}")
+        print(f"G: {dcgan.count_parameters(self.G):,} parameters, "
+              f"z {batch_shape(self.fixed_noise.shape)} -> {batch_shape(fake.shape)}")
         print(f"D: {dcgan.count_parameters(self.D):,} parameters, {batch_shape((2, 3, size, size))}"
               f" -> {batch_shape(score.shape)}")
 
@@ -165,7 +169,8 @@ class Run:
 
     def save(self):
         """Checkpoint, history.csv and curves.png, each written atomically."""
-        table = np.array([self.history[k] for k in HISTORY_COLUMNS], dtype=np.float64).T.reshape(-1, len(HISTORY_COLUMNS))
+        table = np.array([self.history[k] for k in HISTORY_COLUMNS],
+                         dtype=np.float64).T.reshape(-1, len(HISTORY_COLUMNS))
         io.save_checkpoint(self.out / "checkpoint.npz", {"G": self.G, "D": self.D},
                            {"opt_G": self.opt_G, "opt_D": self.opt_D},
                            {"step": self.step, "config": dataclasses.asdict(self.config)},
@@ -216,14 +221,15 @@ def train(config, resume_from=None):
     images = load_training_images(config)
     steps_per_epoch = len(images) // config.batch_size
     if steps_per_epoch == 0:
-        raise UserError(f"--batch-size {config.batch_size} is larger than the {len(images)} training images")
+        raise UserError(f"--batch-size {config.batch_size} is larger than the "
+                        f"{len(images)} training images")
     run.describe()
     if resume_from is not None:
         run.resume(resume_from)
     total = config.epochs * steps_per_epoch
     total = min(total, config.max_steps) if config.max_steps else total
-    print(f"training: {total:,} steps of {config.batch_size} images ({steps_per_epoch:,} per epoch) "
-          f"on {config.backend}, writing to {run.out}/")
+    print(f"training: {total:,} steps of {config.batch_size} images "
+          f"({steps_per_epoch:,} per epoch) on {config.backend}, writing to {run.out}/")
     with StopRequest() as stop:
         while run.step < total and not stop.requested:
             train_epoch(run, images, steps_per_epoch, total, stop)
@@ -249,7 +255,8 @@ def train_epoch(run, images, steps_per_epoch, total, stop):
     for real in itertools.islice(batches, steps - start):
         began = time.perf_counter()
         metrics = dcgan.train_step(run.G, run.D, run.opt_G, run.opt_D, run.tensor(real),
-                                   run.tensor(noise(config, run.step, len(real))), config.label_smoothing)
+                                   run.tensor(noise(config, run.step, len(real))),
+                                   config.label_smoothing)
         metrics["images_per_s"] = len(real) / (time.perf_counter() - began)
         check_finite(run, metrics)
         run.step += 1
@@ -266,7 +273,8 @@ def train_epoch(run, images, steps_per_epoch, total, stop):
             run.save()
     bar.close()
     if run.step % steps_per_epoch == 0:
-        finish_epoch(run, epoch, run.step - epoch * steps_per_epoch - start, time.perf_counter() - started)
+        finish_epoch(run, epoch, run.step - epoch * steps_per_epoch - start,
+                     time.perf_counter() - started)
 
 
 def finish_epoch(run, epoch, steps_done, seconds):
@@ -285,10 +293,11 @@ class TrainingDiverged(Exception):
 
 
 def check_finite(run, metrics):
-    """Stop with a clear message if a loss is NaN or infinite (the last checkpoint stays as it is)."""
+    """Stop with a clear message if a loss is NaN or infinite (the last checkpoint stays as is)."""
     for name in ("loss_D", "loss_G"):
         if not math.isfinite(metrics[name]):
-            last = (f"the last good checkpoint is {run.out / 'checkpoint.npz'} (step {run.saved_step:,})"
+            last = (f"the last good checkpoint is {run.out / 'checkpoint.npz'} "
+                    f"(step {run.saved_step:,})"
                     if run.saved_step is not None else "no checkpoint had been written yet")
             raise TrainingDiverged(f"{name} is {metrics[name]} at step {run.step + 1:,}: training "
                                    f"diverged; {last}. Try a lower --lr or --label-smoothing 0.9.")
@@ -299,9 +308,12 @@ def validate(config):
     problems = [(config.epochs >= 1, "--epochs must be >= 1"),
                 (config.batch_size >= 2, "--batch-size must be >= 2 (batch norm needs two images)"),
                 (config.lr > 0, "--lr must be > 0"),
-                (0 <= config.beta1 < 1 and 0 <= config.beta2 < 1, "--beta1 and --beta2 must be in [0, 1)"),
-                (config.nz >= 1 and config.ngf >= 1 and config.ndf >= 1, "--nz, --ngf and --ndf must be >= 1"),
-                (config.image_size in dcgan.IMAGE_SIZES, f"--image-size must be one of {dcgan.IMAGE_SIZES}"),
+                (0 <= config.beta1 < 1 and 0 <= config.beta2 < 1,
+                 "--beta1 and --beta2 must be in [0, 1)"),
+                (config.nz >= 1 and config.ngf >= 1 and config.ndf >= 1,
+                 "--nz, --ngf and --ndf must be >= 1"),
+                (config.image_size in dcgan.IMAGE_SIZES,
+                 f"--image-size must be one of {dcgan.IMAGE_SIZES}"),
                 (0 < config.label_smoothing <= 1, "--label-smoothing must be in (0, 1]"),
                 (min(config.max_steps, config.sample_every, config.checkpoint_every) >= 0,
                  "--max-steps, --sample-every and --checkpoint-every must be >= 0")]

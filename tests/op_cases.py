@@ -52,7 +52,8 @@ def values(data, shape, away_from_zero=False, low=None, high=None):
 
 def draw_shape(data, min_rank=1, max_rank=4):
     rank = data.draw(st.integers(min_rank, max_rank), label="rank")
-    return tuple(data.draw(st.lists(st.integers(1, 4), min_size=rank, max_size=rank), label="shape"))
+    return tuple(data.draw(st.lists(st.integers(1, 4), min_size=rank, max_size=rank),
+                           label="shape"))
 
 
 def draw_unary(away_from_zero=False):
@@ -102,7 +103,8 @@ def draw_bce(data, logits):
 def draw_conv(data, transposed):
     """Batch 1..4, kernel 1..5, stride 1..3, padding 0..2, odd and even sizes, valid output."""
     n = data.draw(st.integers(1, 4), label="batch")
-    c_in, c_out = data.draw(st.integers(1, 3), label="C_in"), data.draw(st.integers(1, 3), label="C_out")
+    c_in, c_out = (data.draw(st.integers(1, 3), label="C_in"),
+                   data.draw(st.integers(1, 3), label="C_out"))
     kh, kw = data.draw(st.integers(1, 5), label="KH"), data.draw(st.integers(1, 5), label="KW")
     stride = data.draw(st.integers(1, 3), label="stride")
     padding = data.draw(st.integers(0, 2), label="padding")
@@ -137,7 +139,8 @@ def draw_batch_norm(training):
             settings["running_mean"] = values(data, (c,))
             settings["running_var"] = values(data, (c,), low=0.5, high=2.0)
         if slope != 1.0:  # keep the activation's kink farther than the finite-difference step
-            assume(np.abs(_our_batch_norm(*map(Tensor, arrays), **settings | {"negative_slope": 1.0})
+            assume(np.abs(_our_batch_norm(*map(Tensor, arrays),
+                                          **settings | {"negative_slope": 1.0})
                           .data).min() > 1e-3)
         return arrays, settings
     return draw
@@ -164,15 +167,18 @@ ROWS = [
         lambda x, axis, keepdims: torch.sum(x, dim=axis, keepdim=keepdims)),
     Row("mean", ops.Mean, draw_reduction, ops.mean,
         lambda x, axis, keepdims: torch.mean(x, dim=axis, keepdim=keepdims)),
-    Row("reshape", ops.Reshape, draw_reshape, ops.reshape, lambda x, shape: torch.reshape(x, shape)),
+    Row("reshape", ops.Reshape, draw_reshape, ops.reshape,
+        lambda x, shape: torch.reshape(x, shape)),
     Row("relu", ops.ReLU, draw_unary(away_from_zero=True), ops.relu, lambda x: F.relu(x)),
     Row("leaky_relu", ops.LeakyReLU,
-        lambda d: (draw_unary(True)(d)[0], {"negative_slope": d.draw(st.sampled_from([0.01, 0.2]))}),
+        lambda d: (draw_unary(True)(d)[0],
+                   {"negative_slope": d.draw(st.sampled_from([0.01, 0.2]))}),
         ops.leaky_relu, lambda x, negative_slope: F.leaky_relu(x, negative_slope)),
     Row("tanh", ops.Tanh, draw_unary(), ops.tanh, lambda x: torch.tanh(x)),
     Row("sigmoid", ops.Sigmoid, draw_unary(), ops.sigmoid, lambda x: torch.sigmoid(x)),
     Row("binary_cross_entropy", ops.BinaryCrossEntropy, lambda d: draw_bce(d, logits=False),
-        ops.binary_cross_entropy, lambda p, t, reduction: F.binary_cross_entropy(p, t, reduction=reduction)),
+        ops.binary_cross_entropy,
+        lambda p, t, reduction: F.binary_cross_entropy(p, t, reduction=reduction)),
     Row("binary_cross_entropy_with_logits", ops.BinaryCrossEntropyWithLogits,
         lambda d: draw_bce(d, logits=True), ops.binary_cross_entropy_with_logits,
         lambda x, t, reduction: F.binary_cross_entropy_with_logits(x, t, reduction=reduction)),

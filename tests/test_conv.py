@@ -31,7 +31,10 @@ def test_col2im_is_adjoint_of_im2col(geometry, seed):
 
 
 def nested_loop_conv2d(x, w, stride, padding):
-    """The definition, written out: y[n, o, i, j] = sum_{c, p, q} x_pad[n, c, s i + p, s j + q] w[o, c, p, q]."""
+    """The definition, written out:
+
+    y[n, o, i, j] = sum_{c, p, q} x_pad[n, c, s i + p, s j + q] w[o, c, p, q].
+    """
     n, c, h, wd = x.shape
     oc, _, kh, kw = w.shape
     (sh, sw), (ph, pw) = stride, padding
@@ -54,11 +57,12 @@ def test_conv2d_forward_equals_nested_loop_reference(geometry, out_channels, see
     rng = np.random.default_rng(seed)
     x, w = rng.standard_normal(shape), rng.standard_normal((out_channels, shape[1]) + kernel)
     y = ops.conv2d(Tensor(x), Tensor(w), stride=stride, padding=padding)
-    np.testing.assert_allclose(y.data, nested_loop_conv2d(x, w, stride, padding), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y.data, nested_loop_conv2d(x, w, stride, padding),
+                               rtol=1e-10, atol=1e-10)
 
 
-@given(st.integers(1, 3), st.integers(1, 8), st.integers(1, 5), st.integers(1, 3), st.integers(0, 2),
-       st.data())
+@given(st.integers(1, 3), st.integers(1, 8), st.integers(1, 5), st.integers(1, 3),
+       st.integers(0, 2), st.data())
 def test_conv_transpose2d_output_shape_follows_the_formula(n, h, k, stride, padding, data):
     output_padding = data.draw(st.integers(0, stride - 1))
     expected = (h - 1) * stride - 2 * padding + k + output_padding
@@ -77,6 +81,7 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d(geometry, out_channels, seed)
     conv = ops.conv2d(Tensor(x), Tensor(w), stride=stride, padding=padding)
     y = rng.standard_normal(conv.shape)
     extra = tuple((s + 2 * p - k) % st_ for s, p, k, st_ in zip(shape[2:], padding, kernel, stride))
-    back = ops.conv_transpose2d(Tensor(y), Tensor(w), stride=stride, padding=padding, output_padding=extra)
+    back = ops.conv_transpose2d(Tensor(y), Tensor(w), stride=stride, padding=padding,
+                                output_padding=extra)
     assert back.shape == shape
     np.testing.assert_allclose(np.sum(conv.data * y), np.sum(x * back.data), rtol=1e-10, atol=1e-10)

@@ -22,7 +22,8 @@ def test_parameter_counts_and_output_shapes(size):
 def test_weights_follow_the_dcgan_init():
     G = dcgan.Generator()
     conv = np.concatenate([p.data.ravel() for n, p in G.named_parameters() if p.ndim == 4])
-    gamma = np.concatenate([p.data for n, p in G.named_parameters() if n.endswith("weight") and p.ndim == 1])
+    gamma = np.concatenate([p.data for n, p in G.named_parameters()
+                            if n.endswith("weight") and p.ndim == 1])
     beta = np.concatenate([p.data for n, p in G.named_parameters() if n.endswith("bias")])
     assert abs(conv.mean()) < 1e-3 and abs(conv.std() - 0.02) < 1e-3
     assert abs(gamma.mean() - 1) < 5e-3 and abs(gamma.std() - 0.02) < 5e-3

@@ -11,19 +11,22 @@ def x32(*shape):
 
 def test_conv_layer_names_its_in_channels_and_the_input_channels():
     layer = nn.Conv2d(4, 8, 3)
-    with pytest.raises(ValueError, match=r"in_channels=4, but the input \(2, 3, 8, 8\) has 3 channels"):
+    with pytest.raises(ValueError, match=r"in_channels=4, but the input \(2, 3, 8, 8\) "
+                                         r"has 3 channels"):
         layer(x32(2, 3, 8, 8))
 
 
 def test_conv_transpose_layer_names_its_in_channels_and_the_input_channels():
     layer = nn.ConvTranspose2d(100, 64, 4)
-    with pytest.raises(ValueError, match=r"in_channels=100, but the input \(2, 99, 1, 1\) has 99 channels"):
+    with pytest.raises(ValueError, match=r"in_channels=100, but the input \(2, 99, 1, 1\) "
+                                         r"has 99 channels"):
         layer(x32(2, 99, 1, 1))
 
 
 @pytest.mark.parametrize("op", [ops.conv2d, ops.conv_transpose2d])
 def test_conv_rejects_wrong_rank(op):
-    with pytest.raises(ValueError, match=r"expected a 4-D input \(N, C, H, W\), got shape \(3, 8, 8\)"):
+    with pytest.raises(ValueError, match=r"expected a 4-D input \(N, C, H, W\), "
+                                         r"got shape \(3, 8, 8\)"):
         op(x32(3, 8, 8), x32(3, 3, 3, 3))
     with pytest.raises(ValueError, match=r"expected a 4-D weight, got shape \(3, 3\)"):
         op(x32(1, 3, 8, 8), x32(3, 3))
@@ -37,7 +40,8 @@ def test_conv_rejects_an_empty_output():
 
 
 def test_conv_rejects_bad_stride_padding_and_output_padding():
-    with pytest.raises(ValueError, match=r"stride must be >= 1 and padding >= 0, got stride=\(0, 0\)"):
+    with pytest.raises(ValueError, match=r"stride must be >= 1 and padding >= 0, "
+                                         r"got stride=\(0, 0\)"):
         ops.conv2d(x32(1, 1, 4, 4), x32(1, 1, 2, 2), stride=0)
     with pytest.raises(ValueError, match=r"output_padding must be >= 0 and smaller than stride"):
         ops.conv_transpose2d(x32(1, 1, 4, 4), x32(1, 1, 2, 2), stride=2, output_padding=2)
@@ -47,14 +51,16 @@ def test_conv_rejects_bad_stride_padding_and_output_padding():
 
 @pytest.mark.parametrize("dtype", [np.int32, np.float16])
 def test_layers_reject_integer_and_half_inputs(dtype):
-    with pytest.raises(TypeError, match=f"input 0 has dtype {np.dtype(dtype)}; tinygan ops need float32"):
+    with pytest.raises(TypeError, match=f"input 0 has dtype {np.dtype(dtype)}; "
+                                        "tinygan ops need float32"):
         nn.Conv2d(3, 4, 3)(Tensor(np.zeros((1, 3, 5, 5), dtype)))
 
 
 def test_batch_norm_errors():
     with pytest.raises(ValueError, match="more than one value per channel"):
         nn.BatchNorm2d(3)(x32(1, 3, 1, 1))
-    with pytest.raises(ValueError, match=r"weight and bias of shape \(C,\), got input \(2, 4, 2, 2\)"):
+    with pytest.raises(ValueError, match=r"weight and bias of shape \(C,\), "
+                                         r"got input \(2, 4, 2, 2\)"):
         nn.BatchNorm2d(3)(x32(2, 4, 2, 2))
     with pytest.raises(ValueError, match="eval mode .* needs running_mean and running_var"):
         ops.batch_norm(x32(2, 3), None, None, training=False)
@@ -73,7 +79,8 @@ def test_load_state_dict_names_missing_and_unexpected_keys():
     net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))
     state = net.state_dict()
     state["2.weight"] = state.pop("1.weight")
-    with pytest.raises(ValueError, match=r"missing keys \['1.weight'\], unexpected keys \['2.weight'\]"):
+    with pytest.raises(ValueError, match=r"missing keys \['1.weight'\], "
+                                         r"unexpected keys \['2.weight'\]"):
         net.load_state_dict(state)
 
 

@@ -46,7 +46,8 @@ def directional_errors(row, arrays, settings, seed):
         analytic = float(np.sum(tensor.grad.data * d))
         input_size = float(np.sum(np.abs(tensor.grad.data * a)))
         noise = 10 * np.finfo(np.float64).eps * (output_size + input_size) / EPS
-        errors.append(abs(analytic - numeric) / max(abs(analytic), abs(numeric), noise / TOLERANCE, 1e-300))
+        errors.append(abs(analytic - numeric)
+                      / max(abs(analytic), abs(numeric), noise / TOLERANCE, 1e-300))
     return errors
 
 
@@ -61,9 +62,11 @@ def test_backward_matches_finite_differences(row, data, seed):
 
 def test_every_op_has_a_row():
     functions = {cls for _, cls in inspect.getmembers(ops, inspect.isclass)
-                 if issubclass(cls, Function) and cls is not Function and not cls.__name__.startswith("_")}
+                 if issubclass(cls, Function) and cls is not Function
+                 and not cls.__name__.startswith("_")}
     missing = functions - {row.function for row in ROWS}
-    assert not missing, f"ops without a row in tests/op_cases.py: {sorted(c.__name__ for c in missing)}"
+    assert not missing, (f"ops without a row in tests/op_cases.py: "
+                         f"{sorted(c.__name__ for c in missing)}")
 
 
 def test_the_check_catches_a_wrong_backward():

@@ -84,7 +84,8 @@ def test_backward_on_a_tensor_without_grad_is_an_error():
 @pytest.mark.parametrize("dtype", [np.int64, np.float16, np.bool_])
 def test_ops_reject_non_float32_64_inputs(dtype):
     x = Tensor(np.ones((2, 2), dtype=dtype))
-    with pytest.raises(TypeError, match=f"dtype {np.dtype(dtype)}; tinygan ops need float32 or float64"):
+    with pytest.raises(TypeError, match=f"dtype {np.dtype(dtype)}; "
+                                        "tinygan ops need float32 or float64"):
         ops.relu(x)
 
 

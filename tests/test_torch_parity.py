@@ -14,7 +14,8 @@ RTOL, ATOL = 1e-9, 1e-11
 
 def relative_error(ours, theirs):
     theirs = theirs.detach().numpy()
-    return float(np.max(np.abs(ours - theirs), initial=0) / max(np.max(np.abs(theirs), initial=0), 1e-12))
+    return float(np.max(np.abs(ours - theirs), initial=0)
+                 / max(np.max(np.abs(theirs), initial=0), 1e-12))
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
@@ -42,7 +43,8 @@ def build_stacks(seed):
         nn.Conv2d(4, 1, 3, stride=1, padding=1), nn.Tanh(),
     ).to(dtype=np.float64)
     theirs = torch.nn.Sequential(
-        torch.nn.Conv2d(3, 8, 4, 2, 1, bias=False), torch.nn.BatchNorm2d(8), torch.nn.LeakyReLU(0.2),
+        torch.nn.Conv2d(3, 8, 4, 2, 1, bias=False), torch.nn.BatchNorm2d(8),
+        torch.nn.LeakyReLU(0.2),
         torch.nn.ConvTranspose2d(8, 4, 4, 2, 1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
         torch.nn.Conv2d(4, 1, 3, 1, 1), torch.nn.Tanh(),
     ).double()
@@ -65,10 +67,11 @@ def test_conv_bn_leaky_relu_stack_matches_pytorch(training):
     their_state = theirs.state_dict()
     their_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.data, their_params[name].grad.numpy(), rtol=1e-8, atol=1e-10,
-                                   err_msg=name)
+        np.testing.assert_allclose(p.grad.data, their_params[name].grad.numpy(),
+                                   rtol=1e-8, atol=1e-10, err_msg=name)
     for name, value in ours.state_dict().items():  # running statistics after one step
-        np.testing.assert_allclose(value, their_state[name].numpy(), rtol=1e-12, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(value, their_state[name].numpy(),
+                                   rtol=1e-12, atol=1e-12, err_msg=name)
 
 
 def test_adam_steps_match_torch_optim_adam():
@@ -89,5 +92,6 @@ def test_adam_steps_match_torch_optim_adam():
 def test_binary_cross_entropy_clamps_its_logs_at_minus_100_like_pytorch():
     p, t = np.array([0.0, 1e-50, 0.3, 1.0, 1.0]), np.array([1.0, 1.0, 0.5, 0.0, 1.0])
     ours = ops.binary_cross_entropy(Tensor(p), Tensor(t), reduction="none").data
-    theirs = torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(t), reduction="none")
+    theirs = torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(t),
+                                                      reduction="none")
     np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12)

@@ -30,13 +30,15 @@ def run(args, capsys=None):
 
 def weights(path):
     checkpoint = io.load_checkpoint(path)
-    return checkpoint, {f"{m}/{k}": v for m, state in checkpoint["modules"].items() for k, v in state.items()}
+    return checkpoint, {f"{m}/{k}": v for m, state in checkpoint["modules"].items()
+                        for k, v in state.items()}
 
 
 def test_a_short_run_moves_every_parameter_and_writes_its_outputs(images, tmp_path, capsys):
     status, printed = run(TINY + ["--data", images, "--out", tmp_path, "--epochs", "2"], capsys)
     assert status == 0
-    assert "G: " in printed.out and "parameters, z (N, 8, 1, 1) -> (N, 3, 32, 32)" in printed.out and "-> (N,)" in printed.out
+    assert ("G: " in printed.out and "parameters, z (N, 8, 1, 1) -> (N, 3, 32, 32)" in printed.out
+            and "-> (N,)" in printed.out)
     assert "epoch 2/2  step 12" in printed.out
     for name in ("samples_epoch_001.png", "samples_epoch_002.png", "samples_final.png",
                  "curves.png", "history.csv", "checkpoint.npz"):
@@ -50,7 +52,8 @@ def test_a_short_run_moves_every_parameter_and_writes_its_outputs(images, tmp_pa
     _, trained = weights(tmp_path / "checkpoint.npz")
     for prefix, module in (("G", fresh.G), ("D", fresh.D)):
         for name, p in module.named_parameters():
-            assert not np.array_equal(trained[f"{prefix}/{name}"], p.data), f"{prefix}/{name} did not move"
+            assert not np.array_equal(trained[f"{prefix}/{name}"], p.data), (
+                f"{prefix}/{name} did not move")
     assert not list(tmp_path.glob(".*.tmp")), "a temporary file was left behind"
 
 
@@ -78,7 +81,8 @@ def test_resume_refuses_a_changed_model_setting(images, tmp_path, capsys):
     assert "--ngf 16 (checkpoint: 4)" in printed.err
 
 
-def test_a_nan_loss_stops_with_a_message_and_keeps_the_last_checkpoint(images, tmp_path, capsys, monkeypatch):
+def test_a_nan_loss_stops_with_a_message_and_keeps_the_last_checkpoint(images, tmp_path, capsys,
+                                                                        monkeypatch):
     real_step = train_cifar.dcgan.train_step
     calls = []
 
@@ -110,7 +114,8 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(images, tmp_path):
     log = open(tmp_path / "stderr.txt", "w")
     process = subprocess.Popen(
         [sys.executable, str(EXAMPLES / "train_cifar.py")] + TINY
-        + ["--data", str(images), "--out", str(tmp_path), "--epochs", "1000", "--checkpoint-every", "0"],
+        + ["--data", str(images), "--out", str(tmp_path), "--epochs", "1000",
+           "--checkpoint-every", "0"],
         stdout=subprocess.PIPE, stderr=log, text=True)
     for line in process.stdout:  # wait until the loop is about to start
         if line.startswith("training:"):
@@ -130,7 +135,8 @@ def test_generate_writes_a_grid_and_interpolation_strips(images, tmp_path, capsy
                           "--rows", "2", "--steps", "5", "--out", str(tmp_path / "gen")]) == 0
     assert Image.open(tmp_path / "gen" / "grid.png").size == (2 * (4 * 34 + 2), 2 * (3 * 34 + 2))
     for name in ("linear", "slerp"):
-        assert Image.open(tmp_path / "gen" / f"interpolation_{name}.png").size == (2 * (5 * 34 + 2), 2 * (2 * 34 + 2))
+        assert (Image.open(tmp_path / "gen" / f"interpolation_{name}.png").size
+                == (2 * (5 * 34 + 2), 2 * (2 * 34 + 2)))
 
 
 def test_slerp_keeps_the_norm_of_equal_norm_endpoints_and_hits_both_ends():

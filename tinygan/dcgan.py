@@ -18,7 +18,9 @@ def _up(in_channels, out_channels, kernel, stride, padding):
 
 
 def _down(in_channels, out_channels, batch_norm=True):
-    """Conv2d(4, 2, 1) -> [BatchNorm2d ->] LeakyReLU(0.2): one discriminator block, halves H and W."""
+    """Conv2d(4, 2, 1) -> [BatchNorm2d ->] LeakyReLU(0.2): one discriminator block,
+    halves H and W.
+    """
     conv = nn.Conv2d(in_channels, out_channels, 4, 2, 1, bias=False)
     if batch_norm:
         return [conv, nn.BatchNormAct2d(out_channels, negative_slope=0.2)]
@@ -47,7 +49,8 @@ class Generator(nn.Module):
                       + _up(ngf * 8, ngf * 4, 4, 2, 1)      # (N, 4ngf, 8, 8)
                       + _up(ngf * 4, ngf * 2, 4, 2, 1)      # (N, 2ngf, 16, 16)
                       + _up(ngf * 2, ngf, 4, 2, 1)          # (N, ngf, 32, 32)
-                      + [nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()])  # (N, nc, 64, 64)
+                      + [nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False),
+                         nn.Tanh()])                        # (N, nc, 64, 64)
         self.main = nn.Sequential(*layers)
         init_weights(self)
 

@@ -29,7 +29,8 @@ def atomic_write(path, mode="wb"):
 
 def save_checkpoint(path, modules, optimizers, meta, arrays=None):
     """Write modules' state dicts, optimizers' states, extra arrays and JSON ``meta`` atomically."""
-    flat = {f"{name}/{key}": value for name, m in modules.items() for key, value in m.state_dict().items()}
+    flat = {f"{name}/{key}": value for name, m in modules.items()
+            for key, value in m.state_dict().items()}
     optimizer_meta = {}
     for name, opt in optimizers.items():
         state = opt.state_dict()
@@ -47,7 +48,10 @@ def save_checkpoint(path, modules, optimizers, meta, arrays=None):
 
 
 def load_checkpoint(path):
-    """Read a checkpoint: {"meta", "modules": {name: state dict}, "optimizers": {...}, "arrays": {...}}."""
+    """Read a checkpoint:
+
+    {"meta", "modules": {name: state dict}, "optimizers": {...}, "arrays": {...}}.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")

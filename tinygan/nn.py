@@ -237,5 +237,5 @@ class Sequential(Module):
         return x
 
 
-__all__ = ["Module", "Parameter", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "BatchNormAct2d", "ReLU",
-           "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Sequential", "manual_seed"]
+__all__ = ["Module", "Parameter", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "BatchNormAct2d",
+           "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Sequential", "manual_seed"]

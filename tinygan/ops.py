@@ -12,7 +12,8 @@ from .tensor import Function, Tensor
 def _sum_to(g, shape):
     """Undo broadcasting: sum g over the axes along which an input of ``shape`` was stretched."""
     lead = g.ndim - len(shape)
-    stretched = tuple(lead + i for i, size in enumerate(shape) if size == 1 and g.shape[lead + i] != 1)
+    stretched = tuple(lead + i for i, size in enumerate(shape)
+                      if size == 1 and g.shape[lead + i] != 1)
     if lead or stretched:
         g = g.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
     return g.reshape(shape)
@@ -206,7 +207,8 @@ class _ElementwiseLoss(Function):
     @staticmethod
     def check_shapes(name, x, target):
         if x.shape != target.shape:
-            raise ValueError(f"{name}: target shape {target.shape} must equal input shape {x.shape}")
+            raise ValueError(f"{name}: target shape {target.shape} "
+                             f"must equal input shape {x.shape}")
 
 
 def _clamped_log(xp, a):
@@ -263,7 +265,8 @@ binary_cross_entropy_with_logits = BinaryCrossEntropyWithLogits.apply
 def _pair(value, name):
     """An int or a pair of ints as a pair."""
     pair = (value, value) if isinstance(value, int) else value
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
+            or not all(isinstance(v, int) for v in pair)):
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
     return tuple(pair)
 
@@ -295,7 +298,9 @@ def _correlate(xp, col, w):
 
 
 def _correlate_adjoint(backend, gy, w, image_size, stride, padding):
-    """gx = col2im(gcol) with gcol[n, c, i, j, oh, ow] = sum over o of w[o, c, i, j] gy[n, o, oh, ow]"""
+    """gx = col2im(gcol) with
+    gcol[n, c, i, j, oh, ow] = sum over o of w[o, c, i, j] gy[n, o, oh, ow]
+    """
     gcol = backend.xp.tensordot(w, gy, axes=(0, 1))  # (C, KH, KW, N, OH, OW)
     return backend.col2im(gcol.transpose(3, 0, 1, 2, 4, 5), image_size, stride, padding)
 
@@ -314,13 +319,15 @@ class Conv2d(Function):
                              f"input {x.shape} has {x.shape[1]} channels")
         (h, wd), (kh, kw) = x.shape[2:], w.shape[2:]
         (sh, sw), (ph, pw) = self.stride, self.padding
-        _check_output_size("conv2d", x, w, ((h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1))
+        _check_output_size("conv2d", x, w,
+                           ((h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1))
         self.w, self.image_size = w, (h, wd)
         self.col = self.backend.im2col(x, (kh, kw), self.stride, self.padding)
         return _correlate(self.xp, self.col, w)
 
     def backward(self, gy):
-        gx = _correlate_adjoint(self.backend, gy, self.w, self.image_size, self.stride, self.padding)
+        gx = _correlate_adjoint(self.backend, gy, self.w, self.image_size,
+                                self.stride, self.padding)
         return gx, _kernel_grad(self.xp, gy, self.col)
 
 
@@ -343,8 +350,9 @@ class ConvTranspose2d(Function):
             raise ValueError(f"conv_transpose2d: output_padding must be >= 0 and smaller than "
                              f"stride, got output_padding={extra}, stride={self.stride}")
         if x.shape[1] != w.shape[0]:
-            raise ValueError(f"conv_transpose2d: the weight {w.shape} has in_channels={w.shape[0]}, "
-                             f"but the input {x.shape} has {x.shape[1]} channels")
+            raise ValueError(f"conv_transpose2d: the weight {w.shape} has "
+                             f"in_channels={w.shape[0]}, but the input {x.shape} has "
+                             f"{x.shape[1]} channels")
         out_size = tuple((n - 1) * s - 2 * p + k + e for n, s, p, k, e in
                          zip(x.shape[2:], self.stride, self.padding, w.shape[2:], extra))
         _check_output_size("conv_transpose2d", x, w, out_size)
@@ -393,7 +401,8 @@ class BatchNorm(Function):
                 running_mean += momentum * (mean - running_mean)
                 running_var += momentum * (var * self.m / (self.m - 1) - running_var)
         elif running_mean is None or running_var is None:
-            raise ValueError("batch_norm: eval mode (training=False) needs running_mean and running_var")
+            raise ValueError("batch_norm: eval mode (training=False) "
+                             "needs running_mean and running_var")
         else:
             mean, var = running_mean, running_var
         self.training, self.slope = training, negative_slope
@@ -402,7 +411,8 @@ class BatchNorm(Function):
 
     def backward(self, gy):
         x, mean, inv_std, gamma, beta = self.saved
-        gz, gz_xhat = self.backend.bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, self.slope)
+        gz, gz_xhat = self.backend.bn_act_backward_pre(
+            x, gy, mean, inv_std, gamma, beta, self.slope)
         gbeta, ggamma = gz.sum(axis=self.axes), gz_xhat.sum(axis=self.axes)
         sums = (gbeta, ggamma) if self.training else (self.xp.zeros_like(gbeta),) * 2
         gx = self.backend.bn_act_backward_input(x, gz, mean, inv_std, gamma, *sums, self.m)

@@ -61,7 +61,8 @@ class Adam(Optimizer):
             if s is not None and np.shape(s["m"]) != p.shape:
                 raise ValueError(f"Adam.load_state_dict: parameter {i} has shape {p.shape}, "
                                  f"the saved state has shape {np.shape(s['m'])}")
-        self.lr, self.betas, self.eps = state_dict["lr"], tuple(state_dict["betas"]), state_dict["eps"]
+        self.lr, self.betas, self.eps = (state_dict["lr"], tuple(state_dict["betas"]),
+                                         state_dict["eps"])
         self.state = [None if s is None else
                       {"step": int(s["step"]), "m": p.backend.asarray(s["m"]).astype(p.dtype),
                        "v": p.backend.asarray(s["v"]).astype(p.dtype)}

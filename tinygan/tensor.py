@@ -84,7 +84,7 @@ class Tensor:
         return Tensor(self.data)
 
     def to(self, device):
-        """A copy of this tensor on ``device`` ("cpu" or "cuda"); the same tensor if already there."""
+        """A copy of this tensor on ``device`` ("cpu" or "cuda"); this tensor if already there."""
         if device == self.device:
             return self
         target = backends.get(device)

@@ -23,7 +23,8 @@ def make_grid(images, nrow=8, padding=2):
 def save_png(path, image):
     """Write a uint8 (H, W, 3) or (H, W, 1) image as PNG, atomically."""
     with atomic_write(path) as file:
-        Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image).save(file, format="PNG")
+        Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image).save(
+            file, format="PNG")
 
 
 def save_grid(path, images, nrow=8, scale=1):

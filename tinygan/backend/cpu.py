@@ -45,7 +45,11 @@ def col2im(col, image_size, stride, padding):
 
 
 def adam_update(p, g, m, v, lr, b1, b2, eps, bias1, bias2):
-    """In place: m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= lr (m / bias1) / (sqrt(v / bias2) + eps)."""
+    """In place:
+
+    m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+    p -= lr (m / bias1) / (sqrt(v / bias2) + eps)
+    """
     m *= b1
     m += (1 - b1) * g
     v *= b2
@@ -59,8 +63,11 @@ def _per_channel(a, ndim):
 
 
 def bn_act_forward(x, mean, inv_std, gamma, beta, slope):
-    """y = act(gamma (x - mean) inv_std + beta), act(z) = z if z > 0 else slope z, per channel (axis 1)."""
-    z = _per_channel(gamma * inv_std, x.ndim) * (x - _per_channel(mean, x.ndim)) + _per_channel(beta, x.ndim)
+    """y = act(gamma (x - mean) inv_std + beta), act(z) = z if z > 0 else slope z,
+    per channel (axis 1).
+    """
+    z = (_per_channel(gamma * inv_std, x.ndim) * (x - _per_channel(mean, x.ndim))
+         + _per_channel(beta, x.ndim))
     return np.where(z > 0, z, slope * z)
 
 

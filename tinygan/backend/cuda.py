@@ -92,18 +92,23 @@ def _geometry(n, c, h, w, kernel_size, stride, padding, oh, ow):
 
 
 def im2col(x, kernel_size, stride, padding):
-    """col[n, c, i, j, oh, ow] = x_padded[n, c, stride_h * oh + i, stride_w * ow + j] (kernels/im2col.cu)."""
+    """col[n, c, i, j, oh, ow] = x_padded[n, c, stride_h * oh + i, stride_w * ow + j]
+    (kernels/im2col.cu).
+    """
     (x,) = _float32(x)
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
     oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
     col = cupy.empty((n, c, kh, kw, oh, ow), dtype=np.float32)
-    launch("im2col", col.size, (x, col) + _geometry(n, c, h, w, kernel_size, stride, padding, oh, ow))
+    launch("im2col", col.size,
+           (x, col) + _geometry(n, c, h, w, kernel_size, stride, padding, oh, ow))
     return col
 
 
 def col2im(col, image_size, stride, padding):
-    """The adjoint of im2col, one thread per pixel gathering its column entries (kernels/col2im.cu)."""
+    """The adjoint of im2col, one thread per pixel gathering its column entries
+    (kernels/col2im.cu).
+    """
     (col,) = _float32(col)
     n, c, kh, kw, oh, ow = col.shape
     h, w = image_size
@@ -113,11 +118,16 @@ def col2im(col, image_size, stride, padding):
 
 
 def adam_update(p, g, m, v, lr, b1, b2, eps, bias1, bias2):
-    """In place: m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= lr (m / bias1) / (sqrt(v / bias2) + eps)."""
+    """In place:
+
+    m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+    p -= lr (m / bias1) / (sqrt(v / bias2) + eps)
+    """
     (g,) = _float32(g)
     for a in (p, m, v):
         if a.dtype != np.float32 or not a.flags.c_contiguous:
-            raise TypeError("adam_update updates p, m and v in place: they must be contiguous float32")
+            raise TypeError("adam_update updates p, m and v in place: "
+                            "they must be contiguous float32")
     scalars = tuple(np.float32(s) for s in (lr, b1, b2, eps, bias1, bias2))
     launch("adam", p.size, (p, g, m, v, np.int64(p.size)) + scalars)
 
@@ -141,15 +151,19 @@ def bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, slope):
     x, gy, mean, inv_std, gamma, beta = _float32(x, gy, mean, inv_std, gamma, beta)
     gz, gz_xhat = cupy.empty_like(x), cupy.empty_like(x)
     launch("bn_act_backward_pre", x.size,
-           (x, gy, mean, inv_std, gamma, beta, gz, gz_xhat) + _channel_layout(x) + (np.float32(slope),))
+           (x, gy, mean, inv_std, gamma, beta, gz, gz_xhat) + _channel_layout(x)
+           + (np.float32(slope),))
     return gz, gz_xhat
 
 
 def bn_act_backward_input(x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, m):
-    """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m) in one pass (kernels/bn_act_backward_input.cu)."""
+    """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m) in one pass
+    (kernels/bn_act_backward_input.cu).
+    """
     x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat = _float32(
         x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat)
     gx = cupy.empty_like(x)
     launch("bn_act_backward_input", x.size,
-           (x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, gx) + _channel_layout(x) + (np.float32(m),))
+           (x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, gx) + _channel_layout(x)
+           + (np.float32(m),))
     return gx
