@@ -20,6 +20,7 @@ xp = cupy
 BLOCK = 256
 MAX_BLOCKS = 65535  # grid-stride loops cover anything larger
 INSTALL_HINT = 'install CuPy with: pip install -e ".[cuda]"'
+COMPILE_OPTIONS = ("-std=c++14",)  # NVRTC options; tests/test_cuda_compile.py uses the same
 _kernels = {}
 
 
@@ -49,7 +50,7 @@ def kernel(kernel_name):
     """The compiled RawKernel of kernels/NAME.cu (compiled once per process)."""
     if kernel_name not in _kernels:
         path = kernel_dir() / f"{kernel_name}.cu"
-        compiled = cupy.RawKernel(path.read_text(), kernel_name, options=("-std=c++14",))
+        compiled = cupy.RawKernel(path.read_text(), kernel_name, options=COMPILE_OPTIONS)
         try:
             compiled.compile()
         except cupy.cuda.compiler.CompileException as error:
@@ -87,7 +88,15 @@ def _float32(*arrays):
     return [cupy.ascontiguousarray(a) for a in arrays]
 
 
+def _check_shapes(name, shape, *arrays):
+    """A kernel trusts its sizes: refuse arrays whose shape differs from ``shape``."""
+    for a in arrays:
+        if a.shape != shape:
+            raise ValueError(f"{name}: expected an array of shape {shape}, got {a.shape}")
+
+
 def _geometry(n, c, h, w, kernel_size, stride, padding, oh, ow):
+    """The 14 int arguments of im2col.cu and col2im.cu, as np.int32."""
     return tuple(np.int32(v) for v in (n, c, h, w, *kernel_size, *stride, *padding, oh, ow))
 
 
@@ -124,6 +133,7 @@ def adam_update(p, g, m, v, lr, b1, b2, eps, bias1, bias2):
     p -= lr (m / bias1) / (sqrt(v / bias2) + eps)
     """
     (g,) = _float32(g)
+    _check_shapes("adam_update", p.shape, g, m, v)
     for a in (p, m, v):
         if a.dtype != np.float32 or not a.flags.c_contiguous:
             raise TypeError("adam_update updates p, m and v in place: "
@@ -140,6 +150,7 @@ def _channel_layout(x):
 def bn_act_forward(x, mean, inv_std, gamma, beta, slope):
     """y = act(gamma (x - mean) inv_std + beta) in one pass (kernels/bn_act_forward.cu)."""
     x, mean, inv_std, gamma, beta = _float32(x, mean, inv_std, gamma, beta)
+    _check_shapes("bn_act_forward", x.shape[1:2], mean, inv_std, gamma, beta)
     y = cupy.empty_like(x)
     launch("bn_act_forward", x.size,
            (x, mean, inv_std, gamma, beta, y) + _channel_layout(x) + (np.float32(slope),))
@@ -149,6 +160,8 @@ def bn_act_forward(x, mean, inv_std, gamma, beta, slope):
 def bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, slope):
     """(gz, gz * xhat) in one pass (kernels/bn_act_backward_pre.cu)."""
     x, gy, mean, inv_std, gamma, beta = _float32(x, gy, mean, inv_std, gamma, beta)
+    _check_shapes("bn_act_backward_pre", x.shape, gy)
+    _check_shapes("bn_act_backward_pre", x.shape[1:2], mean, inv_std, gamma, beta)
     gz, gz_xhat = cupy.empty_like(x), cupy.empty_like(x)
     launch("bn_act_backward_pre", x.size,
            (x, gy, mean, inv_std, gamma, beta, gz, gz_xhat) + _channel_layout(x)
@@ -162,6 +175,8 @@ def bn_act_backward_input(x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, m):
     """
     x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat = _float32(
         x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat)
+    _check_shapes("bn_act_backward_input", x.shape, gz)
+    _check_shapes("bn_act_backward_input", x.shape[1:2], mean, inv_std, gamma, sum_gz, sum_gz_xhat)
     gx = cupy.empty_like(x)
     launch("bn_act_backward_input", x.size,
            (x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, gx) + _channel_layout(x)

@@ -1,0 +1,183 @@
+"""tinygan/backend/cuda.py, unchanged, on the NumPy stand-in for CuPy whose kernels run on the CPU.
+
+This drives the backend's own launch code (grid sizes, argument order, dtypes, contiguity)
+through the emulator: its primitives must match the NumPy backend, and a whole DCGAN training
+step on "cuda" must match the same step on "cpu". Without CuPy, or without a GPU, asking for
+"cuda" must fail with a message that says why.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import tinygan
+from cuda_emulation import KERNELS, LAUNCHES, fake_cupy, installed, not_installed
+from test_cuda_kernels import bn_inputs, channel_shapes, conv_geometries
+from tinygan import backend, dcgan, optim
+from tinygan.backend import cpu
+
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+@pytest.fixture(scope="module")
+def cuda():
+    """The cuda backend, built on the fake CuPy for the tests of this module."""
+    with installed():
+        yield backend.get("cuda")
+
+
+def on_device(cuda, array, strided=False):
+    """array on the cuda backend; with ``strided``, as a non-contiguous view of the same values."""
+    if not strided:
+        return cuda.asarray(array)
+    return cuda.asarray(np.ascontiguousarray(np.swapaxes(array, -1, -2))).swapaxes(-1, -2)
+
+
+@pytest.mark.parametrize("mix", [lambda device, host: device + host,
+                                 lambda device, host: host * device,
+                                 lambda device, host: fake_cupy.maximum(host, device)])
+def test_the_fake_refuses_numpy_arrays_where_cupy_does(mix):
+    device, host = fake_cupy.zeros(3, fake_cupy.float32), np.zeros(3, np.float32)
+    with pytest.raises(TypeError, match="Unsupported type <class 'numpy.ndarray'>"):
+        mix(device, host)
+
+
+def test_the_fake_copies_host_data_to_the_device_and_back():
+    host = np.zeros(3, np.float32)
+    device = fake_cupy.asarray(host)
+    device += 1
+    back = fake_cupy.asnumpy(device)
+    back += 1
+    assert host.sum() == 0 and device.sum() == 3 and type(back) is np.ndarray
+    assert type(device) is type(device.sum()) is type(device[0]) is fake_cupy.ndarray
+
+
+def test_the_fake_offers_only_names_cupy_has():
+    with pytest.raises(AttributeError, match="stand-in for cupy has no 'errstate'"):
+        fake_cupy.errstate  # noqa: B018 (CuPy has cupyx.errstate, not cupy.errstate)
+
+
+def test_get_gives_the_cuda_backend_on_the_fake(cuda):
+    assert cuda.name == "cuda" and cuda.xp is fake_cupy
+    assert backend.backend_of(cuda.asarray(np.zeros(3, np.float32))) is cuda
+    assert backend.backend_of(np.zeros(3, np.float32)) is cpu
+
+
+@given(conv_geometries(), st.booleans(), SEEDS)
+def test_im2col_and_col2im_match_the_cpu_backend(cuda, geometry, strided, seed):
+    shape, kernel_size, stride, padding = geometry
+    x = np.random.default_rng(seed).standard_normal(shape, dtype=np.float32)
+    col = cpu.im2col(x, kernel_size, stride, padding)
+    col_cuda = cuda.im2col(on_device(cuda, x, strided), kernel_size, stride, padding)
+    np.testing.assert_array_equal(cuda.to_numpy(col_cuda), col)
+    image = cuda.col2im(on_device(cuda, col, strided), shape[2:], stride, padding)
+    np.testing.assert_array_equal(cuda.to_numpy(image), cpu.col2im(col, shape[2:], stride, padding))
+
+
+@given(st.integers(1, 300), SEEDS)
+def test_adam_update_matches_the_cpu_backend(cuda, size, seed):
+    rng = np.random.default_rng(seed)
+    p, g, m = (rng.standard_normal(size, dtype=np.float32) for _ in range(3))
+    v = rng.random(size, dtype=np.float32)
+    hyper = (2e-4, 0.5, 0.999, 1e-8, 1 - 0.5 ** 3, 1 - 0.999 ** 3)
+    state = [cuda.asarray(a) for a in (p, g, m, v)]
+    cuda.adam_update(*state, *hyper)
+    cpu.adam_update(p, g, m, v, *(np.float32(h) for h in hyper))
+    for updated, expected in zip(state, (p, g, m, v)):
+        np.testing.assert_allclose(cuda.to_numpy(updated), expected, rtol=1e-6, atol=1e-7)
+
+
+@given(channel_shapes(), st.sampled_from([0.0, 0.2]), st.booleans(), SEEDS)
+def test_fused_batch_norm_passes_match_the_cpu_backend(cuda, shape, slope, strided, seed):
+    rng = np.random.default_rng(seed)
+    x, stats = bn_inputs(rng, shape)
+    gy = rng.standard_normal(shape, dtype=np.float32)
+    x_cuda, gy_cuda = on_device(cuda, x, strided), on_device(cuda, gy, strided)
+    stats_cuda = [cuda.asarray(s) for s in stats]
+    close = {"rtol": 1e-5, "atol": 1e-6}
+    y = cuda.bn_act_forward(x_cuda, *stats_cuda, slope)
+    np.testing.assert_allclose(cuda.to_numpy(y), cpu.bn_act_forward(x, *stats, slope), **close)
+    gz, gz_xhat = cuda.bn_act_backward_pre(x_cuda, gy_cuda, *stats_cuda, slope)
+    for got, expected in zip((gz, gz_xhat), cpu.bn_act_backward_pre(x, gy, *stats, slope)):
+        np.testing.assert_allclose(cuda.to_numpy(got), expected, **close)
+    sums = (rng.standard_normal(shape[1], dtype=np.float32) for _ in range(2))
+    sum_gz, sum_gz_xhat = sums
+    m = x.size // shape[1]
+    gx = cuda.bn_act_backward_input(x_cuda, gy_cuda, *stats_cuda[:3], cuda.asarray(sum_gz),
+                                    cuda.asarray(sum_gz_xhat), m)
+    expected = cpu.bn_act_backward_input(x, gy, *stats[:3], sum_gz, sum_gz_xhat, m)
+    np.testing.assert_allclose(cuda.to_numpy(gx), expected, **close)
+
+
+def test_float64_input_is_refused_with_a_clear_message(cuda):
+    x = cuda.asarray(np.zeros((1, 1, 4, 4)))
+    with pytest.raises(TypeError, match="the cuda backend computes in float32, got float64"):
+        cuda.im2col(x, (3, 3), (1, 1), (0, 0))
+
+
+def dcgan_setup(device):
+    """Small DCGAN models on ``device`` from seed 0, and their Adam optimizers."""
+    tinygan.manual_seed(0)
+    G, D = dcgan.Generator(nz=8, ngf=4), dcgan.Discriminator(ndf=4)
+    G.to(device), D.to(device)
+    optimizers = [optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999)) for model in (G, D)]
+    return G, D, *optimizers
+
+
+def test_dcgan_training_steps_on_cuda_match_cpu_step_by_step(cuda):
+    rng = np.random.default_rng(0)
+    models = {device: dcgan_setup(device) for device in ("cpu", "cuda")}
+    launches_before = LAUNCHES.copy()
+    for step in range(3):
+        real = rng.uniform(-1, 1, (4, 3, 32, 32)).astype(np.float32)
+        z = rng.standard_normal((4, 8, 1, 1), dtype=np.float32)
+        metrics = {device: dcgan.train_step(
+            *models[device], tinygan.Tensor(backend.get(device).asarray(real)),
+            tinygan.Tensor(backend.get(device).asarray(z)), real_label=0.9)
+            for device in models}
+        for name, value in metrics["cpu"].items():
+            assert metrics["cuda"][name] == pytest.approx(value, rel=1e-5), (step, name)
+        for model_cpu, model_cuda in zip(models["cpu"][:2], models["cuda"][:2]):
+            for (name, p_cpu), (_, p_cuda) in zip(model_cpu.named_parameters(),
+                                                   model_cuda.named_parameters()):
+                assert p_cuda.device == "cuda"
+                np.testing.assert_allclose(p_cuda.numpy(), p_cpu.numpy(), rtol=1e-5, atol=1e-6,
+                                           err_msg=f"step {step}: {name}")
+    launched = {name for name in LAUNCHES if LAUNCHES[name] > launches_before[name]}
+    assert launched == {path.stem for path in KERNELS.glob("*.cu")}
+
+
+def test_without_cupy_asking_for_cuda_says_how_to_install_it():
+    message = r'needs CuPy, which is not installed .*pip install -e "\.\[cuda\]"'
+    with not_installed(), pytest.raises(RuntimeError, match=message):
+        backend.get("cuda")
+
+
+def test_without_a_usable_gpu_asking_for_cuda_says_why(monkeypatch):
+    def no_driver():
+        raise fake_cupy.cuda.runtime.CUDARuntimeError("cudaErrorInsufficientDriver: CUDA driver "
+                                                      "version is insufficient")
+    monkeypatch.setattr(fake_cupy.cuda.runtime, "getDeviceCount", no_driver)
+    message = "CuPy is installed but no GPU is usable: cudaErrorInsufficientDriver"
+    with installed(), pytest.raises(RuntimeError, match=message):
+        backend.get("cuda")
+
+
+def test_with_no_gpu_found_asking_for_cuda_says_so(monkeypatch):
+    monkeypatch.setattr(fake_cupy.cuda.runtime, "getDeviceCount", lambda: 0)
+    with installed(), pytest.raises(RuntimeError, match="CuPy is installed but no GPU was found"):
+        backend.get("cuda")
+
+
+def test_primitives_refuse_mismatched_shapes_before_launching(cuda):
+    x = cuda.asarray(np.ones((2, 3, 4), np.float32))
+    per_channel, wrong = cuda.asarray(np.ones(3, np.float32)), cuda.asarray(np.ones(2, np.float32))
+    with pytest.raises(ValueError, match=r"adam_update: expected an array of shape \(3,\), "
+                                         r"got \(2,\)"):
+        cuda.adam_update(per_channel, wrong, per_channel.copy(), per_channel.copy(),
+                         1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001)
+    with pytest.raises(ValueError, match=r"bn_act_forward: expected an array of shape \(3,\)"):
+        cuda.bn_act_forward(x, per_channel, per_channel, wrong, per_channel, 0.0)
+    with pytest.raises(ValueError, match=r"bn_act_backward_pre: expected .* \(2, 3, 4\), "
+                                         r"got \(2, 3\)"):
+        cuda.bn_act_backward_pre(x, x[..., 0], per_channel, per_channel, per_channel,
+                                 per_channel, 0.0)
