@@ -1,8 +1,8 @@
 // The adjoint of im2col, gather style (no atomics): each image pixel sums every col entry
 // that im2col copied from it.
 // x[n, c, y, xx] = sum over (i, j, oy, ox) with oy * sh - ph + i = y and ox * sw - pw + j = xx
-//                  of col[n, c, i, j, oy, ox].
-// col: (N, C, KH, KW, OH, OW) and x: (N, C, H, W), both contiguous float32.
+//                  of col[c, i, j, n, oy, ox].
+// col: (C, KH, KW, N, OH, OW) and x: (N, C, H, W), both contiguous float32.
 // One thread per image pixel, grid-stride loop.
 extern "C" __global__ void col2im(const float* col, float* x,
                                   int n, int c, int h, int w, int kh, int kw,
@@ -10,11 +10,13 @@ extern "C" __global__ void col2im(const float* col, float* x,
 {
     long long total = (long long)n * c * h * w;
     long long stride = (long long)blockDim.x * gridDim.x;
+    long long plane = (long long)n * oh * ow;  // one (c, i, j) slice of col
     for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < total; k += stride) {
         int xx = k % w;
         int y = (k / w) % h;
-        long long plane = k / ((long long)w * h);  // n * C + c
-        const float* patches = col + plane * kh * kw * oh * ow;
+        int ch = (k / ((long long)w * h)) % c;
+        int b = k / ((long long)w * h * c);
+        const float* patches = col + (long long)ch * kh * kw * plane + (long long)b * oh * ow;
         float sum = 0.0f;
         for (int i = 0; i < kh; ++i) {
             int ty = y + ph - i;  // = oy * sh when this kernel row touched pixel row y
@@ -23,7 +25,7 @@ extern "C" __global__ void col2im(const float* col, float* x,
             for (int j = 0; j < kw; ++j) {
                 int tx = xx + pw - j;
                 if (tx < 0 || tx % sw != 0 || tx / sw >= ow) continue;
-                sum += patches[((i * kw + j) * oh + oy) * ow + tx / sw];
+                sum += patches[(i * kw + j) * plane + oy * ow + tx / sw];
             }
         }
         x[k] = sum;

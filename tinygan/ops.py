@@ -257,10 +257,13 @@ binary_cross_entropy_with_logits = BinaryCrossEntropyWithLogits.apply
 
 
 # --- convolution ----------------------------------------------------------------------------
-# With col = im2col(x) of shape (N, C, KH, KW, OH, OW) and w of shape (OC, C, KH, KW):
-#   conv forward          y  = correlate(col, w)
-#   conv input gradient   gx = col2im(correlate_adjoint(gy, w))   <- this IS conv_transpose2d
-#   weight gradient       gw = kernel_grad(gy, col)               (both ops)
+# With col = im2col(x) of shape (C, KH, KW, N, OH, OW) and w of shape (OC, C, KH, KW), both seen
+# as matrices with C*KH*KW rows or columns, each product is one matrix multiply that reads col
+# in place (BLAS takes the transposes as flags, not copies):
+#   conv forward          y  = w @ col                        (OC, N*OH*OW)
+#   conv input gradient   gx = col2im(w.T @ gy)               <- this IS conv_transpose2d
+#   weight gradient       gw = gy @ col.T                     (both ops)
+# Activations stay (N, C, H, W); _rows and _images move between that and (C, N*H*W).
 
 def _pair(value, name):
     """An int or a pair of ints as a pair."""
@@ -291,23 +294,35 @@ def _check_output_size(name, x, w, out_size):
                          "stride and padding")
 
 
+def _rows(a):
+    """(N, C, H, W) -> (C, N*H*W): one matrix row per channel."""
+    return a.transpose(1, 0, 2, 3).reshape(a.shape[1], -1)
+
+
+def _images(xp, rows, n, size):
+    """(C, N*H*W) -> contiguous (N, C, H, W), the inverse of _rows."""
+    return xp.ascontiguousarray(rows.reshape(rows.shape[0], n, *size).transpose(1, 0, 2, 3))
+
+
 def _correlate(xp, col, w):
-    """y[n, o, oh, ow] = sum over c, i, j of col[n, c, i, j, oh, ow] * w[o, c, i, j]"""
-    y = xp.tensordot(col, w, axes=((1, 2, 3), (1, 2, 3)))  # (N, OH, OW, OC)
-    return y.transpose(0, 3, 1, 2)  # (N, OC, OH, OW)
+    """y[n, o, oh, ow] = sum over c, i, j of w[o, c, i, j] * col[c, i, j, n, oh, ow]"""
+    c, kh, kw, n, oh, ow = col.shape
+    y = w.reshape(w.shape[0], -1) @ col.reshape(c * kh * kw, -1)  # (OC, N*OH*OW)
+    return _images(xp, y, n, (oh, ow))  # (N, OC, OH, OW)
 
 
 def _correlate_adjoint(backend, gy, w, image_size, stride, padding):
-    """gx = col2im(gcol) with
-    gcol[n, c, i, j, oh, ow] = sum over o of w[o, c, i, j] gy[n, o, oh, ow]
-    """
-    gcol = backend.xp.tensordot(w, gy, axes=(0, 1))  # (C, KH, KW, N, OH, OW)
-    return backend.col2im(gcol.transpose(3, 0, 1, 2, 4, 5), image_size, stride, padding)
+    """gx = col2im(gcol) with gcol[c, i, j, n, oh, ow] = sum over o of w[o, c, i, j] gy[n, o, oh, ow]"""
+    gcol = w.reshape(w.shape[0], -1).T @ _rows(gy)  # (C*KH*KW, N*OH*OW)
+    gcol = gcol.reshape(*w.shape[1:], gy.shape[0], *gy.shape[2:])  # (C, KH, KW, N, OH, OW)
+    return backend.col2im(gcol, image_size, stride, padding)
 
 
-def _kernel_grad(xp, gy, col):
-    """gw[o, c, i, j] = sum over n, oh, ow of gy[n, o, oh, ow] * col[n, c, i, j, oh, ow]"""
-    return xp.tensordot(gy, col, axes=((0, 2, 3), (0, 4, 5)))  # (OC, C, KH, KW)
+def _kernel_grad(gy, col):
+    """gw[o, c, i, j] = sum over n, oh, ow of gy[n, o, oh, ow] * col[c, i, j, n, oh, ow]"""
+    c, kh, kw = col.shape[:3]
+    gw = _rows(gy) @ col.reshape(c * kh * kw, -1).T  # (OC, C*KH*KW)
+    return gw.reshape(gy.shape[1], c, kh, kw)
 
 
 class Conv2d(Function):
@@ -328,7 +343,7 @@ class Conv2d(Function):
     def backward(self, gy):
         gx = _correlate_adjoint(self.backend, gy, self.w, self.image_size,
                                 self.stride, self.padding)
-        return gx, _kernel_grad(self.xp, gy, self.col)
+        return gx, _kernel_grad(gy, self.col)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0):
@@ -361,7 +376,7 @@ class ConvTranspose2d(Function):
 
     def backward(self, gy):
         col = self.backend.im2col(gy, self.w.shape[2:], self.stride, self.padding)
-        return _correlate(self.xp, col, self.w), _kernel_grad(self.xp, self.x, col)
+        return _correlate(self.xp, col, self.w), _kernel_grad(self.x, col)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0):

@@ -101,14 +101,14 @@ def _geometry(n, c, h, w, kernel_size, stride, padding, oh, ow):
 
 
 def im2col(x, kernel_size, stride, padding):
-    """col[n, c, i, j, oh, ow] = x_padded[n, c, stride_h * oh + i, stride_w * ow + j]
+    """col[c, i, j, n, oh, ow] = x_padded[n, c, stride_h * oh + i, stride_w * ow + j]
     (kernels/im2col.cu).
     """
     (x,) = _float32(x)
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
     oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
-    col = cupy.empty((n, c, kh, kw, oh, ow), dtype=np.float32)
+    col = cupy.empty((c, kh, kw, n, oh, ow), dtype=np.float32)
     launch("im2col", col.size,
            (x, col) + _geometry(n, c, h, w, kernel_size, stride, padding, oh, ow))
     return col
@@ -119,7 +119,7 @@ def col2im(col, image_size, stride, padding):
     (kernels/col2im.cu).
     """
     (col,) = _float32(col)
-    n, c, kh, kw, oh, ow = col.shape
+    c, kh, kw, n, oh, ow = col.shape
     h, w = image_size
     x = cupy.empty((n, c, h, w), dtype=np.float32)
     launch("col2im", x.size, (col, x) + _geometry(n, c, h, w, (kh, kw), stride, padding, oh, ow))
