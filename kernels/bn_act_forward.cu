@@ -1,5 +1,5 @@
 // Batch norm with its activation, in one pass (statistics are computed beforehand):
-//   z = gamma[c] * (x - mean[c]) * inv_std[c] + beta[c];  y = z > 0 ? z : slope * z
+//   z = gamma[c] * ((x - mean[c]) * inv_std[c]) + beta[c];  y = z > 0 ? z : slope * z
 // slope 0 is ReLU, 0.2 LeakyReLU, 1 no activation.
 // x, y: contiguous float32 (N, C, inner) with inner = H * W; per-channel arrays: (C,).
 extern "C" __global__ void bn_act_forward(const float* x, const float* mean, const float* inv_std,
@@ -9,7 +9,7 @@ extern "C" __global__ void bn_act_forward(const float* x, const float* mean, con
     long long stride = (long long)blockDim.x * gridDim.x;
     for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < size; k += stride) {
         int ch = (k / inner) % channels;
-        float z = gamma[ch] * (x[k] - mean[ch]) * inv_std[ch] + beta[ch];
+        float z = gamma[ch] * ((x[k] - mean[ch]) * inv_std[ch]) + beta[ch];  // as in the backward
         y[k] = z > 0.0f ? z : slope * z;
     }
 }

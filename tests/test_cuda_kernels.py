@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from cuda_emulation import KERNELS, fake_cupy as cupy
-from tinygan.backend import cpu
+import reference
 
 GUARD = 64  # floats of NaN on each side of every device array
 BN_RTOL, BN_ATOL = 1e-5, 1e-6  # float32: host compiler and NumPy may round differently
@@ -90,7 +90,7 @@ def geometry_args(x_shape, kernel_size, stride, padding, out_size):
 def test_im2col_kernel_equals_numpy_bit_for_bit(geometry, data, seed):
     shape, kernel_size, stride, padding = geometry
     x = np.random.default_rng(seed).standard_normal(shape, dtype=np.float32)
-    expected = cpu.im2col(x, kernel_size, stride, padding)
+    expected = reference.im2col(x, kernel_size, stride, padding)
     x_device, col = Guarded(x), output(expected.shape)
     grid, block = data.draw(launches(expected.size))
     args = geometry_args(shape, kernel_size, stride, padding, expected.shape[-2:])
@@ -104,9 +104,9 @@ def test_im2col_kernel_equals_numpy_bit_for_bit(geometry, data, seed):
 @given(conv_geometries(), st.data(), st.integers(0, 2**32 - 1))
 def test_col2im_kernel_equals_numpy_bit_for_bit(geometry, data, seed):
     shape, kernel_size, stride, padding = geometry
-    col_shape = cpu.im2col(np.zeros(shape, np.float32), kernel_size, stride, padding).shape
+    col_shape = reference.im2col(np.zeros(shape, np.float32), kernel_size, stride, padding).shape
     col = np.random.default_rng(seed).standard_normal(col_shape, dtype=np.float32)
-    expected = cpu.col2im(col, shape[2:], stride, padding)
+    expected = reference.col2im(col, shape[2:], stride, padding)
     col_device, x = Guarded(col), output(shape)
     grid, block = data.draw(launches(x.array.size))
     args = geometry_args(shape, kernel_size, stride, padding, col_shape[-2:])
@@ -125,7 +125,7 @@ def test_adam_kernel_matches_numpy(size, data, seed, step):
     on_device = [Guarded(a) for a in (p, g, m, v)]
     grid, block = data.draw(launches(size))
     kernel("adam")(grid, block, tuple(a.array for a in on_device) + (np.int64(size),) + scalars)
-    cpu.adam_update(p, g, m, v, *scalars)
+    reference.adam_update(p, g, m, v, *scalars)
     for device, expected in zip(on_device, (p, g, m, v)):
         np.testing.assert_allclose(device.get(), expected, rtol=1e-6, atol=1e-7)
 
@@ -153,7 +153,7 @@ def test_bn_act_forward_kernel_matches_numpy(shape, slope, data, seed):
     grid, block = data.draw(launches(x.size))
     args = tuple(a.array for a in inputs) + (y.array,) + layout(shape) + (np.float32(slope),)
     kernel("bn_act_forward")(grid, block, args)
-    expected = cpu.bn_act_forward(x, *stats, slope)
+    expected = reference.bn_act_forward(x, *stats, slope)
     np.testing.assert_allclose(y.get(), expected, rtol=BN_RTOL, atol=BN_ATOL)
 
 
@@ -167,7 +167,7 @@ def test_bn_act_backward_pre_kernel_matches_numpy(shape, slope, data, seed):
     args = (tuple(a.array for a in inputs) + (gz.array, gz_xhat.array) + layout(shape)
             + (np.float32(slope),))
     kernel("bn_act_backward_pre")(grid, block, args)
-    expected_gz, expected_gz_xhat = cpu.bn_act_backward_pre(x, gy, *stats, slope)
+    expected_gz, expected_gz_xhat = reference.bn_act_backward_pre(x, gy, *stats, slope)
     np.testing.assert_allclose(gz.get(), expected_gz, rtol=BN_RTOL, atol=BN_ATOL)
     np.testing.assert_allclose(gz_xhat.get(), expected_gz_xhat, rtol=BN_RTOL, atol=BN_ATOL)
 
@@ -184,7 +184,7 @@ def test_bn_act_backward_input_kernel_matches_numpy(shape, data, seed):
     grid, block = data.draw(launches(x.size))
     args = tuple(a.array for a in inputs) + (gx.array,) + layout(shape) + (np.float32(m),)
     kernel("bn_act_backward_input")(grid, block, args)
-    expected = cpu.bn_act_backward_input(x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, m)
+    expected = reference.bn_act_backward_input(x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, m)
     np.testing.assert_allclose(gx.get(), expected, rtol=BN_RTOL, atol=BN_ATOL)
 
 

@@ -312,7 +312,7 @@ def _correlate(xp, col, w):
 
 
 def _correlate_adjoint(backend, gy, w, image_size, stride, padding):
-    """gx = col2im(gcol) with gcol[c, i, j, n, oh, ow] = sum over o of w[o, c, i, j] gy[n, o, oh, ow]"""
+    """gx = col2im(gcol), gcol[c, i, j, n, oh, ow] = sum over o of w[o, c, i, j] gy[n, o, oh, ow]"""
     gcol = w.reshape(w.shape[0], -1).T @ _rows(gy)  # (C*KH*KW, N*OH*OW)
     gcol = gcol.reshape(*w.shape[1:], gy.shape[0], *gy.shape[2:])  # (C, KH, KW, N, OH, OW)
     return backend.col2im(gcol, image_size, stride, padding)

@@ -1,5 +1,9 @@
-"""The NumPy backend: arrays live in host memory."""
+"""The NumPy backend: arrays live in host memory; the primitives run as numba kernels
+(cpu_kernels.py, the CPU twins of kernels/*.cu).
+"""
 import numpy as np
+
+from . import cpu_kernels as kernels
 
 name = "cpu"
 xp = np
@@ -25,23 +29,17 @@ def im2col(x, kernel, stride, padding):
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     oh = (h + 2 * ph - kh) // sh + 1
     ow = (w + 2 * pw - kw) // sw + 1
-    padded = np.pad(x.transpose(1, 0, 2, 3), ((0, 0), (0, 0), (ph, ph), (pw, pw)))  # (C, N, ., .)
     col = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)  # (C, KH, KW, N, OH, OW)
-    for i in range(kh):
-        for j in range(kw):
-            col[:, i, j] = padded[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw]
+    kernels.im2col(np.ascontiguousarray(x), col, sh, sw, ph, pw)
     return col
 
 
 def col2im(col, image_size, stride, padding):
     """The adjoint of im2col: x[n, c, y, x] = sum of every col entry that im2col read from it."""
     c, kh, kw, n, oh, ow = col.shape
-    (h, w), (sh, sw), (ph, pw) = image_size, stride, padding
-    padded = np.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=col.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            padded[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += col[:, i, j]
-    return np.ascontiguousarray(padded[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3))
+    x = np.empty((n, c, *image_size), dtype=col.dtype)
+    kernels.col2im(np.ascontiguousarray(col), x, *stride, *padding)
+    return x
 
 
 def adam_update(p, g, m, v, lr, b1, b2, eps, bias1, bias2):
@@ -50,37 +48,37 @@ def adam_update(p, g, m, v, lr, b1, b2, eps, bias1, bias2):
     m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
     p -= lr (m / bias1) / (sqrt(v / bias2) + eps)
     """
-    m *= b1
-    m += (1 - b1) * g
-    v *= b2
-    v += (1 - b2) * g * g
-    p -= lr * (m / bias1) / (np.sqrt(v / bias2) + eps)
+    if not all(a.flags.c_contiguous for a in (p, m, v)):
+        raise TypeError("adam_update updates p, m and v in place: they must be contiguous")
+    flat = [a.reshape(-1) for a in (p, np.ascontiguousarray(g), m, v)]  # views, not copies
+    kernels.adam(*flat, lr, b1, b2, eps, bias1, bias2)
 
 
-def _per_channel(a, ndim):
-    """A (C,) array shaped to broadcast over (N, C, ...) of rank ``ndim``."""
-    return a.reshape((1, -1) + (1,) * (ndim - 2))
+def _channels(x):
+    """An (N, C, ...) array as a contiguous (N, C, inner) array, the layout the kernels take."""
+    return np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
 
 
 def bn_act_forward(x, mean, inv_std, gamma, beta, slope):
     """y = act(gamma (x - mean) inv_std + beta), act(z) = z if z > 0 else slope z,
     per channel (axis 1).
     """
-    z = (_per_channel(gamma * inv_std, x.ndim) * (x - _per_channel(mean, x.ndim))
-         + _per_channel(beta, x.ndim))
-    return np.where(z > 0, z, slope * z)
+    y = np.empty(x.shape, x.dtype)  # C-contiguous whatever x's layout, so _channels(y) is a view
+    kernels.bn_act_forward(_channels(x), mean, inv_std, gamma, beta, slope, _channels(y))
+    return y
 
 
 def bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, slope):
     """(gz, gz * xhat) with xhat = (x - mean) inv_std and gz = gy * act'(gamma xhat + beta)."""
-    xhat = (x - _per_channel(mean, x.ndim)) * _per_channel(inv_std, x.ndim)
-    z = _per_channel(gamma, x.ndim) * xhat + _per_channel(beta, x.ndim)
-    gz = np.where(z > 0, gy, slope * gy)
-    return gz, gz * xhat
+    gz, gz_xhat = np.empty(x.shape, x.dtype), np.empty(x.shape, x.dtype)
+    kernels.bn_act_backward_pre(_channels(x), _channels(gy), mean, inv_std, gamma, beta, slope,
+                                _channels(gz), _channels(gz_xhat))
+    return gz, gz_xhat
 
 
 def bn_act_backward_input(x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, m):
     """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m), per channel (axis 1)."""
-    xhat = (x - _per_channel(mean, x.ndim)) * _per_channel(inv_std, x.ndim)
-    correction = (_per_channel(sum_gz, x.ndim) + xhat * _per_channel(sum_gz_xhat, x.ndim)) / m
-    return _per_channel(gamma * inv_std, x.ndim) * (gz - correction)
+    gx = np.empty(x.shape, x.dtype)
+    kernels.bn_act_backward_input(_channels(x), _channels(gz), mean, inv_std, gamma, sum_gz,
+                                  sum_gz_xhat, m, _channels(gx))
+    return gx

@@ -1,0 +1,73 @@
+"""Plain NumPy versions of the backend primitives: the oracles the fast kernels are tested against.
+
+Each states its math as directly as NumPy allows; tinygan/backend/cpu_kernels.py (numba) and
+kernels/*.cu (CUDA) must agree with them.
+"""
+import numpy as np
+
+
+def im2col(x, kernel, stride, padding):
+    """col[c, i, j, n, oh, ow] = x_padded[n, c, i + stride_h * oh, j + stride_w * ow]."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh = (h + 2 * ph - kh) // sh + 1
+    ow = (w + 2 * pw - kw) // sw + 1
+    padded = np.pad(x.transpose(1, 0, 2, 3), ((0, 0), (0, 0), (ph, ph), (pw, pw)))  # (C, N, ., .)
+    col = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)  # (C, KH, KW, N, OH, OW)
+    for i in range(kh):
+        for j in range(kw):
+            col[:, i, j] = padded[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw]
+    return col
+
+
+def col2im(col, image_size, stride, padding):
+    """The adjoint of im2col: x[n, c, y, x] = sum of every col entry that im2col read from it."""
+    c, kh, kw, n, oh, ow = col.shape
+    (h, w), (sh, sw), (ph, pw) = image_size, stride, padding
+    padded = np.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=col.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            padded[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += col[:, i, j]
+    return np.ascontiguousarray(padded[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3))
+
+
+def adam_update(p, g, m, v, lr, b1, b2, eps, bias1, bias2):
+    """In place:
+
+    m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+    p -= lr (m / bias1) / (sqrt(v / bias2) + eps)
+    """
+    m *= b1
+    m += (1 - b1) * g
+    v *= b2
+    v += (1 - b2) * g * g
+    p -= lr * (m / bias1) / (np.sqrt(v / bias2) + eps)
+
+
+def _per_channel(a, ndim):
+    """A (C,) array shaped to broadcast over (N, C, ...) of rank ``ndim``."""
+    return a.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def bn_act_forward(x, mean, inv_std, gamma, beta, slope):
+    """y = act(gamma (x - mean) inv_std + beta), act(z) = z if z > 0 else slope z,
+    per channel (axis 1).
+    """
+    z = (_per_channel(gamma * inv_std, x.ndim) * (x - _per_channel(mean, x.ndim))
+         + _per_channel(beta, x.ndim))
+    return np.where(z > 0, z, slope * z)
+
+
+def bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, slope):
+    """(gz, gz * xhat) with xhat = (x - mean) inv_std and gz = gy * act'(gamma xhat + beta)."""
+    xhat = (x - _per_channel(mean, x.ndim)) * _per_channel(inv_std, x.ndim)
+    z = _per_channel(gamma, x.ndim) * xhat + _per_channel(beta, x.ndim)
+    gz = np.where(z > 0, gy, slope * gy)
+    return gz, gz * xhat
+
+
+def bn_act_backward_input(x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, m):
+    """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m), per channel (axis 1)."""
+    xhat = (x - _per_channel(mean, x.ndim)) * _per_channel(inv_std, x.ndim)
+    correction = (_per_channel(sum_gz, x.ndim) + xhat * _per_channel(sum_gz_xhat, x.ndim)) / m
+    return _per_channel(gamma * inv_std, x.ndim) * (gz - correction)

@@ -1,0 +1,68 @@
+"""The numba kernels of the NumPy backend against the plain NumPy oracles in reference.py."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import reference
+from test_cuda_kernels import BN_ATOL, BN_RTOL, bn_inputs, channel_shapes, conv_geometries
+from tinygan.backend import cpu
+
+SEEDS = st.integers(0, 2**32 - 1)
+DTYPES = [np.float32, np.float64]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(geometry=conv_geometries(), seed=SEEDS)
+def test_im2col_and_col2im_equal_the_numpy_oracle_bit_for_bit(dtype, geometry, seed):
+    shape, kernel_size, stride, padding = geometry
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    col = cpu.im2col(x, kernel_size, stride, padding)
+    np.testing.assert_array_equal(col, reference.im2col(x, kernel_size, stride, padding))
+    c = rng.standard_normal(col.shape).astype(dtype)
+    np.testing.assert_array_equal(cpu.col2im(c, shape[2:], stride, padding),
+                                  reference.col2im(c, shape[2:], stride, padding))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(shape=channel_shapes(), seed=SEEDS)
+def test_adam_update_equals_the_numpy_oracle(dtype, shape, seed):
+    rng = np.random.default_rng(seed)
+    p, g, m = (rng.standard_normal(shape).astype(dtype) for _ in range(3))
+    v = np.abs(rng.standard_normal(shape)).astype(dtype)
+    hyper = (1e-3, 0.5, 0.999, 1e-8, 0.75, 0.002)
+    ours, theirs = [a.copy() for a in (p, m, v)], [a.copy() for a in (p, m, v)]
+    cpu.adam_update(ours[0], g, ours[1], ours[2], *hyper)
+    reference.adam_update(theirs[0], g, theirs[1], theirs[2], *hyper)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-6 if dtype == np.float32 else 1e-13)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(shape=channel_shapes(), slope=st.sampled_from([0.0, 0.2, 1.0]), seed=SEEDS)
+def test_batch_norm_passes_equal_the_numpy_oracle(dtype, shape, slope, seed):
+    rng = np.random.default_rng(seed)
+    x, stats = bn_inputs(rng, shape)
+    x, stats = x.astype(dtype), [s.astype(dtype) for s in stats]
+    gy = rng.standard_normal(shape).astype(dtype)
+    tol = {"rtol": BN_RTOL, "atol": BN_ATOL} if dtype == np.float32 else {"rtol": 1e-12}
+    np.testing.assert_allclose(cpu.bn_act_forward(x, *stats, slope),
+                               reference.bn_act_forward(x, *stats, slope), **tol)
+    for ours, theirs in zip(cpu.bn_act_backward_pre(x, gy, *stats, slope),
+                            reference.bn_act_backward_pre(x, gy, *stats, slope)):
+        np.testing.assert_allclose(ours, theirs, **tol)
+    sums, m = [rng.standard_normal(shape[1]).astype(dtype) for _ in range(2)], x.size // shape[1]
+    np.testing.assert_allclose(cpu.bn_act_backward_input(x, gy, *stats[:3], *sums, m),
+                               reference.bn_act_backward_input(x, gy, *stats[:3], *sums, m), **tol)
+
+
+def test_kernels_accept_non_contiguous_inputs():
+    x = np.random.default_rng(0).standard_normal((3, 2, 5, 4)).transpose(1, 0, 2, 3)
+    np.testing.assert_array_equal(cpu.im2col(x, (2, 2), (1, 1), (1, 1)),
+                                  reference.im2col(x, (2, 2), (1, 1), (1, 1)))
+    stats = [np.ones(3), np.ones(3), np.ones(3), np.zeros(3)]
+    np.testing.assert_allclose(cpu.bn_act_forward(x, *stats, 0.0),
+                               reference.bn_act_forward(x, *stats, 0.0), rtol=1e-12)
+    assert math.isfinite(float(cpu.bn_act_forward(x, *stats, 0.0).sum()))

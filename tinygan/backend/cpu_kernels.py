@@ -1,0 +1,96 @@
+"""The CPU twins of kernels/*.cu, compiled by numba: the same index math, one pass over memory,
+parallel over rows (numba.prange) instead of over CUDA threads.
+
+NumPy expressions of the same math live in tests/reference.py, the oracle these are tested
+against. Arrays arrive contiguous; per-channel arrays are (C,); the (N, C, ...) arrays of the
+batch-norm passes arrive as (N, C, inner) views.
+"""
+import math
+
+import numba
+from numba import prange
+
+jit = numba.njit(parallel=True, cache=True, fastmath=False)
+
+
+@jit
+def im2col(x, col, sh, sw, ph, pw):
+    """col[c, i, j, n, oy, ox] = x[n, c, oy * sh - ph + i, ox * sw - pw + j], 0 in the padding."""
+    n, c, h, w = x.shape
+    kh, kw, oh, ow = col.shape[1], col.shape[2], col.shape[4], col.shape[5]
+    for row in prange(c * kh * kw * n):  # one (c, i, j, n) row of col per iteration
+        b, j, i, ch = row % n, (row // n) % kw, (row // (n * kw)) % kh, row // (n * kw * kh)
+        for oy in range(oh):
+            y = oy * sh - ph + i
+            for ox in range(ow):
+                xx = ox * sw - pw + j
+                inside = 0 <= y < h and 0 <= xx < w
+                col[ch, i, j, b, oy, ox] = x[b, ch, y, xx] if inside else 0
+
+
+@jit
+def col2im(col, x, sh, sw, ph, pw):
+    """x[n, c, y, xx] = sum of col[c, i, j, n, oy, ox] over all (i, j, oy, ox) with
+    oy * sh - ph + i = y and ox * sw - pw + j = xx."""
+    n, c, h, w = x.shape
+    kh, kw, oh, ow = col.shape[1], col.shape[2], col.shape[4], col.shape[5]
+    for plane in prange(n * c):  # gather: each pixel sums what it fed, so no two writes collide
+        b, ch = plane // c, plane % c
+        for y in range(h):
+            for xx in range(w):
+                x[b, ch, y, xx] = 0  # sum in x's own dtype, in the order col2im.cu sums
+                for i in range(kh):
+                    ty = y + ph - i
+                    if ty < 0 or ty % sh != 0 or ty // sh >= oh:
+                        continue
+                    for j in range(kw):
+                        tx = xx + pw - j
+                        if tx < 0 or tx % sw != 0 or tx // sw >= ow:
+                            continue
+                        x[b, ch, y, xx] += col[ch, i, j, b, ty // sh, tx // sw]
+
+
+@jit
+def adam(p, g, m, v, lr, b1, b2, eps, bias1, bias2):
+    """In place, flat arrays: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+    p -= lr (m / bias1) / (sqrt(v / bias2) + eps)."""
+    for k in prange(p.size):
+        m[k] = b1 * m[k] + (1 - b1) * g[k]
+        v[k] = b2 * v[k] + (1 - b2) * g[k] * g[k]
+        p[k] -= lr * (m[k] / bias1) / (math.sqrt(v[k] / bias2) + eps)
+
+
+@jit
+def bn_act_forward(x, mean, inv_std, gamma, beta, slope, y):
+    """y = act(gamma (x - mean) inv_std + beta), act(z) = z if z > 0 else slope z."""
+    n, c, inner = x.shape
+    for plane in prange(n * c):
+        b, ch = plane // c, plane % c
+        for k in range(inner):
+            z = gamma[ch] * ((x[b, ch, k] - mean[ch]) * inv_std[ch]) + beta[ch]
+            y[b, ch, k] = z if z > 0 else slope * z
+
+
+@jit
+def bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, slope, gz, gz_xhat):
+    """gz = gy act'(gamma xhat + beta) and gz_xhat = gz xhat, with xhat = (x - mean) inv_std."""
+    n, c, inner = x.shape
+    for plane in prange(n * c):
+        b, ch = plane // c, plane % c
+        for k in range(inner):
+            xhat = (x[b, ch, k] - mean[ch]) * inv_std[ch]
+            g = gy[b, ch, k] if gamma[ch] * xhat + beta[ch] > 0 else slope * gy[b, ch, k]
+            gz[b, ch, k] = g
+            gz_xhat[b, ch, k] = g * xhat
+
+
+@jit
+def bn_act_backward_input(x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, m, gx):
+    """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m), with xhat = (x - mean) inv_std."""
+    n, c, inner = x.shape
+    for plane in prange(n * c):
+        b, ch = plane // c, plane % c
+        for k in range(inner):
+            xhat = (x[b, ch, k] - mean[ch]) * inv_std[ch]
+            correction = (sum_gz[ch] + xhat * sum_gz_xhat[ch]) / m
+            gx[b, ch, k] = gamma[ch] * inv_std[ch] * (gz[b, ch, k] - correction)
