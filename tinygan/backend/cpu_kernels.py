@@ -31,23 +31,26 @@ def im2col(x, col, sh, sw, ph, pw):
 @jit
 def col2im(col, x, sh, sw, ph, pw):
     """x[n, c, y, xx] = sum of col[c, i, j, n, oy, ox] over all (i, j, oy, ox) with
-    oy * sh - ph + i = y and ox * sw - pw + j = xx."""
+    oy * sh - ph + i = y and ox * sw - pw + j = xx.
+
+    Each (n, c) image plane is one iteration that adds in its col rows (i, j, oy) in order: no
+    two iterations write the same pixel, and every pixel sums in the (i, j) order col2im.cu uses.
+    """
     n, c, h, w = x.shape
     kh, kw, oh, ow = col.shape[1], col.shape[2], col.shape[4], col.shape[5]
-    for plane in prange(n * c):  # gather: each pixel sums what it fed, so no two writes collide
+    for plane in prange(n * c):
         b, ch = plane // c, plane % c
-        for y in range(h):
-            for xx in range(w):
-                x[b, ch, y, xx] = 0  # sum in x's own dtype, in the order col2im.cu sums
-                for i in range(kh):
-                    ty = y + ph - i
-                    if ty < 0 or ty % sh != 0 or ty // sh >= oh:
+        x[b, ch] = 0
+        for i in range(kh):
+            for j in range(kw):
+                for oy in range(oh):
+                    y = oy * sh - ph + i
+                    if y < 0 or y >= h:
                         continue
-                    for j in range(kw):
-                        tx = xx + pw - j
-                        if tx < 0 or tx % sw != 0 or tx // sw >= ow:
-                            continue
-                        x[b, ch, y, xx] += col[ch, i, j, b, ty // sh, tx // sw]
+                    for ox in range(ow):
+                        xx = ox * sw - pw + j
+                        if 0 <= xx < w:
+                            x[b, ch, y, xx] += col[ch, i, j, b, oy, ox]
 
 
 @jit
