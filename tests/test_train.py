@@ -81,6 +81,30 @@ def test_resume_refuses_a_changed_model_setting(images, tmp_path, capsys):
     assert "--ngf 16 (checkpoint: 4)" in printed.err
 
 
+def test_resume_refuses_a_checkpoint_of_another_model_layout(images, tmp_path, capsys):
+    assert run(TINY + ["--data", images, "--out", tmp_path, "--max-steps", "2"])[0] == 0
+    checkpoint = io.load_checkpoint(tmp_path / "checkpoint.npz")
+    state = checkpoint["modules"]["G"]
+    state["main.99.weight"] = state.pop("main.1.weight")
+    modules = {name: _Saved(values) for name, values in checkpoint["modules"].items()}
+    optimizers = {name: _Saved(values) for name, values in checkpoint["optimizers"].items()}
+    io.save_checkpoint(tmp_path / "checkpoint.npz", modules, optimizers, checkpoint["meta"],
+                       checkpoint["arrays"])
+    status, printed = run(["--resume", "--out", tmp_path], capsys)
+    assert status == 2 and "it does not fit this model" in printed.err
+    assert "unexpected keys ['main.99.weight']" in printed.err and "Traceback" not in printed.err
+
+
+class _Saved:
+    """Anything with a state_dict(), for writing a hand-edited checkpoint."""
+
+    def __init__(self, state):
+        self.state = state
+
+    def state_dict(self):
+        return self.state
+
+
 def test_a_nan_loss_stops_with_a_message_and_keeps_the_last_checkpoint(images, tmp_path, capsys,
                                                                         monkeypatch):
     real_step = train_cifar.dcgan.train_step
