@@ -18,6 +18,8 @@ setup(
     install_requires=["numpy>=1.24", "numba>=0.58", "matplotlib>=3.7", "Pillow>=9.1", "tqdm>=4.60"],
     extras_require={
         "cuda": ["cupy-cuda12x>=13"],
+        # bench/ times PyTorch beside tinygan; install torch==2.13.0 (CPU) with it here.
+        "bench": ["threadpoolctl>=3"],
         # NVRTC compiles every kernel in the tests (no GPU or driver needed).
         "test": ["pytest>=7", "hypothesis>=6.80", "cuda-bindings>=12,<13",
                  "nvidia-cuda-nvrtc-cu12==12.9.*"],

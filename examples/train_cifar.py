@@ -228,7 +228,8 @@ def train(config, resume_from=None):
         try:
             run.resume(resume_from)
         except (KeyError, ValueError) as error:  # names or shapes of another model version
-            raise UserError(f"--resume {resume_from}: it does not fit this model: {error}") from None
+            raise UserError(f"--resume {resume_from}: it does not fit this model: "
+                            f"{error}") from None
     total = config.epochs * steps_per_epoch
     total = min(total, config.max_steps) if config.max_steps else total
     print(f"training: {total:,} steps of {config.batch_size} images "

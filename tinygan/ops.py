@@ -152,11 +152,11 @@ relu = ReLU.apply
 class LeakyReLU(Function):
     """y = x if x > 0 else negative_slope * x"""
     def forward(self, x, negative_slope=0.01):
-        self.scale = self.xp.where(x > 0, 1, negative_slope).astype(x.dtype)
-        return x * self.scale
+        self.positive, self.slope = x > 0, negative_slope
+        return self.xp.where(self.positive, x, x * negative_slope)
 
     def backward(self, gy):
-        return gy * self.scale
+        return self.xp.where(self.positive, gy, gy * self.slope)
 
 
 leaky_relu = LeakyReLU.apply
