@@ -1,5 +1,6 @@
 """Convolution's structure: im2col/col2im adjoint, a nested-loop oracle, transposed-conv shapes."""
 import numpy as np
+import pytest
 from hypothesis import assume, given, strategies as st
 
 from tinygan import Tensor, ops
@@ -85,3 +86,23 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d(geometry, out_channels, seed)
                                 output_padding=extra)
     assert back.shape == shape
     np.testing.assert_allclose(np.sum(conv.data * y), np.sum(x * back.data), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("in_channels, out_channels", [(6, 2), (2, 6)])
+def test_both_routes_of_the_stride_1_input_gradient_agree_with_the_definition(in_channels,
+                                                                               out_channels):
+    """C > OC takes the flipped-kernel route, C < OC the col2im route; both equal the
+    gradient of sum(r * conv2d(x, w)) written out from the nested-loop definition."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, in_channels, 7, 6))
+    w = rng.standard_normal((out_channels, in_channels, 3, 3))
+    x_tensor = Tensor(x, requires_grad=True)
+    y = ops.conv2d(x_tensor, Tensor(w), padding=1)
+    r = rng.standard_normal(y.shape)
+    y.backward(r)
+    expected = np.zeros_like(x)  # d/dx sum(r * y), one input pixel at a time (y is linear in x)
+    for index in np.ndindex(x.shape):
+        unit = np.zeros_like(x)
+        unit[index] = 1
+        expected[index] = np.sum(r * nested_loop_conv2d(unit, w, (1, 1), (1, 1)))
+    np.testing.assert_allclose(x_tensor.grad.data, expected, rtol=1e-10, atol=1e-10)

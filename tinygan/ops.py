@@ -312,9 +312,21 @@ def _correlate(xp, col, w):
 
 
 def _correlate_adjoint(backend, gy, w, image_size, stride, padding):
-    """gx = col2im(gcol), gcol[c, i, j, n, oh, ow] = sum over o of w[o, c, i, j] gy[n, o, oh, ow]"""
-    gcol = w.reshape(w.shape[0], -1).T @ _rows(gy)  # (C*KH*KW, N*OH*OW)
-    gcol = gcol.reshape(*w.shape[1:], gy.shape[0], *gy.shape[2:])  # (C, KH, KW, N, OH, OW)
+    """gx = col2im(gcol), gcol[c, i, j, n, oh, ow] = sum over o of w[o, c, i, j] gy[n, o, oh, ow]
+
+    With stride 1 the same gx is a full correlation of gy with the flipped kernel:
+    gx = correlate(im2col(gy, padding k - 1 - p), w[:, :, ::-1, ::-1] with o and c swapped),
+    whose col has OC*KH*KW rows instead of C*KH*KW; the smaller one is built (for the DCGAN's
+    last 3x3 conv, 27 rows instead of 576).
+    """
+    oc, c, kh, kw = w.shape
+    flip_padding = (kh - 1 - padding[0], kw - 1 - padding[1])
+    if tuple(stride) == (1, 1) and oc < c and min(flip_padding) >= 0:
+        flipped = backend.xp.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+        col = backend.im2col(gy, (kh, kw), (1, 1), flip_padding)  # (OC, KH, KW, N, H, W)
+        return _correlate(backend.xp, col, flipped)
+    gcol = w.reshape(oc, -1).T @ _rows(gy)  # (C*KH*KW, N*OH*OW)
+    gcol = gcol.reshape(c, kh, kw, gy.shape[0], *gy.shape[2:])  # (C, KH, KW, N, OH, OW)
     return backend.col2im(gcol, image_size, stride, padding)
 
 
