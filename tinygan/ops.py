@@ -316,12 +316,13 @@ def _correlate_adjoint(backend, gy, w, image_size, stride, padding):
 
     With stride 1 the same gx is a full correlation of gy with the flipped kernel:
     gx = correlate(im2col(gy, padding k - 1 - p), w[:, :, ::-1, ::-1] with o and c swapped),
-    whose col has OC*KH*KW rows instead of C*KH*KW; the smaller one is built (for the DCGAN's
-    last 3x3 conv, 27 rows instead of 576).
+    whose col has OC*KH*KW * N*H*W entries instead of C*KH*KW * N*OH*OW; the smaller one is
+    built (for the DCGAN's last 3x3 conv, 27 rows instead of 576).
     """
     oc, c, kh, kw = w.shape
     flip_padding = (kh - 1 - padding[0], kw - 1 - padding[1])
-    if tuple(stride) == (1, 1) and oc < c and min(flip_padding) >= 0:
+    flip_is_smaller = oc * image_size[0] * image_size[1] < c * gy.shape[2] * gy.shape[3]
+    if tuple(stride) == (1, 1) and flip_is_smaller and min(flip_padding) >= 0:
         flipped = backend.xp.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
         col = backend.im2col(gy, (kh, kw), (1, 1), flip_padding)  # (OC, KH, KW, N, H, W)
         return _correlate(backend.xp, col, flipped)
