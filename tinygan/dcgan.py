@@ -38,19 +38,15 @@ class Generator(nn.Module):
     def __init__(self, nz=100, ngf=64, nc=3, image_size=32):
         super().__init__()
         _check_image_size(image_size)
+        layers = (_up(nz, ngf * 8, 4, 1, 0)                 # (N, 8ngf, 4, 4)
+                  + _up(ngf * 8, ngf * 4, 4, 2, 1)          # (N, 4ngf, 8, 8)
+                  + _up(ngf * 4, ngf * 2, 4, 2, 1)          # (N, 2ngf, 16, 16)
+                  + _up(ngf * 2, ngf, 4, 2, 1))             # (N, ngf, 32, 32)
         if image_size == 32:
-            layers = (_up(nz, ngf * 8, 4, 1, 0)             # (N, 8ngf, 4, 4)
-                      + _up(ngf * 8, ngf * 4, 4, 2, 1)      # (N, 4ngf, 8, 8)
-                      + _up(ngf * 4, ngf * 2, 4, 2, 1)      # (N, 2ngf, 16, 16)
-                      + _up(ngf * 2, ngf, 4, 2, 1)          # (N, ngf, 32, 32)
-                      + [nn.Conv2d(ngf, nc, 3, 1, 1, bias=False), nn.Tanh()])  # (N, nc, 32, 32)
+            layers.append(nn.Conv2d(ngf, nc, 3, 1, 1, bias=False))           # (N, nc, 32, 32)
         else:
-            layers = (_up(nz, ngf * 8, 4, 1, 0)             # (N, 8ngf, 4, 4)
-                      + _up(ngf * 8, ngf * 4, 4, 2, 1)      # (N, 4ngf, 8, 8)
-                      + _up(ngf * 4, ngf * 2, 4, 2, 1)      # (N, 2ngf, 16, 16)
-                      + _up(ngf * 2, ngf, 4, 2, 1)          # (N, ngf, 32, 32)
-                      + [nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False),
-                         nn.Tanh()])                        # (N, nc, 64, 64)
+            layers.append(nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False))  # (N, nc, 64, 64)
+        layers.append(nn.Tanh())
         self.main = nn.Sequential(*layers)
         init_weights(self)
 

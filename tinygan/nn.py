@@ -156,6 +156,8 @@ class ConvTranspose2d(Module):
 class BatchNorm2d(Module):
     """Batch norm over channels of (N, C, H, W): weight 1, bias 0, running mean 0 and var 1."""
 
+    negative_slope = 1.0  # no activation; BatchNormAct2d sets its own
+
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         super().__init__()
         self.eps, self.momentum = eps, momentum
@@ -166,7 +168,8 @@ class BatchNorm2d(Module):
 
     def forward(self, x):
         return ops.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                              training=self.training, momentum=self.momentum, eps=self.eps)
+                              training=self.training, momentum=self.momentum, eps=self.eps,
+                              negative_slope=self.negative_slope)
 
 
 class BatchNormAct2d(BatchNorm2d):
@@ -175,11 +178,6 @@ class BatchNormAct2d(BatchNorm2d):
     def __init__(self, num_features, negative_slope=0.0, eps=1e-5, momentum=0.1):
         super().__init__(num_features, eps, momentum)
         self.negative_slope = negative_slope
-
-    def forward(self, x):
-        return ops.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                              training=self.training, momentum=self.momentum, eps=self.eps,
-                              negative_slope=self.negative_slope)
 
 
 class ReLU(Module):
