@@ -123,6 +123,34 @@ def draw_conv(data, transposed):
     return [values(data, (n, c_in, h, w)), values(data, weight_shape)], settings
 
 
+def draw_linear(data):
+    n, fan_in, fan_out = (data.draw(st.integers(1, 5), label=label) for label in "N in out".split())
+    shapes = ((n, fan_in), (fan_out, fan_in), (fan_out,))  # x, weight, bias
+    return [values(data, shape) for shape in shapes], {}
+
+
+def draw_cross_entropy(data):
+    n, k = data.draw(st.integers(1, 5), label="N"), data.draw(st.integers(1, 6), label="K")
+    labels = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    reduction = data.draw(st.sampled_from(["mean", "sum", "none"]), label="reduction")
+    return [values(data, (n, k))], {"target": labels, "reduction": reduction}
+
+
+def draw_pool(distinct):
+    """(N, C, H, W) with a kernel that fits; for max pooling, a shuffle of values 0.01 apart,
+    so no finite-difference step can change which entry is a window's maximum."""
+    def draw(data):
+        shape = (tuple(data.draw(st.integers(1, 3), label="N/C") for _ in range(2))
+                 + tuple(data.draw(st.integers(1, 7), label="H/W") for _ in range(2)))
+        kernel = tuple(data.draw(st.integers(1, size), label="kernel") for size in shape[2:])
+        if not distinct:
+            return [values(data, shape)], {"kernel_size": kernel}
+        seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
+        order = np.random.default_rng(seed).permutation(int(np.prod(shape))).reshape(shape)
+        return [(order - order.size / 2) * 0.01], {"kernel_size": kernel}
+    return draw
+
+
 def draw_batch_norm(training):
     def draw(data):
         rank = data.draw(st.sampled_from([2, 4]), label="rank")
@@ -187,6 +215,15 @@ ROWS = [
     Row("conv_transpose2d", ops.ConvTranspose2d, lambda d: draw_conv(d, transposed=True),
         lambda x, w, **s: ops.conv_transpose2d(x, w, **s),
         lambda x, w, **s: F.conv_transpose2d(x, w, **s)),
+    Row("linear", ops.Linear, draw_linear, ops.linear, lambda x, w, b: F.linear(x, w, b)),
+    Row("cross_entropy", ops.CrossEntropy, draw_cross_entropy,
+        lambda x, target, reduction: ops.cross_entropy(x, target, reduction=reduction),
+        lambda x, target, reduction: F.cross_entropy(x, torch.from_numpy(target),
+                                                     reduction=reduction)),
+    Row("avg_pool2d", ops.AvgPool2d, draw_pool(distinct=False), ops.avg_pool2d,
+        lambda x, kernel_size: F.avg_pool2d(x, kernel_size)),
+    Row("max_pool2d", ops.MaxPool2d, draw_pool(distinct=True), ops.max_pool2d,
+        lambda x, kernel_size: F.max_pool2d(x, kernel_size)),
     Row("batch_norm + act (training)", ops.BatchNorm, draw_batch_norm(training=True),
         _our_batch_norm, _torch_batch_norm),
     Row("batch_norm + act (eval)", ops.BatchNorm, draw_batch_norm(training=False),

@@ -75,6 +75,29 @@ def test_binary_cross_entropy_errors():
         ops.binary_cross_entropy_with_logits(x32(2), x32(2), reduction="avg")
 
 
+def test_cross_entropy_errors():
+    with pytest.raises(ValueError, match=r"expected logits \(N, K\), got shape \(4,\)"):
+        ops.cross_entropy(x32(4), np.zeros(4, np.int64))
+    with pytest.raises(ValueError, match=r"integer class labels of shape \(2,\), got dtype "
+                                         r"float32 shape \(2,\)"):
+        ops.cross_entropy(x32(2, 3), np.zeros(2, np.float32))
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\) for 3 classes, got "
+                                         r"values in \[0, 3\]"):
+        ops.cross_entropy(x32(2, 3), Tensor(np.array([0, 3])))
+
+
+def test_linear_and_pooling_errors():
+    with pytest.raises(ValueError, match=r"input \(N, in\) and weight \(out, in\), got input "
+                                         r"\(2, 3\) and weight \(4, 5\)"):
+        nn.Linear(5, 4)(x32(2, 3))
+    with pytest.raises(ValueError, match=r"the 3x3 window does not fit the input \(1, 1, 2, 5\)"):
+        nn.MaxPool2d(3)(x32(1, 1, 2, 5))
+    with pytest.raises(ValueError, match=r"kernel_size must be >= 1, got \(0, 0\)"):
+        ops.avg_pool2d(x32(1, 1, 2, 2), 0)
+    with pytest.raises(ValueError, match=r"avg_pool2d: expected a 4-D input"):
+        nn.AvgPool2d(2)(x32(2, 2))
+
+
 def test_load_state_dict_names_missing_and_unexpected_keys():
     net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))
     state = net.state_dict()

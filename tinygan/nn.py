@@ -153,6 +153,37 @@ class ConvTranspose2d(Module):
                                     padding=self.padding, output_padding=self.output_padding)
 
 
+class Linear(Module):
+    """Dense layer y = x @ weight.T + bias, weight (out_features, in_features) as in PyTorch."""
+
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        self.weight = Parameter(_uniform_fan_in((out_features, in_features), in_features))
+        self.bias = Parameter(_uniform_fan_in((out_features,), in_features)) if bias else None
+
+    def forward(self, x):
+        return ops.linear(x, self.weight, self.bias)
+
+
+class _Pool2d(Module):
+    """Pooling over non-overlapping kernel_size windows with the op named by ``pool``."""
+
+    def __init__(self, kernel_size=2):
+        super().__init__()
+        self.kernel_size = kernel_size
+
+    def forward(self, x):
+        return self.pool(x, self.kernel_size)
+
+
+class MaxPool2d(_Pool2d):
+    pool = staticmethod(ops.max_pool2d)
+
+
+class AvgPool2d(_Pool2d):
+    pool = staticmethod(ops.avg_pool2d)
+
+
 class BatchNorm2d(Module):
     """Batch norm over channels of (N, C, H, W): weight 1, bias 0, running mean 0 and var 1."""
 
@@ -235,5 +266,6 @@ class Sequential(Module):
         return x
 
 
-__all__ = ["Module", "Parameter", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "BatchNormAct2d",
-           "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Sequential", "manual_seed"]
+__all__ = ["Module", "Parameter", "Conv2d", "ConvTranspose2d", "Linear", "MaxPool2d", "AvgPool2d",
+           "BatchNorm2d", "BatchNormAct2d", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten",
+           "Sequential", "manual_seed"]

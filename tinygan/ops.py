@@ -256,6 +256,131 @@ class BinaryCrossEntropyWithLogits(_ElementwiseLoss):
 binary_cross_entropy_with_logits = BinaryCrossEntropyWithLogits.apply
 
 
+class CrossEntropy(_ElementwiseLoss):
+    """loss_n = logsumexp(x_n) - x_n[t_n] = -log softmax(x_n)[t_n], x (N, K), integer t (N,)."""
+    def forward(self, x, target, reduction="mean"):
+        if x.ndim != 2:
+            raise ValueError(f"cross_entropy: expected logits (N, K), got shape {x.shape}")
+        _check_labels(target, x.shape)
+        xp = self.xp
+        shifted = x - x.max(axis=1, keepdims=True)  # (N, K), largest logit 0: exp cannot overflow
+        log_sum = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))  # (N, 1)
+        self.log_p, self.target = shifted - log_sum, target  # log softmax (N, K)
+        rows = xp.arange(x.shape[0])
+        return self.reduce(-self.log_p[rows, target], reduction)
+
+    def backward(self, gy):
+        gx = self.xp.exp(self.log_p)  # softmax (N, K)
+        gx[self.xp.arange(gx.shape[0]), self.target] -= 1
+        return gx * self.xp.reshape(gy * self.scale, (-1, 1))
+
+
+def _check_labels(target, logits_shape):
+    """Labels must be integers of shape (N,) in [0, K) for logits (N, K)."""
+    n, k = logits_shape
+    if target.dtype.kind not in "iu" or target.shape != (n,):
+        raise ValueError(f"cross_entropy: target must be integer class labels of shape ({n},), "
+                         f"got dtype {target.dtype} shape {target.shape}")
+    if n and (int(target.min()) < 0 or int(target.max()) >= k):
+        raise ValueError(f"cross_entropy: labels must lie in [0, {k}) for {k} classes, got "
+                         f"values in [{int(target.min())}, {int(target.max())}]")
+
+
+def cross_entropy(input, target, reduction="mean"):
+    """Softmax cross-entropy of logits (N, K) against integer labels (N,) (a Tensor or array)."""
+    labels = target.data if isinstance(target, Tensor) else input.backend.asarray(target)
+    return CrossEntropy.apply(input, target=labels, reduction=reduction)
+
+
+# --- dense layers and pooling ---------------------------------------------------------------
+
+class Linear(Function):
+    """y = x @ w.T: x (N, in), w (out, in) -> (N, out)."""
+    def forward(self, x, w):
+        if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1]:
+            raise ValueError(f"linear: expected input (N, in) and weight (out, in), got input "
+                             f"{x.shape} and weight {w.shape}")
+        self.x, self.w = x, w
+        return x @ w.T
+
+    def backward(self, gy):
+        return gy @ self.w, gy.T @ self.x
+
+
+def linear(input, weight, bias=None):
+    """y = input @ weight.T + bias, as torch.nn.functional.linear (2-D input)."""
+    y = Linear.apply(input, weight)
+    return y if bias is None else y + bias
+
+
+def _windows(x, kernel):
+    """The (KH, KW) pooling windows of x as a view (N, C, OH, KH, OW, KW); a remainder that
+    fills no whole window is dropped, as PyTorch does."""
+    n, c, h, w = x.shape
+    if min(kernel) < 1:
+        raise ValueError(f"pooling: kernel_size must be >= 1, got {kernel}")
+    (kh, kw), (oh, ow) = kernel, (h // kernel[0], w // kernel[1])
+    if oh < 1 or ow < 1:
+        raise ValueError(f"pooling: the {kh}x{kw} window does not fit the input {x.shape}")
+    return x[:, :, :oh * kh, :ow * kw].reshape(n, c, oh, kh, ow, kw)
+
+
+def _unpool(xp, x_shape, windows_grad):
+    """Place the gradient of the windows view (N, C, OH, KH, OW, KW) back into x's shape."""
+    n, c, oh, kh, ow, kw = windows_grad.shape
+    gx = xp.zeros(x_shape, dtype=windows_grad.dtype)
+    gx[:, :, :oh * kh, :ow * kw] = windows_grad.reshape(n, c, oh * kh, ow * kw)
+    return gx
+
+
+class AvgPool2d(Function):
+    """y[n, c, p, q] = mean of x over the non-overlapping window (p, q) of size KH x KW."""
+    def forward(self, x, kernel_size=2):
+        self.kernel, self.x_shape = _pair(kernel_size, "kernel_size"), x.shape
+        return _windows(_check_4d("avg_pool2d", x), self.kernel).mean(axis=(3, 5))
+
+    def backward(self, gy):
+        kh, kw = self.kernel
+        share = gy[:, :, :, None, :, None] / (kh * kw)  # (N, C, OH, 1, OW, 1)
+        grad = self.xp.broadcast_to(share, gy.shape[:3] + (kh, gy.shape[3], kw))
+        return _unpool(self.xp, self.x_shape, grad)
+
+
+class MaxPool2d(Function):
+    """y[n, c, p, q] = max of x over the non-overlapping window (p, q); the gradient goes to
+    the first maximum of each window."""
+    def forward(self, x, kernel_size=2):
+        self.kernel, self.x_shape = _pair(kernel_size, "kernel_size"), x.shape
+        windows = _windows(_check_4d("max_pool2d", x), self.kernel)
+        n, c, oh, kh, ow, kw = windows.shape
+        flat = windows.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, kh * kw)
+        self.argmax = flat.argmax(axis=4)  # (N, C, OH, OW)
+        return flat.max(axis=4)
+
+    def backward(self, gy):
+        (kh, kw), xp = self.kernel, self.xp
+        n, c, oh, ow = gy.shape
+        first_max = xp.arange(kh * kw) == self.argmax[..., None]  # (N, C, OH, OW, KH*KW)
+        grad = (first_max * gy[..., None]).reshape(n, c, oh, ow, kh, kw).transpose(0, 1, 2, 4, 3, 5)
+        return _unpool(xp, self.x_shape, grad)  # (N, C, OH, KH, OW, KW) placed into x
+
+
+def _check_4d(name, x):
+    if x.ndim != 4:
+        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+    return x
+
+
+def avg_pool2d(input, kernel_size=2):
+    """Average over non-overlapping kernel_size windows (stride = kernel_size)."""
+    return AvgPool2d.apply(input, kernel_size=kernel_size)
+
+
+def max_pool2d(input, kernel_size=2):
+    """Maximum over non-overlapping kernel_size windows (stride = kernel_size)."""
+    return MaxPool2d.apply(input, kernel_size=kernel_size)
+
+
 # --- convolution ----------------------------------------------------------------------------
 # With col = im2col(x) of shape (C, KH, KW, N, OH, OW) and w of shape (OC, C, KH, KW), both seen
 # as matrices with C*KH*KW rows or columns, each product is one matrix multiply that reads col
