@@ -49,7 +49,10 @@ def make_tar(folder, archive, mode):
 
 
 def make_release(parent, protocol=2):
-    """A fake cifar-10-batches-py/ of 5 train batches and a test batch, and its images."""
+    """A fake cifar-10-batches-py/ of 5 train batches and a test batch, and its images.
+
+    Each image's label is release_labels() of it, so labels and images can be matched.
+    """
     folder = parent / data.CIFAR10_FOLDER
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
@@ -57,11 +60,16 @@ def make_release(parent, protocol=2):
     for split, names in data.CIFAR10_BATCHES.items():
         parts = [chw(random_pixels(rng, PER_BATCH)) for _ in names]
         for name, part in zip(names, parts, strict=True):
-            batch = {b"batch_label": name.encode(), b"labels": [0] * PER_BATCH,
+            batch = {b"batch_label": name.encode(), b"labels": release_labels(part).tolist(),
                      b"data": part.reshape(PER_BATCH, 3072), b"filenames": [b"x.png"] * PER_BATCH}
             (folder / name).write_bytes(pickle.dumps(batch, protocol=protocol))
         images[split] = np.concatenate(parts)
     return folder, images
+
+
+def release_labels(images):
+    """The label make_release gives each of its uint8 (N, 3, 32, 32) images: int64 (N,)."""
+    return images[:, 0, 0, 0].astype(np.int64) % len(data.CIFAR10_CLASSES)
 
 
 def md5_of(path):
@@ -114,6 +122,88 @@ def test_release_resized_to_64(tmp_path):
     first = np.asarray(Image.fromarray(images["test"][0].transpose(1, 2, 0)).resize(
         (64, 64), Image.Resampling.BICUBIC)).transpose(2, 0, 1)
     np.testing.assert_array_equal(loaded[0], first)
+
+
+# Class labels
+
+COLOURS = {"cat": (200, 30, 30), "dog": (30, 200, 30), "frog": (30, 30, 200)}
+
+
+@pytest.mark.parametrize("split", data.SPLITS)
+def test_release_labels_are_its_batches_labels_in_image_order(tmp_path, split):
+    folder, images = make_release(tmp_path)
+    labels = data.load_labels(folder, split=split)
+    assert labels.dtype == np.int64 and labels.shape == (len(images[split]),)
+    np.testing.assert_array_equal(labels, release_labels(images[split]))
+
+
+def test_release_tarball_labels_and_numpy_array_labels(tmp_path, monkeypatch):
+    folder, images = make_release(tmp_path / "src")
+    batch = pickle.loads((folder / "test_batch").read_bytes(), encoding="bytes")
+    batch[b"labels"] = np.array(batch[b"labels"], np.uint8)
+    (folder / "test_batch").write_bytes(pickle.dumps(batch))
+    tarball = make_tar(folder, tmp_path / data.CIFAR10_TARBALL, "w:gz")
+    monkeypatch.setattr(data, "CIFAR10_MD5", md5_of(tarball))
+    for split in data.SPLITS:
+        labels = data.load_labels(tarball, split)
+        np.testing.assert_array_equal(labels, release_labels(images[split]))
+
+
+@pytest.mark.parametrize("labels, got", [([0, 1, 2], "a list of 3"),
+                                         ([0, 1, 2, 10], "a list of 4 holding 10"),
+                                         (None, "none"), ("0123", "a str")])
+def test_release_labels_not_one_class_per_image(tmp_path, labels, got):
+    folder, images = make_release(tmp_path)
+    batch = {b"data": images["train"][:PER_BATCH].reshape(PER_BATCH, 3072), b"labels": labels}
+    (folder / "data_batch_3").write_bytes(pickle.dumps(batch))
+    message = (f"{folder / 'data_batch_3'}: expected b'labels' a list of {PER_BATCH} ints in 0..9 "
+               f"(one per image), got {got}")
+    with pytest.raises(data.DataError, match=re.escape(message)):
+        data.load_labels(folder)
+
+
+def test_class_folder_labels_follow_the_image_order_and_split(tmp_path, monkeypatch):
+    counts = {"train": {"cat": 2, "dog": 1, "frog": 3}, "test": {"cat": 1, "dog": 2, "frog": 1}}
+    for split, per_class in counts.items():
+        for name, count in per_class.items():
+            for i in range(count):
+                save_image(tmp_path / "ds" / split / name / f"{i:04d}.png",
+                           np.full((32, 32, 3), COLOURS[name], np.uint8))
+    save_image(tmp_path / "ds" / "preview.png", np.zeros((32, 32, 3), np.uint8))
+    archive = make_tar(tmp_path / "ds", tmp_path / "ds.tar.gz", "w:gz")
+    palette = np.array([COLOURS[name] for name in sorted(COLOURS)])  # (classes, 3), label order
+    for source in (tmp_path / "ds", archive):
+        for split in data.SPLITS:
+            images = data.load_images(source, split=split)
+            with monkeypatch.context() as patch:
+                forbid_decoding(patch)
+                labels = data.load_labels(source, split=split)
+            assert labels.dtype == np.int64 and labels.shape == (len(images),)
+            np.testing.assert_array_equal(images[:, :, 0, 0], palette[labels])
+            assert np.bincount(labels).tolist() == list(counts[split].values())
+
+
+@pytest.mark.parametrize("layout", ["flat folder", "flat archive", "split folders"])
+def test_source_without_class_folders_cannot_give_labels(tmp_path, layout):
+    if layout == "split folders":
+        for split in data.SPLITS:
+            save_image(tmp_path / "ds" / split / "0.png", np.zeros((32, 32, 3), np.uint8))
+        source, name = tmp_path / "ds", "train/0.png"
+    else:
+        source, name = image_folder(tmp_path), "0.png"
+    if layout == "flat archive":
+        source, name = make_tar(source, tmp_path / "imgs.tar", "w"), "imgs/0.png"
+    message = (f"{source}: no class folders, so it cannot give labels: expected "
+               f"[<split>/]<class>/<image>, got {name}")
+    with pytest.raises(data.DataError, match=re.escape(message)):
+        data.load_labels(source)
+
+
+def test_labels_of_a_missing_source_or_bad_split(tmp_path):
+    with pytest.raises(data.DataError, match=f"no such file or folder: {re.escape(str(tmp_path))}"):
+        data.load_labels(tmp_path / "nothing")
+    with pytest.raises(ValueError, match="split must be one of"):
+        data.load_labels(tmp_path, split="valid")
 
 
 # Image folders and archives
@@ -402,6 +492,16 @@ def test_load_cifar10_downloads_the_release(tmp_path, monkeypatch):
                      f"({5 * PER_BATCH} train images)"]
 
 
+def test_load_cifar10_with_labels_from_the_release(tmp_path):
+    _, images = make_release(tmp_path)
+    lines = []
+    loaded, labels = data.load_cifar10(root=tmp_path, split="test", download=False,
+                                       log=lines.append, with_labels=True)
+    np.testing.assert_array_equal(loaded, images["test"])
+    np.testing.assert_array_equal(labels, release_labels(images["test"]))
+    assert len(lines) == 1 and lines[0].startswith("data: official CIFAR-10 release at ")
+
+
 def small_fallback(tmp_path, monkeypatch):
     """Point FALLBACK_ARCHIVE at a tiny JPEG archive with train/ and test/ folders."""
     for split, count in (("train", 3), ("test", 1)):
@@ -433,6 +533,15 @@ def test_load_cifar10_falls_back_when_the_download_fails(tmp_path, monkeypatch):
     [line] = lines
     assert "or downloadable (cannot download http://127.0.0.1:9/" in line
     assert f"bundled JPEG copy {archive} (1 test images" in line
+
+
+def test_load_cifar10_with_labels_from_the_bundled_archive(tmp_path):
+    # Reads the real 19 MB archive; decodes its 50,000 JPEGs unless their cache exists.
+    images, labels = data.load_cifar10(root=tmp_path, download=False, log=lambda line: None,
+                                       with_labels=True)
+    assert images.shape == (50_000, 3, 32, 32) and labels.shape == (50_000,)
+    assert labels.dtype == np.int64 and np.bincount(labels).tolist() == [5000] * 10
+    assert data.CIFAR10_CLASSES == tuple(sorted(data.CIFAR10_CLASSES))
 
 
 def test_the_bundled_archive_is_shipped_intact():

@@ -1,8 +1,9 @@
 """Image data for the DCGAN: CIFAR-10, image folders and tar archives, as cached uint8 arrays.
 
-Every loader returns uint8 (N, 3, S, S). Decoded images are cached as a .npy file next to the
-source (or in ~/.cache/tinygan/ when that folder is not writable); the cache file name holds the
-split, the size and a hash of the source's path, sizes and modification times.
+Every loader returns uint8 (N, 3, S, S); load_labels gives the matching int64 (N,) class labels.
+Decoded images are cached as a .npy file next to the source (or in ~/.cache/tinygan/ when that
+folder is not writable); the cache file name holds the split, the size and a hash of the source's
+path, sizes and modification times.
 """
 import glob
 import hashlib
@@ -27,6 +28,8 @@ CIFAR10_TARBALL = "cifar-10-python.tar.gz"
 CIFAR10_FOLDER = "cifar-10-batches-py"
 CIFAR10_BATCHES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
 CIFAR10_SIDE = 32
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                   "truck")
 SPLITS = ("train", "test")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
@@ -66,25 +69,39 @@ def load_images(path, image_size=32, split="train"):
     """Images from a CIFAR-10 release, an image folder or a tar archive: uint8 (N, 3, S, S)."""
     path = Path(path)
     _check_arguments(image_size, split)
-    if not path.exists():
-        raise DataError(f"no such file or folder: {path}")
-    read = _reader_for(path)
-    return _cached(path, image_size, split, lambda: read(path, image_size, split))
+    files, prefix = _source(path)
+    if prefix is None:
+        return _cached(path, image_size, split,
+                       lambda: _images_from_files(files, path, image_size, split))
+    return _cached(path, image_size, split, lambda: _resize_all(
+        np.concatenate(_cifar_batches(files, path, prefix, split, _batch_images)), image_size))
 
 
-def load_cifar10(root=None, image_size=32, split="train", download=True, log=print):
-    """CIFAR-10 uint8 (N, 3, S, S): official release under root, else downloaded, else bundled."""
+def load_labels(path, split="train"):
+    """Class labels int64 (N,) of load_images(path, split=split)'s images, in the same order."""
+    path = Path(path)
+    _check_split(split)
+    files, prefix = _source(path)
+    if prefix is None:
+        return _labels_from_files(files, path, split, in_archive=path.is_file())
+    return np.concatenate(_cifar_batches(files, path, prefix, split, _batch_labels))
+
+
+def load_cifar10(root=None, image_size=32, split="train", download=True, log=print,
+                 with_labels=False):
+    """CIFAR-10 uint8 (N, 3, S, S) (+ labels): release under root, else downloaded, else bundled."""
     root = USER_CACHE_DIR / "cifar10" if root is None else Path(root)
     _check_arguments(image_size, split)
     release, reason = _find_release(root, download)
-    if release is not None:
-        images = load_images(release, image_size, split)
+    source = FALLBACK_ARCHIVE if release is None else release
+    images = load_images(source, image_size, split)
+    if release is None:
+        log(f"data: {reason}; using the bundled JPEG copy {FALLBACK_ARCHIVE} ({len(images):,} "
+            f"{split} images; JPEG re-encoding, close to but not identical with the official "
+            "pixels)")
+    else:
         log(f"data: official CIFAR-10 release at {release} ({len(images):,} {split} images)")
-        return images
-    images = load_images(FALLBACK_ARCHIVE, image_size, split)
-    log(f"data: {reason}; using the bundled JPEG copy {FALLBACK_ARCHIVE} ({len(images):,} {split} "
-        "images; JPEG re-encoding, close to but not identical with the official pixels)")
-    return images
+    return (images, load_labels(source, split)) if with_labels else images
 
 
 def download_file(url, destination, md5):
@@ -122,10 +139,15 @@ def to_uint8(images):
 
 def _check_arguments(image_size, split):
     """Reject a split other than train/test and an image size that is not a positive int."""
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    _check_split(split)
     if not isinstance(image_size, numbers.Integral) or image_size < 1:
         raise ValueError(f"image_size must be a positive int, got {image_size!r}")
+
+
+def _check_split(split):
+    """Reject a split other than train/test."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
 
 
 def _find_release(root, allow_download):
@@ -141,39 +163,25 @@ def _find_release(root, allow_download):
         return None, f"no official CIFAR-10 release found in {root} or downloadable ({exc})"
 
 
-def _reader_for(path):
-    """The function that reads the kind of data source found at path."""
+def _source(path):
+    """Path's lazy (name, label, read) files, and its batch prefix if a release, else None."""
+    if not path.exists():
+        raise DataError(f"no such file or folder: {path}")
     if path.is_dir():
         batch_names = [name for names in CIFAR10_BATCHES.values() for name in names]
         is_release = any((path / name).is_file() for name in batch_names)
-        return _read_cifar_folder if is_release else _read_image_folder
+        return _folder_files(path), "" if is_release else None
     if path.name == CIFAR10_TARBALL:
-        return _read_cifar_tarball
+        return _release_tar_files(path), f"{CIFAR10_FOLDER}/"
     if path.name.lower().endswith(ARCHIVE_SUFFIXES):
-        return _read_image_archive
+        return _tar_files(path), None
     raise DataError(f"{path}: unsupported data source; expected {SUPPORTED_SOURCES}")
 
 
-def _read_cifar_folder(folder, image_size, split):
-    """The split's batches from an extracted cifar-10-batches-py/ folder: uint8 (N, 3, S, S)."""
-    return _cifar_from_files(_folder_files(folder), folder, "", image_size, split)
-
-
-def _read_cifar_tarball(tarball, image_size, split):
-    """The split's batches read straight from cifar-10-python.tar.gz after an md5 check."""
+def _release_tar_files(tarball):
+    """Yield _tar_files(tarball) of cifar-10-python.tar.gz, after an md5 check."""
     _verify_md5(tarball, CIFAR10_MD5, _file_md5(tarball))
-    files = _tar_files(tarball)
-    return _cifar_from_files(files, tarball, f"{CIFAR10_FOLDER}/", image_size, split)
-
-
-def _read_image_folder(folder, image_size, split):
-    """The split's images from a folder of image files: uint8 (N, 3, S, S)."""
-    return _images_from_files(_folder_files(folder), folder, image_size, split)
-
-
-def _read_image_archive(archive, image_size, split):
-    """The split's images from a .tar/.tar.gz/.tgz archive of image files: uint8 (N, 3, S, S)."""
-    return _images_from_files(_tar_files(archive), archive, image_size, split)
+    yield from _tar_files(tarball)
 
 
 def _folder_files(folder):
@@ -202,19 +210,51 @@ def _read(read, label):
         raise DataError(f"{label}: cannot read ({exc})") from None
 
 
-def _cifar_from_files(files, source, prefix, image_size, split):
-    """The split's official batches among (name, label, read) files: uint8 (N, 3, S, S)."""
+def _cifar_batches(files, source, prefix, split, unpack):
+    """unpack(raw, label) for each of the split's official batches among (name, label, read)."""
     wanted = [prefix + name for name in CIFAR10_BATCHES[split]]
-    found = {name: _unpickle_batch(_read(read, label), label)
+    found = {name: unpack(_read(read, label), label)
              for name, label, read in files if name in wanted}
     missing = [name for name in wanted if name not in found]
     if missing:
         raise DataError(f"{source}: missing {', '.join(missing)} of the CIFAR-10 {split} split")
-    return _resize_all(np.concatenate([found[name] for name in wanted]), image_size)
+    return [found[name] for name in wanted]
+
+
+def _batch_images(raw, label):
+    """The images of one official CIFAR-10 pickle batch: uint8 (N, 3, 32, 32)."""
+    return _unpickle_batch(raw, label)[b"data"].reshape(-1, 3, CIFAR10_SIDE, CIFAR10_SIDE)
+
+
+def _batch_labels(raw, label):
+    """The class labels of one official CIFAR-10 pickle batch, one per image: int64 (N,)."""
+    batch = _unpickle_batch(raw, label)
+    labels, count = batch.get(b"labels"), len(batch[b"data"])
+    if isinstance(labels, np.ndarray):
+        labels = labels.tolist()
+    if not (isinstance(labels, list) and len(labels) == count and all(map(_is_class, labels))):
+        raise DataError(f"{label}: expected b'labels' a list of {count} ints in 0..9 (one per "
+                        f"image), got {_describe_labels(labels)}")
+    return np.array(labels, np.int64)
+
+
+def _is_class(value):
+    """Whether value is a CIFAR-10 class index, an int in 0..9."""
+    return isinstance(value, numbers.Integral) and 0 <= value < len(CIFAR10_CLASSES)
+
+
+def _describe_labels(labels):
+    """A short description of a batch's b'labels', for error messages."""
+    if labels is None:
+        return "none"
+    if not isinstance(labels, list):
+        return f"a {type(labels).__name__}"
+    bad = [value for value in labels if not _is_class(value)]
+    return f"a list of {len(labels)}" + (f" holding {bad[0]!r}" if bad else "")
 
 
 def _unpickle_batch(raw, label):
-    """The images of one official CIFAR-10 pickle batch: uint8 (N, 3, 32, 32)."""
+    """One official CIFAR-10 pickle batch: a dict whose b'data' is checked to be uint8 (N, 3072)."""
     try:
         batch = _NumpyUnpickler(io.BytesIO(raw), encoding="bytes").load()
     except Exception as exc:  # a corrupt pickle can fail with almost any exception type
@@ -223,7 +263,7 @@ def _unpickle_batch(raw, label):
     if not _is_cifar_data(data):
         raise DataError(f"{label}: expected a dict with b'data' uint8 (N, 3072), "
                         f"got {_describe(batch)}")
-    return data.reshape(-1, 3, CIFAR10_SIDE, CIFAR10_SIDE)  # (N, 3, 32, 32)
+    return batch
 
 
 def _is_cifar_data(data):
@@ -252,21 +292,50 @@ def _resize_all(images, image_size):
 
 def _images_from_files(files, source, image_size, split):
     """Decode the split's images (all, if no train/test folder exists) from (name, label, read)."""
-    decoded = {split: [], None: []}
-    has_splits = False
     progress = tqdm(files, desc=f"decoding {source.name}", unit=" files", disable=None, leave=False)
-    for name, label, read in progress:
+    chosen = _split_images(progress, source, split, lambda read, label: _decode_image(
+        _read(read, label), label, image_size))
+    return np.stack([image for _, image in chosen])  # (N, 3, S, S)
+
+
+def _labels_from_files(files, source, split, in_archive):
+    """Labels int64 (N,) of the split's images: their class folder's index among the sorted ones."""
+    paths = [PurePosixPath(name)
+             for name, _ in _split_images(files, source, split, lambda read, label: None)]
+    parents = [path.parent for path in paths]
+    root = _top_folder(paths) if in_archive else PurePosixPath(".")
+    loose = next((path for path, parent in zip(paths, parents, strict=True)
+                  if parent == root or parent.name in SPLITS), None)
+    if loose is not None:
+        raise DataError(f"{source}: no class folders, so it cannot give labels: expected "
+                        f"[<split>/]<class>/<image>, got {loose}")
+    index = {name: i for i, name in enumerate(sorted({parent.name for parent in parents}))}
+    return np.array([index[parent.name] for parent in parents], np.int64)
+
+
+def _top_folder(paths):
+    """The one top folder that all relative paths lie under (an archive's own folder), else '.'."""
+    tops = {path.parts[0] for path in paths}
+    nested = all(len(path.parts) > 1 for path in paths)
+    return PurePosixPath(tops.pop() if len(tops) == 1 and nested else ".")
+
+
+def _split_images(files, source, split, load):
+    """Sorted (name, load(read, label)) of the split's images (all, if no train/test folder)."""
+    loaded = {split: [], None: []}
+    has_splits = False
+    for name, label, read in files:
         if not _is_image_name(name):
             continue
         part = _split_of(name)
         has_splits |= part is not None
-        if part in decoded:
-            decoded[part].append((name, _decode_image(_read(read, label), label, image_size)))
-    chosen = sorted(decoded[split] if has_splits else decoded[None], key=lambda item: item[0])
+        if part in loaded:
+            loaded[part].append((name, load(read, label)))
+    chosen = sorted(loaded[split] if has_splits else loaded[None], key=lambda item: item[0])
     if not chosen:
         where = f" for split {split!r}" if has_splits else ""
         raise DataError(f"no images (.png/.jpg/.jpeg) found in {source}{where}")
-    return np.stack([image for _, image in chosen])  # (N, 3, S, S)
+    return chosen
 
 
 def _is_image_name(name):
