@@ -5,10 +5,12 @@
     python examples/train_cifar.py --backend cupy       # the same run on a GPU
 
 Writes to --out: a fixed-noise 8x8 sample grid per epoch (samples_epoch_NNN.png) and at the end
-(samples_final.png), history.csv, curves.png, and checkpoint.npz (G, D, both Adam states, step,
-config), each written atomically. All randomness comes from --seed and the step number (data
-order from (seed, epoch), noise from (seed, step)), so the checkpoint's step is its RNG state and
-a resumed run continues exactly. Ctrl-C saves a checkpoint and exits; a second Ctrl-C aborts.
+(samples_final.png), history.csv, curves.png, with --eval-every K also metrics.csv and
+metrics.png (SWD, Fréchet distance and classifier score every K epochs), and checkpoint.npz
+(G, D, both Adam states, step, config), each written atomically. All randomness comes from
+--seed and the step number (data order from (seed, epoch), noise from (seed, step)), so the
+checkpoint's step is its RNG state and a resumed run continues exactly. Ctrl-C saves a
+checkpoint and exits; a second Ctrl-C aborts.
 """
 import argparse
 import csv
@@ -26,10 +28,11 @@ from tqdm import tqdm
 
 import tinygan as tg
 from tinygan import backend as backends
-from tinygan import data, dcgan, io, optim, visual
+from tinygan import data, dcgan, evaluation, io, optim, visual
 
 BACKEND_DEVICES = {"numpy": "cpu", "cupy": "cuda"}
 HISTORY_COLUMNS = ("step", "epoch", "loss_D", "loss_G", "D_x", "D_G_z", "images_per_s")
+EVAL_COLUMNS = ("epoch", "swd", "frechet", "score")
 
 
 def option(default, help):
@@ -58,11 +61,14 @@ class Config:
     sample_every: int = option(0, "also save a sample grid every N steps (0: once per epoch)")
     checkpoint_every: int = option(200, "save a checkpoint every N steps (and every epoch)")
     label_smoothing: float = option(1.0, "target of real images for D (one-sided smoothing: 0.9)")
+    eval_every: int = option(0, "every N epochs measure SWD, Fréchet distance and score against "
+                                "the CIFAR-10 test images (0: never)")
+    eval_samples: int = option(2000, "samples per --eval-every measurement (<= 10000)")
 
 
 # Settings a resumed run may change; the others must match the checkpoint.
 CHANGEABLE_ON_RESUME = {"backend", "epochs", "out", "data", "max_steps", "sample_every",
-                        "checkpoint_every"}
+                        "checkpoint_every", "eval_every", "eval_samples"}
 
 
 class UserError(Exception):
@@ -139,6 +145,9 @@ class Run:
             (64, config.nz, 1, 1), np.float32)
         self.step, self.saved_step = 0, None
         self.history = {k: [] for k in HISTORY_COLUMNS}
+        self.evaluations = {k: [] for k in EVAL_COLUMNS}
+        self.evaluator = None  # built on the first evaluation: it loads data and networks
+        self.steps_per_epoch = 1  # train() sets it once the images are loaded
 
     def tensor(self, array):
         return tg.Tensor(self.backend.asarray(array))
@@ -165,23 +174,35 @@ class Run:
         self.step = self.saved_step = checkpoint["meta"]["step"]
         table = checkpoint["arrays"]["history"]
         self.history = {k: table[:, i].tolist() for i, k in enumerate(HISTORY_COLUMNS)}
+        table = checkpoint["arrays"].get("evaluations", np.zeros((0, len(EVAL_COLUMNS))))
+        self.evaluations = {k: table[:, i].tolist() for i, k in enumerate(EVAL_COLUMNS)}
         print(f"resumed from {path} at step {self.step:,}")
 
     def save(self):
         """Checkpoint, history.csv and curves.png, each written atomically."""
-        table = np.array([self.history[k] for k in HISTORY_COLUMNS],
-                         dtype=np.float64).T.reshape(-1, len(HISTORY_COLUMNS))
+        tables = {"history": as_table(self.history), "evaluations": as_table(self.evaluations)}
         io.save_checkpoint(self.out / "checkpoint.npz", {"G": self.G, "D": self.D},
                            {"opt_G": self.opt_G, "opt_D": self.opt_D},
-                           {"step": self.step, "config": dataclasses.asdict(self.config)},
-                           {"history": table})
-        with io.atomic_write(self.out / "history.csv", "w") as file:
-            writer = csv.writer(file)
-            writer.writerow(HISTORY_COLUMNS)
-            writer.writerows(zip(*(self.history[k] for k in HISTORY_COLUMNS)))
+                           {"step": self.step, "epoch": self.step / self.steps_per_epoch,
+                            "config": dataclasses.asdict(self.config)}, tables)
+        write_csv(self.out / "history.csv", self.history)
         if self.history["step"]:
             visual.plot_history(self.out / "curves.png", self.history)
         self.saved_step = self.step
+
+    def evaluate(self, epoch):
+        """Measure G's samples (batch statistics) against the test images; plot all so far."""
+        if self.evaluator is None:
+            self.evaluator = evaluation.Evaluator.cifar10(self.config.eval_samples, probe_train=0,
+                                                          seed=self.config.seed)
+        row = self.evaluator.generator_row(self.G)
+        for k in EVAL_COLUMNS:
+            self.evaluations[k].append(epoch if k == "epoch" else row[k])
+        print(f"eval epoch {epoch}: SWD x1e3 {row['swd']:.2f}  Fréchet {row['frechet']:.2f}  "
+              f"score {row['score']:.2f}  ({self.config.eval_samples:,} samples)")
+        write_csv(self.out / "metrics.csv", self.evaluations)
+        visual.plot_metrics(self.out / "metrics.png", self.evaluations["epoch"],
+                            {k: self.evaluations[k] for k in EVAL_COLUMNS[1:]})
 
     def sample(self, name):
         """The fixed-noise 8x8 grid, from G in eval mode (running batch-norm statistics)."""
@@ -195,6 +216,19 @@ class Run:
         values = {"step": self.step, "epoch": epoch, **metrics}
         for k in HISTORY_COLUMNS:
             self.history[k].append(values[k])
+
+
+def as_table(columns):
+    """{name: list} of equal lengths -> float64 (rows, columns)."""
+    return np.array(list(columns.values()), dtype=np.float64).T.reshape(-1, len(columns))
+
+
+def write_csv(path, columns):
+    """{name: list} of equal lengths as a CSV file with a header row, atomically."""
+    with io.atomic_write(path, "w") as file:
+        writer = csv.writer(file)
+        writer.writerow(columns)
+        writer.writerows(zip(*columns.values()))
 
 
 class StopRequest:
@@ -219,7 +253,7 @@ def train(config, resume_from=None):
     """Run the training loop; returns the process exit status (0, or 130 after Ctrl-C)."""
     run = Run(config)
     images = load_training_images(config)
-    steps_per_epoch = len(images) // config.batch_size
+    steps_per_epoch = run.steps_per_epoch = len(images) // config.batch_size
     if steps_per_epoch == 0:
         raise UserError(f"--batch-size {config.batch_size} is larger than the "
                         f"{len(images)} training images")
@@ -289,6 +323,8 @@ def finish_epoch(run, epoch, steps_done, seconds):
           f"loss_G {mean['loss_G']:.3f}  D(x) {mean['D_x']:.3f}  D(G(z)) {mean['D_G_z']:.3f}  "
           f"{steps_done * run.config.batch_size / seconds:.1f} img/s  ({seconds / 60:.1f} min)")
     run.sample(f"samples_epoch_{epoch + 1:03d}.png")
+    if run.config.eval_every and (epoch + 1) % run.config.eval_every == 0:
+        run.evaluate(epoch + 1)
     run.save()
 
 
@@ -319,8 +355,10 @@ def validate(config):
                 (config.image_size in dcgan.IMAGE_SIZES,
                  f"--image-size must be one of {dcgan.IMAGE_SIZES}"),
                 (0 < config.label_smoothing <= 1, "--label-smoothing must be in (0, 1]"),
-                (min(config.max_steps, config.sample_every, config.checkpoint_every) >= 0,
-                 "--max-steps, --sample-every and --checkpoint-every must be >= 0")]
+                (min(config.max_steps, config.sample_every, config.checkpoint_every,
+                     config.eval_every) >= 0,
+                 "--max-steps, --sample-every, --checkpoint-every and --eval-every must be >= 0"),
+                (2 <= config.eval_samples <= 10000, "--eval-samples must be in [2, 10000]")]
     for ok, message in problems:
         if not ok:
             raise UserError(f"{message}; see --help")

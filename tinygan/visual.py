@@ -51,3 +51,29 @@ def plot_history(path, history):
     with atomic_write(path) as file:
         fig.savefig(file, format="png", dpi=100)
     plt.close(fig)
+
+
+METRIC_TITLES = {"swd": "SWD x1e3 (lower is better)", "frechet": "Fréchet distance, own classifier "
+                 "(lower is better)", "score": "classifier score (higher is better)",
+                 "probe": "D-features probe accuracy (higher is better)"}
+
+
+def plot_metrics(path, epochs, series, baselines=None):
+    """One panel per metric: values of ``series`` {metric: list} against epoch, and each
+    baseline {label: {metric: value}} as a dashed horizontal line, as a PNG."""
+    names = [m for m in series if np.isfinite(series[m]).any()]
+    fig, axes = plt.subplots(len(names), 1, figsize=(7, 2.4 * len(names)), sharex=True,
+                             squeeze=False)
+    for axis, name in zip(axes[:, 0], names):
+        axis.plot(epochs, series[name], marker="o", label="trained G")
+        for (label, values), style in zip((baselines or {}).items(), ("--", ":", "-.")):
+            if np.isfinite(values.get(name, np.nan)):
+                axis.axhline(values[name], linestyle=style, color="gray", label=label)
+        axis.set_title(METRIC_TITLES.get(name, name), fontsize=10)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    axes[-1, 0].set_xlabel("epoch")
+    fig.tight_layout()
+    with atomic_write(path) as file:
+        fig.savefig(file, format="png", dpi=100)
+    plt.close(fig)

@@ -1,0 +1,139 @@
+"""Sample-quality metrics of trained DCGANs against the CIFAR-10 test images: table and JSON.
+
+    python examples/evaluate.py runs/dcgan/checkpoint.npz
+    python examples/evaluate.py runs/dcgan/checkpoint_epoch_*.npz --baselines --plot metrics.png
+
+Rows: each checkpoint; with --baselines also real training images (the floor) and an untrained
+generator (the ceiling). Columns: SWD x 1e3 (per pyramid level and mean; lower is better),
+Fréchet distance on our own classifier's features (lower is better), the classifier score
+(higher is better) and the D-features linear-probe accuracy (higher is better). None of these
+is comparable with Inception-based FID/IS from papers; see the README.
+"""
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import tinygan as tg
+from tinygan import dcgan, evaluation, io, visual
+
+METRICS = ("swd", "frechet", "score", "probe")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("checkpoints", nargs="*", type=Path, help="train_cifar.py checkpoints")
+    parser.add_argument("--baselines", action="store_true",
+                        help="also measure real training images and an untrained generator")
+    parser.add_argument("--samples", type=int, default=10000, help="images per set (<= 10000)")
+    parser.add_argument("--probe-train", type=int, default=10000,
+                        help="training images for the D-features linear probe (0: skip probe)")
+    parser.add_argument("--running-stats", action="store_true",
+                        help="sample G with batch norm's running statistics (eval mode) "
+                             "instead of each batch's statistics")
+    parser.add_argument("--seed", type=int, default=0, help="seed of samples and projections")
+    parser.add_argument("--json", type=Path, default=Path("evaluation.json"), help="output file")
+    parser.add_argument("--plot", type=Path, help="also plot each metric against epoch here")
+    args = parser.parse_args(argv)
+    if not args.checkpoints and not args.baselines:
+        parser.error("give at least one checkpoint, or --baselines")
+    if not 2 <= args.samples <= 10000 or args.probe_train < 0:
+        parser.error("--samples must be in [2, 10000] and --probe-train >= 0")
+    return args
+
+
+def load_models(path):
+    """G and D of a train_cifar.py checkpoint, its epoch, step and config."""
+    try:
+        checkpoint = io.load_checkpoint(path)
+        config = checkpoint["meta"]["config"]
+    except (FileNotFoundError, ValueError, KeyError) as error:
+        raise SystemExit(f"error: {path}: not a train_cifar.py checkpoint ({error})") from None
+    G, D = untrained_models(config)
+    G.load_state_dict(checkpoint["modules"]["G"])
+    D.load_state_dict(checkpoint["modules"]["D"])
+    meta = checkpoint["meta"]
+    epoch = meta.get("epoch", meta["step"] / (50000 // config["batch_size"]))  # older files
+    return G, D, epoch, meta["step"], config
+
+
+def untrained_models(config):
+    """G and D as train_cifar.py initialises them for this config (seeded DCGAN init)."""
+    tg.manual_seed(config.get("seed", 0))
+    size = config.get("image_size", 32)
+    return (dcgan.Generator(config.get("nz", 100), config.get("ngf", 64), 3, size),
+            dcgan.Discriminator(config.get("ndf", 64), 3, size))
+
+
+def measure(args):
+    started = time.perf_counter()
+    models = [load_models(path) for path in args.checkpoints]  # fail early on a bad file
+    evaluator = evaluation.Evaluator.cifar10(args.samples, args.probe_train, args.seed)
+    rows = []
+
+    def add(label, row, epoch=None, step=None):
+        rows.append({"label": label, "epoch": epoch, "step": step, **row})
+        print_row(rows[-1])
+
+    print_header()
+    if args.baselines:
+        add("real train images (floor)", evaluator.real_row())
+        G, D = untrained_models(models[0][4] if models else {})
+        add("untrained G (ceiling)", generator_row(evaluator, G, D, args))
+    for path, (G, D, epoch, step, _) in zip(args.checkpoints, models):
+        add(str(path), generator_row(evaluator, G, D, args), round(epoch, 2), step)
+    report = {"rows": rows, "samples": args.samples, "probe_train": args.probe_train,
+              "batch_statistics": not args.running_stats, "seed": args.seed,
+              "classifier": evaluator.classifier_meta,
+              "seconds": round(time.perf_counter() - started, 1),
+              "command": "python examples/evaluate.py " + " ".join(sys.argv[1:])}
+    with io.atomic_write(args.json, "w") as file:
+        json.dump(report, file, indent=1)
+    print(f"wrote {args.json}")
+    if args.plot:
+        plot(args.plot, rows)
+        print(f"wrote {args.plot}")
+    return report
+
+
+def generator_row(evaluator, G, D, args):
+    return evaluator.generator_row(G, D if args.probe_train else None,
+                                   batch_statistics=not args.running_stats)
+
+
+HEADER = f"{'source':<44} {'SWD x1e3':>9} {'Frechet':>9} {'score':>12} {'D probe':>8}"
+
+
+def print_header():
+    print(HEADER)
+    print("-" * len(HEADER))
+
+
+def print_row(row):
+    probe = f"{row['probe']:.3f}" if "probe" in row else "-"
+    score = f"{row['score']:.2f}+-{row['score_std']:.2f}"
+    print(f"{row['label'][-44:]:<44} {row['swd']:>9.2f} {row['frechet']:>9.2f} {score:>12} "
+          f"{probe:>8}", flush=True)
+
+
+def plot(path, rows):
+    """Each metric against epoch for the checkpoints, with the baselines as horizontal lines."""
+    series = [r for r in rows if r["epoch"] is not None]
+    lines = {r["label"]: r for r in rows if r["epoch"] is None}
+    visual.plot_metrics(path, [r["epoch"] for r in series],
+                        {m: [r.get(m, np.nan) for r in series] for m in METRICS},
+                        {label: {m: r.get(m, np.nan) for m in METRICS}
+                         for label, r in lines.items()})
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    measure(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Train the CIFAR-10 classifier whose features and softmax the sample-quality metrics use.
+
+    python examples/train_classifier.py    # writes tinygan/assets/cifar10_classifier.npz
+    python examples/train_classifier.py --epochs 1 --out /tmp/clf.npz
+
+Reproducible: weights from --seed, the order and augmentation (random horizontal flips and
+shifts of up to 2 pixels) of epoch e from (seed, e). Adam with the learning rate falling
+linearly to 0. The test accuracy goes into the file's meta and is printed.
+"""
+import argparse
+import sys
+import time
+
+import numpy as np
+from tqdm import tqdm
+
+import tinygan as tg
+from tinygan import classifier, data, io, ops, optim
+
+SHIFT = 2  # pixels of random translation
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=6, help="passes over the training images")
+    parser.add_argument("--batch-size", type=int, default=128, help="images per step")
+    parser.add_argument("--lr", type=float, default=2e-3, help="Adam's initial learning rate")
+    parser.add_argument("--width", type=int, default=24, help="channels of the first conv layer")
+    parser.add_argument("--seed", type=int, default=0, help="seed of weights, order, augmentation")
+    parser.add_argument("--data", default="", help="CIFAR-10 release or class-folder image set; "
+                        "empty: the official release if present, else the bundled copy")
+    parser.add_argument("--max-steps", type=int, default=0, help="stop early (0: every epoch)")
+    parser.add_argument("--out", default=str(classifier.WEIGHTS), help="weights file (.npz)")
+    args = parser.parse_args(argv)
+    if args.epochs < 1 or args.batch_size < 2 or args.lr <= 0 or args.width < 1:
+        parser.error("--epochs and --width must be >= 1, --batch-size >= 2 and --lr > 0")
+    return args
+
+
+def load(args, split):
+    """float32 images (N, 3, 32, 32) in [-1, 1] and int64 labels (N,) of a split."""
+    if args.data:
+        images = data.load_images(args.data, split=split)
+        labels = data.load_labels(args.data, split)
+    else:
+        images, labels = data.load_cifar10(split=split, with_labels=True)
+    return images.astype(np.float32) / 127.5 - 1, labels
+
+
+def augment(images, rng):
+    """Flip each image left-right with probability 1/2 and shift it by up to SHIFT pixels."""
+    n, _, h, w = images.shape
+    flipped = np.where(rng.random(n)[:, None, None, None] < 0.5, images[..., ::-1], images)
+    padded = np.pad(flipped, ((0, 0), (0, 0), (SHIFT, SHIFT), (SHIFT, SHIFT)), mode="edge")
+    dy, dx = rng.integers(0, 2 * SHIFT + 1, size=(2, n))
+    return np.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
+
+
+def train(args):
+    train_images, train_labels = load(args, "train")
+    test_images, test_labels = load(args, "test")
+    tg.manual_seed(args.seed)
+    model = classifier.Classifier(width=args.width, classes=int(train_labels.max()) + 1)
+    opt = optim.Adam(model.parameters(), lr=args.lr)
+    steps_per_epoch = len(train_images) // args.batch_size
+    total = args.epochs * steps_per_epoch
+    total = min(total, args.max_steps) if args.max_steps else total
+    step, started = 0, time.perf_counter()
+    for epoch in range(args.epochs):
+        rng = np.random.default_rng([args.seed, epoch])
+        order = rng.permutation(len(train_images))[:steps_per_epoch * args.batch_size]
+        bar = tqdm(order.reshape(steps_per_epoch, -1), desc=f"epoch {epoch + 1}/{args.epochs}",
+                   unit="step", leave=False, file=sys.stderr)
+        losses = []
+        for batch in bar:
+            if step == total:
+                break
+            opt.lr = args.lr * (1 - step / total)
+            logits = model(tg.Tensor(augment(train_images[batch], rng)))
+            loss = ops.cross_entropy(logits, train_labels[batch])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            step += 1
+            bar.set_postfix(loss=f"{losses[-1]:.3f}")
+        model.eval()
+        test_accuracy = classifier.accuracy(model, test_images, test_labels)
+        model.train()
+        minutes = (time.perf_counter() - started) / 60
+        print(f"epoch {epoch + 1}/{args.epochs}  loss {np.mean(losses):.3f}  "
+              f"test accuracy {test_accuracy:.4f}  ({minutes:.1f} min)")
+        if step == total:
+            break
+    meta = {"model": {"width": args.width, "classes": int(train_labels.max()) + 1},
+            "test_accuracy": test_accuracy, "steps": step, "epochs": args.epochs,
+            "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
+            "data": args.data or "load_cifar10()",
+            "command": "python examples/train_classifier.py " + " ".join(sys.argv[1:])}
+    io.save_checkpoint(args.out, {"classifier": model.eval()}, {}, meta)
+    print(f"test accuracy {test_accuracy:.4f}; weights written to {args.out}")
+    return 0
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        return train(args)
+    except data.DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
