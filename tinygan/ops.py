@@ -436,6 +436,12 @@ def _correlate(xp, col, w):
     return _images(xp, y, n, (oh, ow))  # (N, OC, OH, OW)
 
 
+def _flip(xp, w):
+    """w[o, c, i, j] -> w[c, o, KH-1-i, KW-1-j]: its own inverse. With stride 1,
+    conv2d(x, w, padding p) = conv_transpose2d(x, _flip(w), padding K-1-p), and vice versa."""
+    return xp.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+
+
 def _correlate_adjoint(backend, gy, w, image_size, stride, padding):
     """gx = col2im(gcol), gcol[c, i, j, n, oh, ow] = sum over o of w[o, c, i, j] gy[n, o, oh, ow]
 
@@ -448,9 +454,8 @@ def _correlate_adjoint(backend, gy, w, image_size, stride, padding):
     flip_padding = (kh - 1 - padding[0], kw - 1 - padding[1])
     flip_is_smaller = oc * image_size[0] * image_size[1] < c * gy.shape[2] * gy.shape[3]
     if tuple(stride) == (1, 1) and flip_is_smaller and min(flip_padding) >= 0:
-        flipped = backend.xp.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
         col = backend.im2col(gy, (kh, kw), (1, 1), flip_padding)  # (OC, KH, KW, N, H, W)
-        return _correlate(backend.xp, col, flipped)
+        return _correlate(backend.xp, col, _flip(backend.xp, w))
     gcol = w.reshape(oc, -1).T @ _rows(gy)  # (C*KH*KW, N*OH*OW)
     gcol = gcol.reshape(c, kh, kw, gy.shape[0], *gy.shape[2:])  # (C, KH, KW, N, OH, OW)
     return backend.col2im(gcol, image_size, stride, padding)
@@ -463,8 +468,19 @@ def _kernel_grad(gy, col):
     return gw.reshape(gy.shape[1], c, kh, kw)
 
 
+def _transposed_backward(backend, gy, x, w, stride, padding):
+    """Gradients (gx, gw) of y = conv_transpose2d(x, w): gx is conv2d(gy, w), and gw the conv2d
+    weight gradient with x and gy in swapped roles; both read one col = im2col(gy)."""
+    col = backend.im2col(gy, w.shape[2:], stride, padding)  # (C_out, KH, KW, N, H, W)
+    return _correlate(backend.xp, col, w), _kernel_grad(x, col)
+
+
 class Conv2d(Function):
-    """y = cross-correlation of x (N, C, H, W) with w (OC, C, KH, KW): (N, OC, OH, OW)."""
+    """y = cross-correlation of x (N, C, H, W) with w (OC, C, KH, KW): (N, OC, OH, OW).
+
+    With stride 1 and fewer output than input channels (the generator's last 3x3 conv: 64 -> 3)
+    it runs as conv_transpose2d(x, _flip(w), K-1-p), whose cols have OC rather than C rows.
+    """
     def forward(self, x, w, stride=1, padding=0):
         self.stride, self.padding = _check_conv_args("conv2d", x, w, stride, padding)
         if x.shape[1] != w.shape[1]:
@@ -472,13 +488,24 @@ class Conv2d(Function):
                              f"input {x.shape} has {x.shape[1]} channels")
         (h, wd), (kh, kw) = x.shape[2:], w.shape[2:]
         (sh, sw), (ph, pw) = self.stride, self.padding
-        _check_output_size("conv2d", x, w,
-                           ((h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1))
+        out_size = ((h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1)
+        _check_output_size("conv2d", x, w, out_size)
         self.w, self.image_size = w, (h, wd)
+        self.flip_padding = (kh - 1 - ph, kw - 1 - pw)
+        self.transposed = (self.stride == (1, 1) and min(self.flip_padding) >= 0
+                           and w.shape[0] * h * wd < x.shape[1] * out_size[0] * out_size[1])
+        if self.transposed:
+            self.x, self.w_t = x, _flip(self.xp, w)  # (C, OC, KH, KW)
+            return _correlate_adjoint(self.backend, x, self.w_t, out_size, (1, 1),
+                                      self.flip_padding)
         self.col = self.backend.im2col(x, (kh, kw), self.stride, self.padding)
         return _correlate(self.xp, self.col, w)
 
     def backward(self, gy):
+        if self.transposed:
+            gx, gw_t = _transposed_backward(self.backend, gy, self.x, self.w_t, (1, 1),
+                                            self.flip_padding)
+            return gx, _flip(self.xp, gw_t)
         gx = _correlate_adjoint(self.backend, gy, self.w, self.image_size,
                                 self.stride, self.padding)
         return gx, _kernel_grad(gy, self.col)
@@ -513,8 +540,7 @@ class ConvTranspose2d(Function):
         return _correlate_adjoint(self.backend, x, w, out_size, self.stride, self.padding)
 
     def backward(self, gy):
-        col = self.backend.im2col(gy, self.w.shape[2:], self.stride, self.padding)
-        return _correlate(self.xp, col, self.w), _kernel_grad(self.x, col)
+        return _transposed_backward(self.backend, gy, self.x, self.w, self.stride, self.padding)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0):

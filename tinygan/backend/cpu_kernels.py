@@ -19,19 +19,40 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
 jit = numba.njit(parallel=True, cache=True)
 
 
+@numba.njit(cache=True)
+def valid_range(k, pad, stride, size, out):
+    """The [lo, hi) of output positions o with 0 <= o * stride - pad + k < size, within [0, out)."""
+    lo = min(max(0, (pad - k + stride - 1) // stride), out)
+    hi = min(out, (size - 1 + pad - k) // stride + 1)
+    return lo, max(lo, hi)
+
+
 @jit
 def im2col(x, col, sh, sw, ph, pw):
-    """col[c, i, j, n, oy, ox] = x[n, c, oy * sh - ph + i, ox * sw - pw + j], 0 in the padding."""
+    """col[c, i, j, n, oy, ox] = x[n, c, oy * sh - ph + i, ox * sw - pw + j], 0 in the padding.
+
+    One (c, i, j) slab of col (every image) per iteration, written front to back; the columns
+    that read padding are found once per slab, so the copy loop has no branch.
+    """
     n, c, h, w = x.shape
     kh, kw, oh, ow = col.shape[1], col.shape[2], col.shape[4], col.shape[5]
-    for row in prange(c * kh * kw * n):  # one (c, i, j, n) row of col per iteration
-        b, j, i, ch = row % n, (row // n) % kw, (row // (n * kw)) % kh, row // (n * kw * kh)
-        for oy in range(oh):
-            y = oy * sh - ph + i
-            for ox in range(ow):
-                xx = ox * sw - pw + j
-                inside = 0 <= y < h and 0 <= xx < w
-                col[ch, i, j, b, oy, ox] = x[b, ch, y, xx] if inside else 0
+    for row in prange(c * kh * kw):
+        ch, i, j = row // (kh * kw), (row // kw) % kh, row % kw
+        ox_lo, ox_hi = valid_range(j, pw, sw, w, ow)
+        oy_lo, oy_hi = valid_range(i, ph, sh, h, oh)
+        for b in range(n):
+            for oy in range(oh):
+                if oy < oy_lo or oy >= oy_hi:
+                    for ox in range(ow):
+                        col[ch, i, j, b, oy, ox] = 0
+                    continue
+                y = oy * sh - ph + i
+                for ox in range(ox_lo):
+                    col[ch, i, j, b, oy, ox] = 0
+                for ox in range(ox_lo, ox_hi):
+                    col[ch, i, j, b, oy, ox] = x[b, ch, y, ox * sw - pw + j]
+                for ox in range(ox_hi, ow):
+                    col[ch, i, j, b, oy, ox] = 0
 
 
 @jit
