@@ -16,12 +16,12 @@ Each op is checked against torch before it is timed. Speed ratio = torch time / 
 import argparse
 import os
 
+import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy loads it
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 import common
-import tinygan as tg
 from tinygan import backend as backends
 from tinygan import dcgan, nn, ops
 

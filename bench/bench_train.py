@@ -19,10 +19,10 @@ import subprocess
 import sys
 from collections import Counter
 
+import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy loads it
 import numpy as np
 
 import common
-import tinygan as tg
 from tinygan import Function, dcgan, ops, optim
 from tinygan.backend import cpu
 from tinygan.io import atomic_write

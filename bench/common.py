@@ -12,10 +12,10 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+import tinygan  # first: it sets OpenBLAS's thread timeout before NumPy loads it
 import numpy as np
 import threadpoolctl
 
-import tinygan
 from tinygan import nn
 from tinygan.io import atomic_write
 

@@ -3,9 +3,9 @@
 Horizontal stripes are class 1, vertical stripes class 0, both with noise. The loop is the
 same as PyTorch's: forward, loss, zero_grad, backward, step.
 """
+import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy loads it
 import numpy as np
 
-import tinygan as tg
 from tinygan import nn, ops, optim
 
 

@@ -15,9 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy loads it
 import numpy as np
 
-import tinygan as tg
 from tinygan import dcgan, evaluation, io, visual
 
 METRICS = ("swd", "frechet", "score", "probe")

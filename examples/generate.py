@@ -11,9 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
+import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy loads it
 import numpy as np
 
-import tinygan as tg
 from tinygan import backend as backends
 from tinygan import data, dcgan, io, visual
 

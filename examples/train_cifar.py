@@ -23,10 +23,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy loads it
 import numpy as np
 from tqdm import tqdm
 
-import tinygan as tg
 from tinygan import backend as backends
 from tinygan import data, dcgan, evaluation, io, optim, visual
 

@@ -11,10 +11,10 @@ import argparse
 import sys
 import time
 
+import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy loads it
 import numpy as np
 from tqdm import tqdm
 
-import tinygan as tg
 from tinygan import classifier, data, io, ops, optim
 
 SHIFT = 2  # pixels of random translation

@@ -1,5 +1,8 @@
 """The numba kernels of the NumPy backend against the plain NumPy oracles in reference.py."""
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -66,3 +69,14 @@ def test_kernels_accept_non_contiguous_inputs():
     np.testing.assert_allclose(cpu.bn_act_forward(x, *stats, 0.0),
                                reference.bn_act_forward(x, *stats, 0.0), rtol=1e-12)
     assert math.isfinite(float(cpu.bn_act_forward(x, *stats, 0.0).sum()))
+
+
+@pytest.mark.parametrize("preset, expected", [(None, "4"), ("20", "20")])
+def test_importing_tinygan_sets_openblas_thread_timeout_unless_the_user_did(preset, expected):
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    if preset is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = preset
+    code = "import os, tinygan; print(os.environ['OPENBLAS_THREAD_TIMEOUT'])"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == expected

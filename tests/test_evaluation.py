@@ -58,9 +58,9 @@ def test_train_classifier_script_learns_two_colour_classes(tmp_path, capsys):
             folder.mkdir(parents=True, exist_ok=True)
             Image.fromarray(image.transpose(1, 2, 0)).save(folder / f"{i:03d}.png")
     out = tmp_path / "clf.npz"
-    status = train_classifier.main(["--data", str(tmp_path / "data"), "--epochs", "3",
-                                    "--lr",
-                                    "1e-2", "--batch-size", "16", "--width", "4", "--out", str(out)])
+    args = ["--data", tmp_path / "data", "--epochs", 3, "--lr", 1e-2, "--batch-size", 16,
+            "--width", 4, "--out", out]
+    status = train_classifier.main([str(a) for a in args])
     assert status == 0
     model, meta = classifier.load_pretrained(out)
     assert meta["test_accuracy"] == 1.0 and meta["steps"] == 12
