@@ -21,6 +21,14 @@ import numpy as np
 from tinygan import dcgan, evaluation, io, visual
 
 METRICS = ("swd", "frechet", "score", "probe")
+INCEPTION_MESSAGE = (
+    "--inception-weights {}: the FID and Inception Score of papers need Inception-v3 (the "
+    "TF-slim 2015-12-05 weights as converted by pytorch-fid or torch-fidelity) run at 299x299, "
+    "and tinygan has no Inception-v3 yet: it would need its mixed blocks (1x1/3x3/5x5 and "
+    "factorised 1x7/7x1 convs, max and average pooling with padding), bilinear resizing, and a "
+    "loader that maps those weights onto them, checked against the reference FID of known "
+    "image sets. Until then this script reports our own classifier's Fréchet distance, which "
+    "is not comparable with papers' FID.")
 
 
 def parse_args(argv):
@@ -37,7 +45,12 @@ def parse_args(argv):
     parser.add_argument("--seed", type=int, default=0, help="seed of samples and projections")
     parser.add_argument("--json", type=Path, default=Path("evaluation.json"), help="output file")
     parser.add_argument("--plot", type=Path, help="also plot each metric against epoch here")
+    parser.add_argument("--inception-weights", type=Path, metavar="FILE",
+                        help="Inception-v3 weights for the papers' FID/IS (not supported yet: "
+                             "says what it would take)")
     args = parser.parse_args(argv)
+    if args.inception_weights:
+        parser.error(INCEPTION_MESSAGE.format(args.inception_weights))
     if not args.checkpoints and not args.baselines:
         parser.error("give at least one checkpoint, or --baselines")
     if not 2 <= args.samples <= 10000 or args.probe_train < 0:
@@ -64,8 +77,9 @@ def untrained_models(config):
     """G and D as train_cifar.py initialises them for this config (seeded DCGAN init)."""
     tg.manual_seed(config.get("seed", 0))
     size = config.get("image_size", 32)
-    return (dcgan.Generator(config.get("nz", 100), config.get("ngf", 64), 3, size),
-            dcgan.Discriminator(config.get("ndf", 64), 3, size))
+    return (dcgan.Generator(config.get("nz", 100), config.get("ngf", 64), 3, size,
+                            config.get("g_activation", "relu")),
+            dcgan.Discriminator(config.get("ndf", 64), 3, size, config.get("d_norm", "batch")))
 
 
 def measure(args):
@@ -81,10 +95,11 @@ def measure(args):
     print_header()
     if args.baselines:
         add("real train images (floor)", evaluator.real_row())
-        G, D = untrained_models(models[0][4] if models else {})
-        add("untrained G (ceiling)", generator_row(evaluator, G, D, args))
-    for path, (G, D, epoch, step, _) in zip(args.checkpoints, models):
-        add(str(path), generator_row(evaluator, G, D, args), round(epoch, 2), step)
+        config = models[0][4] if models else {}
+        add("untrained G (ceiling)", generator_row(evaluator, *untrained_models(config), config,
+                                                   args))
+    for path, (G, D, epoch, step, config) in zip(args.checkpoints, models):
+        add(str(path), generator_row(evaluator, G, D, config, args), round(epoch, 2), step)
     report = {"rows": rows, "samples": args.samples, "probe_train": args.probe_train,
               "batch_statistics": not args.running_stats, "seed": args.seed,
               "classifier": evaluator.classifier_meta,
@@ -99,9 +114,10 @@ def measure(args):
     return report
 
 
-def generator_row(evaluator, G, D, args):
+def generator_row(evaluator, G, D, config, args):
     return evaluator.generator_row(G, D if args.probe_train else None,
-                                   batch_statistics=not args.running_stats)
+                                   batch_statistics=not args.running_stats,
+                                   prior=config.get("prior", "gaussian"))
 
 
 HEADER = f"{'source':<44} {'SWD x1e3':>9} {'Frechet':>9} {'score':>12} {'D probe':>8}"

@@ -1,13 +1,18 @@
-"""Images from a trained generator: a sample grid and latent interpolation strips.
+"""Images from a trained generator: a sample grid, latent interpolation strips, latent arithmetic.
 
     python examples/generate.py runs/dcgan/checkpoint.npz
     python examples/generate.py runs/dcgan/checkpoint.npz --n 100 --seed 3 --out pictures/
+    python examples/generate.py runs/dcgan/checkpoint.npz --arithmetic "3,17,40 - 5,9 + 22"
 
 Writes grid.png (N samples), interpolation_linear.png and interpolation_slerp.png (each row
 walks from one random z to another; slerp follows the great circle, which keeps |z| near the
-typical radius sqrt(nz) of a Gaussian, where linear paths dip toward the origin).
+typical radius sqrt(nz) of a Gaussian, where linear paths dip toward the origin). With
+--arithmetic, arithmetic.png: one row per term (its grid samples, numbered from 0 in reading
+order, then the image of their mean z), and a last row decoding the signed sum of the means
+and 7 neighbours of it (plus uniform noise of +-0.25, as in the DCGAN paper's figure 7).
 """
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -15,7 +20,7 @@ import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy lo
 import numpy as np
 
 from tinygan import backend as backends
-from tinygan import data, dcgan, io, visual
+from tinygan import data, dcgan, gan, io, visual
 
 
 def lerp(z0, z1, t):
@@ -39,11 +44,40 @@ def interpolation(rng, nz, rows, steps, path):
     return np.stack([path(z0, z1, t) for z0, z1 in ends for t in ts]).astype(np.float32)
 
 
+def parse_arithmetic(text, count):
+    """'3,17 - 5 + 22' -> [(+1, [3, 17]), (-1, [5]), (+1, [22])], indices checked against count."""
+    terms = re.findall(r"([+-]?)\s*([\d\s,]+)", text.strip())
+    if not terms or "".join(sign + group for sign, group in terms).replace(" ", "") != \
+            text.replace(" ", ""):
+        raise ValueError(f"--arithmetic {text!r}: expected groups of grid indices joined by + and "
+                         "-, e.g. '3,17,40 - 5,9 + 22'")
+    parsed = [(-1 if sign == "-" else 1, [int(i) for i in group.replace(" ", "").split(",") if i])
+              for sign, group in terms]
+    bad = [i for _, group in parsed for i in group if i >= count]
+    if bad:
+        raise ValueError(f"--arithmetic: indices {bad} are not in the grid of {count} samples")
+    return parsed
+
+
+def arithmetic(z_grid, terms, rng):
+    """Rows of latents: per term its samples and their mean (padded with the mean), then the
+    signed sum of the means and 7 noisy neighbours: (rows * 8, nz, 1, 1)."""
+    rows, total = [], 0
+    for sign, group in terms:
+        mean = z_grid[group].mean(axis=0)
+        total = total + sign * mean
+        rows.append(np.stack((list(z_grid[group]) + [mean] * 8)[:7] + [mean]))
+    noise = rng.uniform(-0.25, 0.25, (7,) + total.shape).astype(np.float32)
+    rows.append(np.concatenate([total[None], total + noise]))
+    return np.concatenate(rows).astype(np.float32)
+
+
 def load_generator(checkpoint_path, device):
     """The generator saved in a training checkpoint, in eval mode on ``device``, and its config."""
     checkpoint = io.load_checkpoint(checkpoint_path)
     config = checkpoint["meta"]["config"]
-    G = dcgan.Generator(config["nz"], config["ngf"], 3, config["image_size"])
+    G = dcgan.Generator(config["nz"], config["ngf"], 3, config["image_size"],
+                        config.get("g_activation", "relu"))
     G.load_state_dict(checkpoint["modules"]["G"])
     return G.to(device).eval(), config
 
@@ -61,6 +95,8 @@ def main(argv=None):
                         help="seed of the latent vectors (default: 0)")
     parser.add_argument("--backend", choices=["numpy", "cupy"], default="numpy",
                         help="default: numpy")
+    parser.add_argument("--arithmetic", metavar="TERMS",
+                        help="latent arithmetic on grid indices, e.g. '3,17,40 - 5,9 + 22'")
     parser.add_argument("--out", help="output folder (default: generated/ beside the checkpoint)")
     args = parser.parse_args(argv)
     if min(args.n, args.nrow, args.rows, args.steps) < 1:
@@ -68,6 +104,7 @@ def main(argv=None):
     try:
         device = {"numpy": "cpu", "cupy": "cuda"}[args.backend]
         G, config = load_generator(args.checkpoint, device)
+        terms = parse_arithmetic(args.arithmetic, args.n) if args.arithmetic else None
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -79,9 +116,12 @@ def main(argv=None):
         with tg.no_grad():
             return data.to_uint8(G(tg.Tensor(backend.asarray(z))).numpy())
 
-    visual.save_grid(out / "grid.png",
-                     render(rng.standard_normal((args.n, config["nz"], 1, 1)).astype(np.float32)),
-                     nrow=args.nrow, scale=2)
+    z_grid = gan.sample_latent(rng, (args.n, config["nz"], 1, 1), config.get("prior", "gaussian"))
+    visual.save_grid(out / "grid.png", render(z_grid), nrow=args.nrow, scale=2)
+    if terms:
+        z = arithmetic(z_grid, terms, np.random.default_rng([args.seed, 2]))
+        visual.save_grid(out / "arithmetic.png", render(z), nrow=8, scale=2)
+        print(f"wrote arithmetic.png: {len(terms)} term rows and the result row")
     for name, path in (("linear", lerp), ("slerp", slerp)):
         z = interpolation(np.random.default_rng([args.seed, 1]), config["nz"],
                           args.rows, args.steps, path)

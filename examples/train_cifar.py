@@ -28,24 +28,27 @@ import numpy as np
 from tqdm import tqdm
 
 from tinygan import backend as backends
-from tinygan import data, dcgan, evaluation, io, optim, visual
+from tinygan import data, dcgan, evaluation, gan, io, optim, visual
 
 BACKEND_DEVICES = {"numpy": "cpu", "cupy": "cuda"}
 HISTORY_COLUMNS = ("step", "epoch", "loss_D", "loss_G", "D_x", "D_G_z", "images_per_s")
 EVAL_COLUMNS = ("epoch", "swd", "frechet", "score")
 
 
-def option(default, help):
-    return field(default=default, metadata={"help": help})
+def option(default, help, choices=None):
+    return field(default=default, metadata={"help": help, "choices": choices})
 
 
 @dataclass
 class Config:
     """One run's settings. Defaults follow the DCGAN paper (Radford et al. 2016)."""
-    backend: str = option("numpy", "numpy (CPU) or cupy (GPU; pip install -e '.[cuda]')")
+    backend: str = option("numpy", "numpy (CPU) or cupy (GPU; pip install -e '.[cuda]')",
+                          tuple(BACKEND_DEVICES))
     epochs: int = option(5, "passes over the training images")
     batch_size: int = option(128, "images per step (paper: 128)")
-    lr: float = option(2e-4, "Adam learning rate of G and D (paper: 0.0002)")
+    lr: float = option(2e-4, "learning rate of G and D (paper: 0.0002; WGAN paper: 5e-5)")
+    optimizer: str = option("adam", "adam (the paper) or rmsprop (the WGAN paper's choice)",
+                            ("adam", "rmsprop"))
     beta1: float = option(0.5, "Adam beta1 (paper: 0.5; 0.9 makes training oscillate)")
     beta2: float = option(0.999, "Adam beta2")
     nz: int = option(100, "length of the latent vector z")
@@ -60,7 +63,23 @@ class Config:
     max_steps: int = option(0, "stop after this many steps in all (0: run every epoch)")
     sample_every: int = option(0, "also save a sample grid every N steps (0: once per epoch)")
     checkpoint_every: int = option(200, "save a checkpoint every N steps (and every epoch)")
+    loss: str = option("bce", "bce (the paper), lsgan (least squares), hinge, or wgan (critic with "
+                              "weight clipping; try --optimizer rmsprop --lr 5e-5 --n-critic 5)",
+                       gan.LOSSES)
+    g_loss: str = option("non-saturating", "G's bce loss: non-saturating -log D(G(z)) or minimax "
+                                           "log(1 - D(G(z))), whose gradient vanishes early",
+                         gan.G_LOSSES)
     label_smoothing: float = option(1.0, "target of real images for D (one-sided smoothing: 0.9)")
+    label_noise: float = option(0.0, "probability of flipping each D target (bce, lsgan)")
+    temperature: float = option(1.0, "D's logits are divided by this before the sigmoid (bce)")
+    n_critic: int = option(1, "D updates per G update (WGAN paper: 5)")
+    clip: float = option(0.01, "wgan only: clip the critic's weights to [-clip, clip]")
+    d_norm: str = option("batch", "D's normalisation (instance/layer/none: no batch statistics "
+                                  "shared across the batch)", dcgan.D_NORMS)
+    g_activation: str = option("relu", "G's hidden activation: relu (the paper) or leaky (0.2)",
+                               tuple(dcgan.G_SLOPES))
+    prior: str = option("gaussian", "latent prior: gaussian N(0, 1) or uniform U(-1, 1)",
+                        gan.PRIORS)
     eval_every: int = option(0, "every N epochs measure SWD, Fréchet distance and score against "
                                 "the CIFAR-10 test images (0: never)")
     eval_samples: int = option(2000, "samples per --eval-every measurement (<= 10000)")
@@ -81,10 +100,11 @@ def parse_args(argv=None):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         argument_default=argparse.SUPPRESS)
     for f in dataclasses.fields(Config):
-        extra = {"choices": sorted(BACKEND_DEVICES)} if f.name == "backend" else {}
-        parser.add_argument("--" + f.name.replace("_", "-"), type=f.type,
-                            metavar=f.type.__name__.upper(),
-                            help=f"{f.metadata['help']} (default: {f.default!r})", **extra)
+        choices = f.metadata["choices"]
+        parser.add_argument("--" + f.name.replace("_", "-"), type=f.type, choices=choices,
+                            metavar="{" + ",".join(choices) + "}" if choices else
+                            f.type.__name__.upper(),
+                            help=f"{f.metadata['help']} (default: {f.default!r})")
     parser.add_argument("--resume", nargs="?", const="", metavar="CHECKPOINT",
                         help="continue a run: from CHECKPOINT, or OUT/checkpoint.npz if none given")
     given = vars(parser.parse_args(argv))
@@ -106,6 +126,13 @@ def parse_args(argv=None):
                                          if k in CHANGEABLE_ON_RESUME}), path
 
 
+def optimizer(config, parameters):
+    """Adam (betas from the flags) or RMSprop, at --lr."""
+    if config.optimizer == "rmsprop":
+        return optim.RMSprop(parameters, lr=config.lr)
+    return optim.Adam(parameters, lr=config.lr, betas=(config.beta1, config.beta2))
+
+
 def load_training_images(config):
     """uint8 (N, 3, S, S) training images, with one line saying where they came from."""
     if not config.data:
@@ -121,9 +148,16 @@ def batch_shape(shape):
 
 
 def noise(config, step, n):
-    """The latent batch of a step: z ~ N(0, 1), (n, nz, 1, 1), a function of (seed, step) only."""
-    return (np.random.default_rng([config.seed, 1, step])
-            .standard_normal((n, config.nz, 1, 1), np.float32))
+    """The latent batch of a step (n, nz, 1, 1) from the prior, a function of (seed, step) only."""
+    return gan.sample_latent(np.random.default_rng([config.seed, 1, step]), (n, config.nz, 1, 1),
+                             config.prior)
+
+
+def recipe(config):
+    """The training recipe the flags describe (tinygan.gan.Recipe)."""
+    return gan.Recipe(config.loss, config.g_loss, config.label_smoothing, config.label_noise,
+                      config.temperature, config.n_critic,
+                      config.clip if config.loss == "wgan" else 0.0)
 
 
 class Run:
@@ -136,15 +170,17 @@ class Run:
         except (ValueError, RuntimeError) as error:
             raise UserError(f"--backend {config.backend}: {error}") from None
         tg.manual_seed(config.seed)  # weights are born on the CPU, then moved
-        self.G = dcgan.Generator(config.nz, config.ngf, 3, config.image_size).to(self.backend.name)
-        self.D = dcgan.Discriminator(config.ndf, 3, config.image_size).to(self.backend.name)
-        betas = (config.beta1, config.beta2)
-        self.opt_G = optim.Adam(self.G.parameters(), lr=config.lr, betas=betas)
-        self.opt_D = optim.Adam(self.D.parameters(), lr=config.lr, betas=betas)
-        self.fixed_noise = np.random.default_rng([config.seed, 2]).standard_normal(
-            (64, config.nz, 1, 1), np.float32)
+        self.G = dcgan.Generator(config.nz, config.ngf, 3, config.image_size,
+                                 config.g_activation).to(self.backend.name)
+        self.D = dcgan.Discriminator(config.ndf, 3, config.image_size,
+                                     config.d_norm).to(self.backend.name)
+        self.opt_G, self.opt_D = (optimizer(config, m.parameters()) for m in (self.G, self.D))
+        self.recipe = recipe(config)
+        self.fixed_noise = gan.sample_latent(np.random.default_rng([config.seed, 2]),
+                                             (64, config.nz, 1, 1), config.prior)
         self.step, self.saved_step = 0, None
         self.history = {k: [] for k in HISTORY_COLUMNS}
+        self.grad_norms = {name: [] for name, _ in self.named_weights()}
         self.evaluations = {k: [] for k in EVAL_COLUMNS}
         self.evaluator = None  # built on the first evaluation: it loads data and networks
         self.steps_per_epoch = 1  # train() sets it once the images are loaded
@@ -174,28 +210,39 @@ class Run:
         self.step = self.saved_step = checkpoint["meta"]["step"]
         table = checkpoint["arrays"]["history"]
         self.history = {k: table[:, i].tolist() for i, k in enumerate(HISTORY_COLUMNS)}
-        table = checkpoint["arrays"].get("evaluations", np.zeros((0, len(EVAL_COLUMNS))))
-        self.evaluations = {k: table[:, i].tolist() for i, k in enumerate(EVAL_COLUMNS)}
+        for name, columns in (("evaluations", self.evaluations), ("grad_norms", self.grad_norms)):
+            table = checkpoint["arrays"].get(name, np.zeros((0, len(columns))))
+            columns.update({k: table[:, i].tolist() for i, k in enumerate(columns)})
         print(f"resumed from {path} at step {self.step:,}")
 
     def save(self):
         """Checkpoint, history.csv and curves.png, each written atomically."""
-        tables = {"history": as_table(self.history), "evaluations": as_table(self.evaluations)}
+        tables = {"history": as_table(self.history), "evaluations": as_table(self.evaluations),
+                  "grad_norms": as_table(self.grad_norms)}
         io.save_checkpoint(self.out / "checkpoint.npz", {"G": self.G, "D": self.D},
                            {"opt_G": self.opt_G, "opt_D": self.opt_D},
                            {"step": self.step, "epoch": self.step / self.steps_per_epoch,
                             "config": dataclasses.asdict(self.config)}, tables)
         write_csv(self.out / "history.csv", self.history)
+        write_csv(self.out / "grad_norms.csv", {"step": self.history["step"]} | self.grad_norms)
         if self.history["step"]:
             visual.plot_history(self.out / "curves.png", self.history)
+            conv_weights = [name for name, p in self.named_weights() if p.ndim == 4]
+            visual.plot_grad_norms(self.out / "grad_norms.png", self.history["step"],
+                                   {k: self.grad_norms[k] for k in conv_weights})
         self.saved_step = self.step
+
+    def named_weights(self):
+        """(G/name or D/name, parameter) for both models."""
+        return [(f"{prefix}/{name}", p) for prefix, model in (("G", self.G), ("D", self.D))
+                for name, p in model.named_parameters()]
 
     def evaluate(self, epoch):
         """Measure G's samples (batch statistics) against the test images; plot all so far."""
         if self.evaluator is None:
             self.evaluator = evaluation.Evaluator.cifar10(self.config.eval_samples, probe_train=0,
                                                           seed=self.config.seed)
-        row = self.evaluator.generator_row(self.G)
+        row = self.evaluator.generator_row(self.G, prior=self.config.prior)
         for k in EVAL_COLUMNS:
             self.evaluations[k].append(epoch if k == "epoch" else row[k])
         print(f"eval epoch {epoch}: SWD x1e3 {row['swd']:.2f}  Fréchet {row['frechet']:.2f}  "
@@ -212,10 +259,13 @@ class Run:
             self.G.train()
         visual.save_grid(self.out / name, data.to_uint8(fake), nrow=8, scale=2)
 
-    def record(self, epoch, metrics):
+    def record(self, epoch, metrics, grad_norms):
+        """Append a step's metrics and its gradient norms (NaN for a model not updated)."""
         values = {"step": self.step, "epoch": epoch, **metrics}
         for k in HISTORY_COLUMNS:
             self.history[k].append(values[k])
+        for k, column in self.grad_norms.items():
+            column.append(grad_norms.get(k, math.nan))
 
 
 def as_table(columns):
@@ -292,13 +342,15 @@ def train_epoch(run, images, steps_per_epoch, total, stop):
     started = time.perf_counter()
     for real in itertools.islice(batches, steps - start):
         began = time.perf_counter()
-        metrics = dcgan.train_step(run.G, run.D, run.opt_G, run.opt_D, run.tensor(real),
-                                   run.tensor(noise(config, run.step, len(real))),
-                                   config.label_smoothing)
+        update_G = (run.step + 1) % config.n_critic == 0
+        metrics = gan.train_step(run.G, run.D, run.opt_G, run.opt_D, run.tensor(real),
+                                 run.tensor(noise(config, run.step, len(real))), run.recipe,
+                                 update_G, np.random.default_rng([config.seed, 3, run.step]))
+        grad_norms = metrics.pop("grad_norms")
         metrics["images_per_s"] = len(real) / (time.perf_counter() - began)
-        check_finite(run, metrics)
+        check_finite(run, metrics, update_G)
         run.step += 1
-        run.record(epoch + 1, metrics)
+        run.record(epoch + 1, metrics, grad_norms)
         bar.update()
         bar.set_postfix(loss_D=f"{metrics['loss_D']:.3f}", loss_G=f"{metrics['loss_G']:.3f}",
                         D_x=f"{metrics['D_x']:.2f}", D_G_z=f"{metrics['D_G_z']:.2f}",
@@ -318,7 +370,7 @@ def train_epoch(run, images, steps_per_epoch, total, stop):
 def finish_epoch(run, epoch, steps_done, seconds):
     """Print the epoch's summary line; save its sample grid and a checkpoint."""
     steps_per_epoch = run.step // (epoch + 1)
-    mean = {k: float(np.mean(run.history[k][-steps_per_epoch:])) for k in HISTORY_COLUMNS}
+    mean = {k: float(np.nanmean(run.history[k][-steps_per_epoch:])) for k in HISTORY_COLUMNS}
     print(f"epoch {epoch + 1}/{run.config.epochs}  step {run.step:,}  loss_D {mean['loss_D']:.3f}  "
           f"loss_G {mean['loss_G']:.3f}  D(x) {mean['D_x']:.3f}  D(G(z)) {mean['D_G_z']:.3f}  "
           f"{steps_done * run.config.batch_size / seconds:.1f} img/s  ({seconds / 60:.1f} min)")
@@ -332,9 +384,10 @@ class TrainingDiverged(Exception):
     """A loss became NaN or infinite."""
 
 
-def check_finite(run, metrics):
-    """Stop with a clear message if a loss is NaN or infinite (the last checkpoint stays as is)."""
-    for name in ("loss_D", "loss_G"):
+def check_finite(run, metrics, update_G):
+    """Stop with a clear message if a loss is NaN or infinite (the last checkpoint stays as is);
+    without a G update loss_G is NaN by design."""
+    for name in ("loss_D", "loss_G") if update_G else ("loss_D",):
         if not math.isfinite(metrics[name]):
             last = (f"the last good checkpoint is {run.out / 'checkpoint.npz'} "
                     f"(step {run.saved_step:,})"
@@ -354,7 +407,7 @@ def validate(config):
                  "--nz, --ngf and --ndf must be >= 1"),
                 (config.image_size in dcgan.IMAGE_SIZES,
                  f"--image-size must be one of {dcgan.IMAGE_SIZES}"),
-                (0 < config.label_smoothing <= 1, "--label-smoothing must be in (0, 1]"),
+
                 (min(config.max_steps, config.sample_every, config.checkpoint_every,
                      config.eval_every) >= 0,
                  "--max-steps, --sample-every, --checkpoint-every and --eval-every must be >= 0"),
@@ -362,6 +415,9 @@ def validate(config):
     for ok, message in problems:
         if not ok:
             raise UserError(f"{message}; see --help")
+    for name, message in recipe(config).problems():
+        flag = "--" + {"real_label": "label_smoothing"}.get(name, name).replace("_", "-")
+        raise UserError(f"{flag} {message}; see --help")
 
 
 def main(argv=None):

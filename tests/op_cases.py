@@ -185,6 +185,25 @@ def _torch_batch_norm(x, w, b, running_mean=None, running_var=None, negative_slo
     return y if negative_slope == 1.0 else F.leaky_relu(y, negative_slope)
 
 
+def draw_normalize(axes):
+    """(N, C, H, W) with at least 3 values per group normalised over ``axes`` (with 2, as in
+    batch norm, the output is +-gamma + beta whatever x is), with or without weight and bias."""
+    def draw(data):
+        n, c, h = (data.draw(st.integers(1, 4), label=label) for label in ("N", "C", "H"))
+        group = h * (c if 1 in axes else 1)  # values per group before W
+        w = data.draw(st.integers(max(1, -(-3 // group)), 4), label="W")
+        affine = data.draw(st.booleans(), label="affine")
+        arrays = [values(data, (n, c, h, w))] + [values(data, (c,)) for _ in range(2 * affine)]
+        return arrays, {"eps": data.draw(st.sampled_from([1e-5, 1e-3]), label="eps")}
+    return draw
+
+
+def _torch_layer_norm(x, w=None, b=None, eps=1e-5):
+    """F.layer_norm with the per-channel affine (C,) broadcast to its elementwise (C, H, W)."""
+    affine = [None if a is None else a[:, None, None].expand(x.shape[1:]) for a in (w, b)]
+    return F.layer_norm(x, x.shape[1:], *affine, eps=eps)
+
+
 ROWS = [
     Row("add", ops.Add, draw_broadcast_pair, ops.add, lambda a, b: torch.add(a, b)),
     Row("sub", ops.Sub, draw_broadcast_pair, ops.sub, lambda a, b: torch.sub(a, b)),
@@ -228,4 +247,8 @@ ROWS = [
         _our_batch_norm, _torch_batch_norm),
     Row("batch_norm + act (eval)", ops.BatchNorm, draw_batch_norm(training=False),
         _our_batch_norm, _torch_batch_norm),
+    Row("instance_norm", ops.Normalize, draw_normalize(axes=(2, 3)), ops.instance_norm,
+        lambda x, w=None, b=None, eps=1e-5: F.instance_norm(x, weight=w, bias=b, eps=eps)),
+    Row("layer_norm", ops.Normalize, draw_normalize(axes=(1, 2, 3)), ops.layer_norm,
+        _torch_layer_norm),
 ]

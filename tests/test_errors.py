@@ -66,6 +66,25 @@ def test_batch_norm_errors():
         ops.batch_norm(x32(2, 3), None, None, training=False)
 
 
+
+@pytest.mark.parametrize("op, layer, group, one_value", [
+    (ops.instance_norm, nn.InstanceNorm2d, "channel", (2, 3, 1, 1)),
+    (ops.layer_norm, nn.LayerNorm2d, "sample", (2, 1, 1, 1)),
+])
+def test_instance_and_layer_norm_errors(op, layer, group, one_value):
+    name = op.__name__
+    with pytest.raises(ValueError, match=rf"{name}: expected a 4-D input \(N, C, H, W\), "
+                                         r"got shape \(2, 3\)"):
+        op(x32(2, 3))
+    with pytest.raises(ValueError, match=rf"{name}: expected weight and bias of shape \(C,\) = "
+                                         r"\(4,\) for input \(2, 4, 3, 3\), got weight \(3,\) "
+                                         r"and bias \(3,\)"):
+        layer(3)(x32(2, 4, 3, 3))
+    with pytest.raises(ValueError, match=rf"{name}: needs more than one value per {group} "
+                                         r"to normalise, got input shape"):
+        op(x32(*one_value))
+
+
 def test_binary_cross_entropy_errors():
     with pytest.raises(ValueError, match=r"probabilities in \[0, 1\], got values in \[-0.5, 0.5\]"):
         ops.binary_cross_entropy(Tensor(np.array([-0.5, 0.5])), Tensor(np.array([1.0, 0.0])))

@@ -173,3 +173,11 @@ def test_evaluate_script_refuses_a_file_that_is_not_a_checkpoint(weights, tmp_pa
     bad.write_bytes(b"not a zip")
     with pytest.raises(SystemExit, match="bad.npz: not a train_cifar.py checkpoint"):
         evaluate.measure(evaluate.parse_args([str(bad), "--samples", "16"]))
+
+
+def test_inception_weights_get_an_explanation_not_a_fake_number(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate.parse_args(["--inception-weights", "pt_inception.pth"])
+    assert exit_info.value.code == 2
+    message = capsys.readouterr().err
+    assert "pt_inception.pth" in message and "tinygan has no Inception-v3 yet" in message

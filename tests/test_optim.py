@@ -1,5 +1,6 @@
-"""Adam against its formula, and an exact resume from its state dict."""
+"""Adam and RMSprop against their formulas or PyTorch, and an exact resume from a state dict."""
 import numpy as np
+import pytest
 
 from tinygan import Tensor, nn, optim
 
@@ -52,3 +53,60 @@ def test_adam_resumes_exactly_from_its_state_dict():
         resumed.grad = Tensor(g)
         second.step()
     np.testing.assert_array_equal(resumed.data, straight.data)
+
+
+def test_rmsprop_steps_match_torch_optim_rmsprop():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    starts = [rng.standard_normal((3, 4)), rng.standard_normal(5)]
+    grads = [[rng.standard_normal(s.shape) for s in starts] for _ in range(6)]
+    ours = [nn.Parameter(s.copy()) for s in starts]
+    theirs = [torch.tensor(s.copy(), requires_grad=True) for s in starts]
+    opt_ours = optim.RMSprop(ours, lr=3e-3, alpha=0.9, eps=1e-6)
+    opt_theirs = torch.optim.RMSprop(theirs, lr=3e-3, alpha=0.9, eps=1e-6)
+    for step in grads:
+        for a, b, g in zip(ours, theirs, step):
+            a.grad, b.grad = Tensor(g), torch.tensor(g)
+        opt_ours.step()
+        opt_theirs.step()
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-13, atol=1e-15)
+
+
+def test_rmsprop_resumes_exactly_from_its_state_dict():
+    grads = np.random.default_rng(2).standard_normal((6, 4))
+    straight = nn.Parameter(np.zeros(4))
+    opt = optim.RMSprop([straight], lr=0.05, alpha=0.9)
+    for g in grads:
+        straight.grad = Tensor(g)
+        opt.step()
+    resumed = nn.Parameter(np.zeros(4))
+    first = optim.RMSprop([resumed], lr=0.05, alpha=0.9)
+    for g in grads[:3]:
+        resumed.grad = Tensor(g)
+        first.step()
+    second = optim.RMSprop([resumed])
+    second.load_state_dict(first.state_dict())
+    for g in grads[3:]:
+        resumed.grad = Tensor(g)
+        second.step()
+    np.testing.assert_array_equal(resumed.data, straight.data)
+
+
+def test_rmsprop_rejects_bad_settings_and_mismatched_state():
+    params = nn.Conv2d(1, 2, 3).parameters()
+    for settings in ({"lr": 0}, {"alpha": 1.0}, {"alpha": -0.1}, {"eps": 0}):
+        with pytest.raises(ValueError, match="RMSprop: need lr > 0, eps > 0 and alpha in"):
+            optim.RMSprop(params, **settings)
+    with pytest.raises(ValueError, match="RMSprop got an empty parameter list"):
+        optim.RMSprop([])
+    saved = optim.RMSprop(params).state_dict()
+    with pytest.raises(ValueError, match="RMSprop.load_state_dict: the state has 2 parameters, "
+                                         "this optimizer has 1"):
+        optim.RMSprop(params[:1]).load_state_dict(saved)
+    params[0].grad = Tensor(np.ones(params[0].shape, np.float32))
+    first = optim.RMSprop(params[:1])
+    first.step()
+    with pytest.raises(ValueError, match=r"parameter 0 has shape \(2,\), the saved state "
+                                         r"has shape \(2, 1, 3, 3\)"):
+        optim.RMSprop(params[1:]).load_state_dict(first.state_dict())

@@ -107,7 +107,7 @@ class _Saved:
 
 def test_a_nan_loss_stops_with_a_message_and_keeps_the_last_checkpoint(images, tmp_path, capsys,
                                                                         monkeypatch):
-    real_step = train_cifar.dcgan.train_step
+    real_step = train_cifar.gan.train_step
     calls = []
 
     def step_that_diverges(*args):
@@ -115,7 +115,7 @@ def test_a_nan_loss_stops_with_a_message_and_keeps_the_last_checkpoint(images, t
         metrics = real_step(*args)
         return metrics | {"loss_D": float("nan")} if len(calls) == 3 else metrics
 
-    monkeypatch.setattr(train_cifar.dcgan, "train_step", step_that_diverges)
+    monkeypatch.setattr(train_cifar.gan, "train_step", step_that_diverges)
     status, printed = run(TINY + ["--data", images, "--out", tmp_path], capsys)
     assert status == 3
     assert "loss_D is nan at step 3" in printed.err and "(step 2)" in printed.err
@@ -126,6 +126,10 @@ def test_a_nan_loss_stops_with_a_message_and_keeps_the_last_checkpoint(images, t
     (["--data", "/no/such/folder"], "/no/such/folder"),
     (["--batch-size", "1"], "--batch-size must be >= 2"),
     (["--label-smoothing", "1.5"], "--label-smoothing must be in (0, 1]"),
+    (["--loss", "hinge", "--label-smoothing", "0.9"],
+     "--label-smoothing label smoothing needs targets: loss 'bce' or 'lsgan', not 'hinge'"),
+    (["--loss", "lsgan", "--g-loss", "minimax"], "--g-loss 'minimax' is the BCE loss's original"),
+    (["--n-critic", "0"], "--n-critic must be >= 1"),
     (["--resume", "/no/such/checkpoint.npz"], "checkpoint not found: /no/such/checkpoint.npz"),
 ])
 def test_bad_input_is_a_one_line_error(args, message, images, tmp_path, capsys):
@@ -151,6 +155,71 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(images, tmp_path):
     assert process.returncode == 130, open(tmp_path / "stderr.txt").read()
     assert "interrupted: checkpoint saved at step" in out
     assert io.load_checkpoint(tmp_path / "checkpoint.npz")["meta"]["step"] >= 6
+
+
+SWITCHES = [["--loss", "lsgan"], ["--loss", "hinge"],
+            ["--loss", "wgan", "--optimizer", "rmsprop", "--lr", "5e-5", "--n-critic", "2"],
+            ["--g-loss", "minimax"], ["--label-smoothing", "0.9", "--label-noise", "0.1"],
+            ["--temperature", "2"], ["--d-norm", "instance"], ["--d-norm", "layer"],
+            ["--d-norm", "none"], ["--prior", "uniform"], ["--g-activation", "leaky"]]
+
+
+@pytest.mark.parametrize("switch", SWITCHES, ids=[" ".join(s) for s in SWITCHES])
+def test_every_recipe_switch_trains_the_dcgan(switch, images, tmp_path):
+    assert run(TINY + ["--data", images, "--out", tmp_path, "--max-steps", "4"] + switch)[0] == 0
+    rows = list(csv.DictReader(open(tmp_path / "history.csv")))
+    assert len(rows) == 4 and all(np.isfinite(float(r["loss_D"])) for r in rows)
+    g_losses = [float(r["loss_G"]) for r in rows]
+    n_critic = int(switch[switch.index("--n-critic") + 1]) if "--n-critic" in switch else 1
+    assert sum(np.isfinite(g_losses)) == 4 // n_critic  # G trains once per n_critic D updates
+    norms = list(csv.DictReader(open(tmp_path / "grad_norms.csv")))
+    assert len(norms) == 4 and any(k.startswith("G/") for k in norms[0])
+    assert np.isfinite(float(norms[-1]["D/main.0.weight"]))
+    for name in ("samples_final.png", "grad_norms.png", "curves.png"):
+        assert (tmp_path / name).is_file(), name
+    if "wgan" in switch:  # the critic's weights stay clipped
+        _, trained = weights(tmp_path / "checkpoint.npz")
+        clipped = [v for k, v in trained.items() if k.startswith("D/") and "running" not in k]
+        assert max(np.abs(v).max() for v in clipped) <= 0.01
+
+
+def test_an_unknown_switch_value_names_the_flag_and_the_choices(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        train_cifar.main(["--d-norm", "group"])
+    assert exit_info.value.code == 2
+    assert ("argument --d-norm: invalid choice: 'group' (choose from 'batch', 'instance', "
+            "'layer', 'none')") in capsys.readouterr().err
+
+
+def test_help_explains_every_switch_in_one_line(capsys):
+    with pytest.raises(SystemExit):
+        train_cifar.main(["--help"])
+    text = capsys.readouterr().out
+    for flag in ("--loss", "--g-loss", "--label-noise", "--temperature", "--n-critic", "--clip",
+                 "--d-norm", "--g-activation", "--prior", "--optimizer"):
+        assert flag in text, flag
+
+
+def test_generate_does_latent_arithmetic_on_grid_indices(images, tmp_path, capsys):
+    assert run(TINY + ["--data", images, "--out", tmp_path, "--max-steps", "2"])[0] == 0
+    args = [str(tmp_path / "checkpoint.npz"), "--n", "12", "--out", str(tmp_path / "gen")]
+    assert generate.main(args + ["--arithmetic", "1,2 - 3 + 4,5,6"]) == 0
+    assert Image.open(tmp_path / "gen" / "arithmetic.png").size == (2 * (8 * 34 + 2),
+                                                                     2 * (4 * 34 + 2))
+    assert generate.parse_arithmetic("1,2 - 3 + 4", 12) == [(1, [1, 2]), (-1, [3]), (1, [4])]
+    assert generate.main(args + ["--arithmetic", "1 - 12"]) == 2
+    assert "indices [12] are not in the grid of 12 samples" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="groups of grid indices joined by"):
+        generate.parse_arithmetic("1 * 2", 12)
+
+
+def test_arithmetic_adds_and_subtracts_the_mean_latents():
+    z = np.arange(4 * 3, dtype=np.float32).reshape(4, 3, 1, 1)
+    rows = generate.arithmetic(z, [(1, [0, 1]), (-1, [2]), (1, [3])], np.random.default_rng(0))
+    assert rows.shape == (32, 3, 1, 1)
+    np.testing.assert_allclose(rows[7], z[:2].mean(axis=0))  # each term row ends with its mean
+    np.testing.assert_allclose(rows[24], z[:2].mean(axis=0) - z[2] + z[3])
+    assert np.abs(rows[25:] - rows[24]).max() <= 0.25
 
 
 def test_generate_writes_a_grid_and_interpolation_strips(images, tmp_path, capsys):

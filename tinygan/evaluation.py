@@ -11,7 +11,7 @@ Not comparable with the Inception-based FID and IS of papers: the feature networ
 """
 import numpy as np
 
-from . import classifier, data, metrics, probe
+from . import classifier, data, gan, metrics, probe
 from .tensor import Tensor, no_grad
 
 SIZE = 32  # the classifier's input size; 64x64 samples are averaged down 2x2 first
@@ -31,8 +31,8 @@ def to_float(images):
     return images
 
 
-def generate(G, count, seed=0, batch_size=500, batch_statistics=True):
-    """count samples of G from z ~ N(0, 1) drawn from ``seed``: float32 (count, 3, S, S).
+def generate(G, count, seed=0, batch_size=500, batch_statistics=True, prior="gaussian"):
+    """count samples of G from z ~ prior drawn from ``seed``: float32 (count, 3, S, S).
 
     batch_statistics: batch norm normalises with each batch's statistics (as during training)
     instead of its running averages.
@@ -43,7 +43,7 @@ def generate(G, count, seed=0, batch_size=500, batch_statistics=True):
     out = []
     with no_grad():
         for start in range(0, count, batch_size):
-            z = rng.standard_normal((min(batch_size, count - start), nz, 1, 1), np.float32)
+            z = gan.sample_latent(rng, (min(batch_size, count - start), nz, 1, 1), prior)
             out.append(G(Tensor(z).to(device)).numpy())
     G.train()
     return np.concatenate(out)
@@ -105,10 +105,10 @@ class Evaluator:
         """The floor: training images measured like samples."""
         return self.image_metrics(self.train[:self.count])
 
-    def generator_row(self, G, D=None, batch_statistics=True):
-        """Metrics of G's samples, and of D's features if D is given."""
+    def generator_row(self, G, D=None, batch_statistics=True, prior="gaussian"):
+        """Metrics of G's samples (z from ``prior``), and of D's features if D is given."""
         row = self.image_metrics(generate(G, self.count, self.seed,
-                                          batch_statistics=batch_statistics))
+                                          batch_statistics=batch_statistics, prior=prior))
         if D is not None:
             row["probe"] = self.probe_accuracy(D)
         return row

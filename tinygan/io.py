@@ -35,10 +35,13 @@ def save_checkpoint(path, modules, optimizers, meta, arrays=None):
     for name, opt in optimizers.items():
         state = opt.state_dict()
         optimizer_meta[name] = {k: v for k, v in state.items() if k != "state"}
-        optimizer_meta[name]["steps"] = [None if s is None else s["step"] for s in state["state"]]
+        optimizer_meta[name]["scalars"] = [  # per parameter: its numbers here, arrays in flat
+            None if s is None else {k: v for k, v in s.items() if not hasattr(v, "shape")}
+            for s in state["state"]]
         for i, s in enumerate(state["state"]):
-            if s is not None:
-                flat[f"{name}/m/{i}"], flat[f"{name}/v/{i}"] = s["m"], s["v"]
+            for key, value in (s or {}).items():
+                if hasattr(value, "shape"):
+                    flat[f"{name}/{key}/{i}"] = value
     for key, value in (arrays or {}).items():
         flat[f"arrays/{key}"] = value
     header = {"format": CHECKPOINT_FORMAT, "modules": list(modules), "optimizers": optimizer_meta,
@@ -70,10 +73,13 @@ def load_checkpoint(path):
 
     optimizers = {}
     for name, info in header["optimizers"].items():
-        arrays = under(name)
-        state = [None if step is None else
-                 {"step": step, "m": arrays[f"m/{i}"], "v": arrays[f"v/{i}"]}
-                 for i, step in enumerate(info["steps"])]
-        optimizers[name] = {k: v for k, v in info.items() if k != "steps"} | {"state": state}
+        arrays = {tuple(k.rsplit("/", 1)): v for k, v in under(name).items()}  # (key, index)
+        scalars = info.get("scalars") or [  # checkpoints before RMSprop kept Adam's step alone
+            None if step is None else {"step": step} for step in info["steps"]]
+        state = [None if numbers is None else
+                 numbers | {key: v for (key, index), v in arrays.items() if index == str(i)}
+                 for i, numbers in enumerate(scalars)]
+        extra = ("scalars", "steps")
+        optimizers[name] = {k: v for k, v in info.items() if k not in extra} | {"state": state}
     return {"meta": header["meta"], "modules": {name: under(name) for name in header["modules"]},
             "optimizers": optimizers, "arrays": under("arrays")}

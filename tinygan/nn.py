@@ -211,6 +211,33 @@ class BatchNormAct2d(BatchNorm2d):
         self.negative_slope = negative_slope
 
 
+
+class InstanceNorm2d(Module):
+    """Instance norm of (N, C, H, W): each (sample, channel) normalised over H, W, then
+    weight[c] * . + bias[c] (weight 1, bias 0; none with affine=False, PyTorch's default)."""
+
+    norm = staticmethod(ops.instance_norm)
+
+    def __init__(self, num_features, eps=1e-5, affine=True):
+        super().__init__()
+        self.eps = eps
+        self.weight = Parameter(np.ones(num_features, dtype=np.float32)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype=np.float32)) if affine else None
+
+    def forward(self, x):
+        return self.norm(x, self.weight, self.bias, eps=self.eps)
+
+
+class LayerNorm2d(InstanceNorm2d):
+    """Layer norm of (N, C, H, W): each sample normalised over C, H, W, then weight[c] * . +
+    bias[c] per channel (weight 1, bias 0), not PyTorch's elementwise (C, H, W) affine."""
+
+    norm = staticmethod(ops.layer_norm)
+
+    def __init__(self, num_features, eps=1e-5):
+        super().__init__(num_features, eps)
+
+
 class ReLU(Module):
     def forward(self, x):
         return ops.relu(x)
@@ -267,5 +294,5 @@ class Sequential(Module):
 
 
 __all__ = ["Module", "Parameter", "Conv2d", "ConvTranspose2d", "Linear", "MaxPool2d", "AvgPool2d",
-           "BatchNorm2d", "BatchNormAct2d", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten",
-           "Sequential", "manual_seed"]
+           "BatchNorm2d", "BatchNormAct2d", "InstanceNorm2d", "LayerNorm2d", "ReLU", "LeakyReLU",
+           "Tanh", "Sigmoid", "Flatten", "Sequential", "manual_seed"]

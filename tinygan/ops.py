@@ -611,3 +611,61 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return BatchNorm.apply(input, weight, bias, running_mean=stats[0], running_var=stats[1],
                            training=training, momentum=momentum, eps=eps,
                            negative_slope=negative_slope)
+
+
+# --- instance and layer normalisation -------------------------------------------------------
+
+class Normalize(Function):
+    """y = gamma[c] * xhat + beta[c], xhat = (x - mean) / sqrt(var + eps), x (N, C, H, W).
+
+    mean and the biased var are taken over ``axes``, one per index of the other axes: (2, 3)
+    is instance norm, (1, 2, 3) layer norm; gamma and beta are (C,). With g = gy * gamma and
+    means over the same axes, gx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps);
+    ggamma = sum(gy * xhat) and gbeta = sum(gy) over every axis but 1.
+    """
+    def forward(self, x, gamma, beta, axes=(2, 3), eps=1e-5, name="normalize"):
+        if x.ndim != 4:
+            raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+        channels = (x.shape[1],)
+        if gamma.shape != channels or beta.shape != channels:
+            raise ValueError(f"{name}: expected weight and bias of shape (C,) = {channels} for "
+                             f"input {x.shape}, got weight {gamma.shape} and bias {beta.shape}")
+        if all(x.shape[a] == 1 for a in axes):
+            group = "sample" if 1 in axes else "channel"
+            raise ValueError(f"{name}: needs more than one value per {group} to normalise, "
+                             f"got input shape {x.shape}")
+        self.axes = axes
+        centred = x - x.mean(axis=axes, keepdims=True)  # (N, C, H, W)
+        var = (centred * centred).mean(axis=axes, keepdims=True)  # size 1 along axes
+        self.inv_std = 1 / self.xp.sqrt(var + eps)
+        self.xhat, self.gamma = centred * self.inv_std, gamma.reshape(-1, 1, 1)  # gamma (C, 1, 1)
+        return self.gamma * self.xhat + beta.reshape(-1, 1, 1)
+
+    def backward(self, gy):
+        g, xhat, axes = gy * self.gamma, self.xhat, self.axes  # (N, C, H, W)
+        gx = self.inv_std * (g - g.mean(axis=axes, keepdims=True)
+                             - xhat * (g * xhat).mean(axis=axes, keepdims=True))
+        return gx, (gy * xhat).sum(axis=(0, 2, 3)), gy.sum(axis=(0, 2, 3))
+
+
+def _normalize(name, axes, input, weight, bias, eps):
+    """Normalize over ``axes`` with weight and bias (C,); None gives ones and zeros, no grad."""
+    xp, channels = input.backend.xp, input.shape[1:2]
+    weight = Tensor(xp.ones(channels, dtype=input.dtype)) if weight is None else weight
+    bias = Tensor(xp.zeros(channels, dtype=input.dtype)) if bias is None else bias
+    return Normalize.apply(input, weight, bias, axes=axes, eps=eps, name=name)
+
+
+def instance_norm(input, weight=None, bias=None, eps=1e-5):
+    """Each (sample, channel) of (N, C, H, W) normalised over H, W, then weight[c] * . + bias[c];
+    torch.nn.functional.instance_norm without running statistics."""
+    return _normalize("instance_norm", (2, 3), input, weight, bias, eps)
+
+
+def layer_norm(input, weight=None, bias=None, eps=1e-5):
+    """Each sample of (N, C, H, W) normalised over C, H, W, then weight[c] * . + bias[c].
+
+    The affine is per channel, (C,); torch.nn.functional.layer_norm(input, (C, H, W), ...)
+    takes an elementwise one of shape (C, H, W), which is this one broadcast over H, W.
+    """
+    return _normalize("layer_norm", (1, 2, 3), input, weight, bias, eps)

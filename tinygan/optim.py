@@ -14,6 +14,17 @@ class Optimizer:
         for p in self.params:
             p.grad = None
 
+    def _check_saved(self, saved, key):
+        """Saved per-parameter states must match the parameters in count and array shapes."""
+        name = type(self).__name__
+        if len(saved) != len(self.params):
+            raise ValueError(f"{name}.load_state_dict: the state has {len(saved)} parameters, "
+                             f"this optimizer has {len(self.params)}")
+        for i, (p, s) in enumerate(zip(self.params, saved)):
+            if s is not None and np.shape(s[key]) != p.shape:
+                raise ValueError(f"{name}.load_state_dict: parameter {i} has shape {p.shape}, "
+                                 f"the saved state has shape {np.shape(s[key])}")
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015), as in torch.optim.Adam without weight decay, in place per parameter:
@@ -54,16 +65,51 @@ class Adam(Optimizer):
     def load_state_dict(self, state_dict):
         """Restore what ``state_dict`` saved; the parameter list must match in count and shapes."""
         saved = state_dict["state"]
-        if len(saved) != len(self.params):
-            raise ValueError(f"Adam.load_state_dict: the state has {len(saved)} parameters, "
-                             f"this optimizer has {len(self.params)}")
-        for i, (p, s) in enumerate(zip(self.params, saved)):
-            if s is not None and np.shape(s["m"]) != p.shape:
-                raise ValueError(f"Adam.load_state_dict: parameter {i} has shape {p.shape}, "
-                                 f"the saved state has shape {np.shape(s['m'])}")
+        self._check_saved(saved, "m")
         self.lr, self.betas, self.eps = (state_dict["lr"], tuple(state_dict["betas"]),
                                          state_dict["eps"])
         self.state = [None if s is None else
                       {"step": int(s["step"]), "m": p.backend.asarray(s["m"]).astype(p.dtype),
                        "v": p.backend.asarray(s["v"]).astype(p.dtype)}
+                      for p, s in zip(self.params, saved)]
+
+
+class RMSprop(Optimizer):
+    """RMSprop, as torch.optim.RMSprop without momentum, centering or weight decay, in place:
+
+    v = alpha v + (1 - alpha) g^2;  p = p - lr * g / (sqrt(v) + eps)
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8):
+        super().__init__(params)
+        if lr <= 0 or eps <= 0 or not 0 <= alpha < 1:
+            raise ValueError(f"RMSprop: need lr > 0, eps > 0 and alpha in [0, 1), "
+                             f"got lr={lr}, alpha={alpha}, eps={eps}")
+        self.lr, self.alpha, self.eps = lr, alpha, eps
+        self.state = [None] * len(self.params)  # per parameter: {"v"}
+
+    def step(self):
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            xp, g = p.backend.xp, p.grad.data
+            if self.state[i] is None:
+                self.state[i] = {"v": xp.zeros_like(p.data)}
+            v = self.state[i]["v"]
+            v *= self.alpha
+            v += (1 - self.alpha) * g * g
+            p.data -= self.lr * (g / (xp.sqrt(v) + self.eps))
+
+    def state_dict(self):
+        """Hyper-parameters and per-parameter state, as NumPy copies."""
+        state = [None if s is None else {"v": p.backend.to_numpy(s["v"]).copy()}
+                 for p, s in zip(self.params, self.state)]
+        return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps, "state": state}
+
+    def load_state_dict(self, state_dict):
+        """Restore what ``state_dict`` saved; the parameter list must match in count and shapes."""
+        saved = state_dict["state"]
+        self._check_saved(saved, "v")
+        self.lr, self.alpha, self.eps = state_dict["lr"], state_dict["alpha"], state_dict["eps"]
+        self.state = [None if s is None else {"v": p.backend.asarray(s["v"]).astype(p.dtype)}
                       for p, s in zip(self.params, saved)]

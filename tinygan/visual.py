@@ -37,16 +37,42 @@ def plot_history(path, history):
     """Losses and D outputs against step, from a dict of equal-length lists, as a PNG."""
     fig, (losses, outputs) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
     for key in ("loss_D", "loss_G"):
-        losses.plot(history["step"], history[key], label=key, linewidth=0.8)
+        losses.plot(*_finite(history["step"], history[key]), label=key, linewidth=0.8)
     losses.set_ylabel("loss")
     for key, label in (("D_x", "D(x)"), ("D_G_z", "D(G(z))")):
-        outputs.plot(history["step"], history[key], label=label, linewidth=0.8)
-    outputs.set_ylabel("mean D output")
+        outputs.plot(*_finite(history["step"], history[key]), label=label, linewidth=0.8)
+    outputs.set_ylabel("mean D output (probability for bce, else score)")
     outputs.set_xlabel("step")
-    outputs.set_ylim(0, 1)
     for axis in (losses, outputs):
         axis.legend(loc="upper right")
         axis.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def _finite(x, y):
+    """The points of (x, y) whose y is finite (a G loss is NaN on critic-only steps)."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    keep = np.isfinite(y)
+    return x[keep], y[keep]
+
+
+def plot_grad_norms(path, steps, norms):
+    """Gradient L2 norm of each named weight against step, G and D apart, log scale, as a PNG."""
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    for axis, model in zip(axes, ("G", "D")):
+        for name, values in norms.items():
+            if name.startswith(model + "/"):
+                axis.plot(*_finite(steps, values), label=name[2:], linewidth=0.7)
+        axis.set_yscale("log")
+        axis.set_ylabel(f"{model}: |grad| per layer")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=7, loc="upper right")
+    axes[-1].set_xlabel("step")
+    _save(fig, path)
+
+
+def _save(fig, path):
+    """Write a figure as PNG atomically and close it."""
     fig.tight_layout()
     with atomic_write(path) as file:
         fig.savefig(file, format="png", dpi=100)
@@ -73,7 +99,4 @@ def plot_metrics(path, epochs, series, baselines=None):
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
     axes[-1, 0].set_xlabel("epoch")
-    fig.tight_layout()
-    with atomic_write(path) as file:
-        fig.savefig(file, format="png", dpi=100)
-    plt.close(fig)
+    _save(fig, path)

@@ -1,0 +1,110 @@
+"""The recipe switches of tinygan.gan: each loss against its formula, and what each switch does."""
+import numpy as np
+import pytest
+
+import tinygan as tg
+from tinygan import gan, nn, optim
+
+SCORES_REAL = np.array([2.0, -0.5, 0.3])
+SCORES_FAKE = np.array([-1.0, 0.8, -3.0])
+
+
+def log_sigmoid(s):
+    return -np.log1p(np.exp(-s))
+
+
+def tensor(values, requires_grad=False):
+    return tg.Tensor(np.asarray(values, np.float64), requires_grad=requires_grad)
+
+
+@pytest.mark.parametrize("recipe, d_expected, g_expected", [
+    (gan.Recipe(), -np.mean(log_sigmoid(SCORES_REAL)) - np.mean(log_sigmoid(-SCORES_FAKE)),
+     -np.mean(log_sigmoid(SCORES_FAKE))),
+    (gan.Recipe(g_loss="minimax"),
+     -np.mean(log_sigmoid(SCORES_REAL)) - np.mean(log_sigmoid(-SCORES_FAKE)),
+     np.mean(log_sigmoid(-SCORES_FAKE))),
+    (gan.Recipe(real_label=0.9, temperature=2.0),
+     -np.mean(0.9 * log_sigmoid(SCORES_REAL / 2) + 0.1 * log_sigmoid(-SCORES_REAL / 2))
+     - np.mean(log_sigmoid(-SCORES_FAKE / 2)), -np.mean(log_sigmoid(SCORES_FAKE / 2))),
+    (gan.Recipe(loss="lsgan"),
+     0.5 * np.mean((SCORES_REAL - 1) ** 2) + 0.5 * np.mean(SCORES_FAKE ** 2),
+     0.5 * np.mean((SCORES_FAKE - 1) ** 2)),
+    (gan.Recipe(loss="hinge"),
+     np.mean(np.maximum(0, 1 - SCORES_REAL)) + np.mean(np.maximum(0, 1 + SCORES_FAKE)),
+     -np.mean(SCORES_FAKE)),
+    (gan.Recipe(loss="wgan"), np.mean(SCORES_FAKE) - np.mean(SCORES_REAL), -np.mean(SCORES_FAKE)),
+], ids=["bce", "minimax", "smoothing+temperature", "lsgan", "hinge", "wgan"])
+def test_each_loss_matches_its_formula(recipe, d_expected, g_expected):
+    d_loss = gan.discriminator_loss(recipe, tensor(SCORES_REAL), tensor(SCORES_FAKE))
+    assert d_loss.item() == pytest.approx(d_expected, rel=1e-12)
+    assert gan.generator_loss(recipe, tensor(SCORES_FAKE)).item() == pytest.approx(g_expected,
+                                                                                 rel=1e-12)
+
+
+def test_minimax_gradient_vanishes_where_the_non_saturating_one_does_not():
+    """With D sure the fakes are fake (scores -8), d loss / d score is ~sigmoid(-8) for minimax
+    and ~1 for the non-saturating loss: the reason the DCGAN paper trains G on the latter."""
+    grads = {}
+    for g_loss in gan.G_LOSSES:
+        scores = tensor(np.full(4, -8.0), requires_grad=True)
+        gan.generator_loss(gan.Recipe(g_loss=g_loss), scores).backward()
+        grads[g_loss] = np.abs(scores.grad.data).sum()
+    assert grads["minimax"] < 1e-3 < 0.99 < grads["non-saturating"]
+
+
+def test_label_noise_flips_about_that_share_of_the_targets():
+    rng = np.random.default_rng(0)
+    real = gan._targets(tensor(np.zeros(20000)), 1.0, 0.1, rng)
+    assert np.mean(real.data == 0) == pytest.approx(0.1, abs=0.01)
+    assert set(np.unique(real.data)) == {0.0, 1.0}
+
+
+def test_sample_latent_priors():
+    rng = np.random.default_rng(0)
+    z = gan.sample_latent(rng, (20000,), "uniform")
+    assert z.dtype == np.float32 and z.min() >= -1 and z.max() <= 1 and abs(z.mean()) < 0.02
+    z = gan.sample_latent(rng, (20000,), "gaussian")
+    assert abs(z.std() - 1) < 0.02
+    with pytest.raises(ValueError, match="prior must be one of .* got 'cauchy'"):
+        gan.sample_latent(rng, (2,), "cauchy")
+
+
+@pytest.mark.parametrize("recipe, setting, message", [
+    (gan.Recipe(loss="hinge", real_label=0.9), "real_label", "needs targets"),
+    (gan.Recipe(loss="wgan", label_noise=0.1), "label_noise", "needs targets"),
+    (gan.Recipe(loss="lsgan", g_loss="minimax"), "g_loss", "needs loss 'bce'"),
+    (gan.Recipe(loss="l1"), "loss", "must be one of"),
+    (gan.Recipe(n_critic=0), "n_critic", "must be >= 1"),
+    (gan.Recipe(temperature=0), "temperature", "must be > 0"),
+])
+def test_recipes_that_cannot_work_are_named(recipe, setting, message):
+    assert recipe.problems()[0][0] == setting and message in recipe.problems()[0][1]
+    with pytest.raises(ValueError, match=f"{setting}: .*{message}"):
+        recipe.check()
+
+
+def tiny_models():
+    tg.manual_seed(0)
+    G = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+    D = nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1), nn.Flatten(0))
+    return G, D
+
+
+def test_a_critic_only_step_leaves_g_alone_and_clipping_bounds_d():
+    G, D = tiny_models()
+    opt_G, opt_D = optim.RMSprop(G.parameters(), lr=0.1), optim.RMSprop(D.parameters(), lr=0.1)
+    before = [p.data.copy() for p in G.parameters()]
+    rng = np.random.default_rng(0)
+    real = tg.Tensor(rng.standard_normal((16, 2)).astype(np.float32))
+    z = tg.Tensor(rng.standard_normal((16, 2)).astype(np.float32))
+    metrics = gan.train_step(G, D, opt_G, opt_D, real, z, gan.Recipe(loss="wgan", clip=0.01),
+                             update_G=False)
+    assert np.isnan(metrics["loss_G"]) and np.isfinite(metrics["loss_D"])
+    assert all(np.array_equal(b, p.data) for b, p in zip(before, G.parameters()))
+    assert all(np.abs(p.data).max() <= 0.01 for p in D.parameters())
+    assert all(name.startswith("D/") for name in metrics["grad_norms"])
+    grads = {f"D/{n}": np.linalg.norm(p.grad.data) for n, p in D.named_parameters()}
+    assert grads["D/0.weight"] == pytest.approx(metrics["grad_norms"]["D/0.weight"], rel=1e-6)
+    metrics = gan.train_step(G, D, opt_G, opt_D, real, z, gan.Recipe(loss="wgan", clip=0.01))
+    assert any(not np.array_equal(b, p.data) for b, p in zip(before, G.parameters()))
+    assert {n.split("/")[0] for n in metrics["grad_norms"]} == {"G", "D"}

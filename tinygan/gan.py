@@ -1,0 +1,159 @@
+"""GAN recipes: the losses and stabilisers of the DCGAN chapter, each a switch.
+
+D returns raw scores (logits) s; T is the temperature. With x real, G(z) fake:
+  bce    D: BCE(sigmoid(s_real / T), t_real) + BCE(sigmoid(s_fake / T), t_fake), t_real = 1 or
+         less (one-sided label smoothing), t_fake = 0, each target flipped with label_noise.
+         G non-saturating: -log D(G(z)) (BCE against 1); G minimax: log(1 - D(G(z))), the
+         original form whose gradient vanishes while D wins.
+  lsgan  D: ((s_real - t_real)^2 + (s_fake - t_fake)^2) / 2; G: (s_fake - 1)^2 / 2.
+  hinge  D: relu(1 - s_real) + relu(1 + s_fake); G: -s_fake.
+  wgan   D (the critic): s_fake - s_real, its weights clipped to [-clip, clip] after each update,
+         n_critic critic updates per G update (with RMSprop in the paper); G: -s_fake.
+Every loss is a mean over the batch.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import ops
+from .tensor import Tensor
+
+LOSSES = ("bce", "lsgan", "hinge", "wgan")
+G_LOSSES = ("non-saturating", "minimax")
+PRIORS = ("gaussian", "uniform")
+
+
+def sample_latent(rng, shape, prior="gaussian"):
+    """z ~ N(0, 1) (the DCGAN paper's choice for the GAN literature since) or U(-1, 1) (the
+    paper's own), float32 of ``shape``."""
+    if prior == "gaussian":
+        return rng.standard_normal(shape, np.float32)
+    if prior == "uniform":
+        return rng.uniform(-1, 1, shape).astype(np.float32)
+    raise ValueError(f"prior must be one of {PRIORS}, got {prior!r}")
+
+
+@dataclass
+class Recipe:
+    """The switches of one training recipe; the defaults are the DCGAN paper's."""
+    loss: str = "bce"
+    g_loss: str = "non-saturating"
+    real_label: float = 1.0      # target of real images (one-sided label smoothing: 0.9)
+    label_noise: float = 0.0     # probability that a D target is flipped (bce and lsgan)
+    temperature: float = 1.0     # D's scores are divided by it before the loss
+    n_critic: int = 1            # D updates per G update
+    clip: float = 0.0            # clip D's weights to [-clip, clip] after each update (0: off)
+
+    def problems(self):
+        """[(setting, what is wrong)] for combinations that cannot work; empty if none."""
+        rules = [
+            ("loss", self.loss in LOSSES, f"must be one of {LOSSES}, got {self.loss!r}"),
+            ("g_loss", self.g_loss in G_LOSSES, f"must be one of {G_LOSSES}, got {self.g_loss!r}"),
+            ("g_loss", self.g_loss == "non-saturating" or self.loss == "bce",
+             "'minimax' is the BCE loss's original form; it needs loss 'bce'"),
+            ("real_label", 0 < self.real_label <= 1, f"must be in (0, 1], got {self.real_label}"),
+            ("label_noise", 0 <= self.label_noise < 0.5,
+             f"must be in [0, 0.5), got {self.label_noise}"),
+            ("real_label", self.loss in ("bce", "lsgan") or self.real_label == 1,
+             f"label smoothing needs targets: loss 'bce' or 'lsgan', not {self.loss!r}"),
+            ("label_noise", self.loss in ("bce", "lsgan") or self.label_noise == 0,
+             f"label noise needs targets: loss 'bce' or 'lsgan', not {self.loss!r}"),
+            ("temperature", self.temperature > 0, f"must be > 0, got {self.temperature}"),
+            ("n_critic", self.n_critic >= 1, f"must be >= 1, got {self.n_critic}"),
+            ("clip", self.clip >= 0, f"must be >= 0, got {self.clip}")]
+        return [(name, message) for name, ok, message in rules if not ok]
+
+    def check(self):
+        """Raise ValueError naming the first setting that cannot work; returns self."""
+        for name, message in self.problems():
+            raise ValueError(f"{name}: {message}")
+        return self
+
+
+def _targets(like, value, noise, rng):
+    """Targets (N,) equal to value, each replaced by 1 - value with probability noise."""
+    t = np.full(like.shape, value, dtype=np.float64)
+    if noise:
+        t = np.where(rng.random(like.shape) < noise, 1 - t, t)
+    return Tensor(like.backend.asarray(t.astype(like.dtype)))
+
+
+def discriminator_loss(recipe, real_scores, fake_scores, rng=None):
+    """D's loss on its scores of a real and a fake batch (N,), as the module docstring says."""
+    loss = recipe.loss
+    if loss == "wgan":
+        return fake_scores.mean() - real_scores.mean()
+    if loss == "hinge":
+        return ops.relu(1 - real_scores).mean() + ops.relu(1 + fake_scores).mean()
+    t_real = _targets(real_scores, recipe.real_label, recipe.label_noise, rng)
+    t_fake = _targets(fake_scores, 0.0, recipe.label_noise, rng)
+    if loss == "lsgan":
+        return (((real_scores - t_real) * (real_scores - t_real)).mean()
+                + ((fake_scores - t_fake) * (fake_scores - t_fake)).mean()) * 0.5
+    scale = 1 / recipe.temperature
+    return (ops.binary_cross_entropy_with_logits(real_scores * scale, t_real)
+            + ops.binary_cross_entropy_with_logits(fake_scores * scale, t_fake))
+
+
+def generator_loss(recipe, fake_scores):
+    """G's loss on D's scores of its samples (N,)."""
+    if recipe.loss in ("wgan", "hinge"):
+        return -fake_scores.mean()
+    if recipe.loss == "lsgan":
+        return ((fake_scores - 1) * (fake_scores - 1)).mean() * 0.5
+    logits = fake_scores * (1 / recipe.temperature)
+    if recipe.g_loss == "minimax":
+        zeros = Tensor(logits.backend.xp.zeros(logits.shape, logits.dtype))
+        return -ops.binary_cross_entropy_with_logits(logits, zeros)
+    ones = Tensor(logits.backend.xp.ones(logits.shape, logits.dtype))
+    return ops.binary_cross_entropy_with_logits(logits, ones)
+
+
+def d_output(recipe, scores):
+    """What D 'says' about a batch, for logs: mean probability (bce) or mean raw score."""
+    values = scores.numpy().astype(np.float64)
+    if recipe.loss == "bce":
+        values = 1 / (1 + np.exp(-values / recipe.temperature))
+    return float(values.mean())
+
+
+def gradient_norms(module, prefix):
+    """{prefix/name: L2 norm of its gradient} for every parameter that has one."""
+    norms = {}
+    for name, p in module.named_parameters():
+        if p.grad is not None:
+            flat = p.grad.data.ravel()
+            norms[f"{prefix}/{name}"] = float(p.backend.xp.sqrt(p.backend.xp.dot(flat, flat)))
+    return norms
+
+
+def clip_weights(module, bound):
+    """Clip every parameter of module to [-bound, bound] in place (WGAN's Lipschitz hack)."""
+    for p in module.parameters():
+        p.backend.xp.clip(p.data, -bound, bound, out=p.data)
+
+
+def train_step(G, D, opt_G, opt_D, real, z, recipe=Recipe(), update_G=True, rng=None):
+    """One D update on a real and a fake batch, then (if update_G) one G update.
+
+    Returns the losses, D's outputs on both batches and every parameter's gradient norm.
+    """
+    fake = G(z)
+    real_scores, fake_scores = D(real), D(fake.detach())
+    loss_D = discriminator_loss(recipe, real_scores, fake_scores, rng)
+    opt_D.zero_grad()
+    loss_D.backward()
+    norms = gradient_norms(D, "D")
+    opt_D.step()
+    if recipe.clip:
+        clip_weights(D, recipe.clip)
+    metrics = {"loss_D": loss_D.item(), "D_x": d_output(recipe, real_scores),
+               "D_G_z": d_output(recipe, fake_scores), "loss_G": float("nan")}
+    if update_G:
+        loss_G = generator_loss(recipe, D(fake))
+        opt_G.zero_grad()
+        loss_G.backward()
+        norms.update(gradient_norms(G, "G"))
+        opt_G.step()
+        metrics["loss_G"] = loss_G.item()
+    return metrics | {"grad_norms": norms}
