@@ -20,7 +20,7 @@ import numpy as np
 
 from tinygan import dcgan, evaluation, io, visual
 
-METRICS = ("swd", "frechet", "score", "probe")
+METRICS = ("swd", "frechet", "score", "probe", "classes_covered")
 INCEPTION_MESSAGE = (
     "--inception-weights {}: the FID and Inception Score of papers need Inception-v3 (the "
     "TF-slim 2015-12-05 weights as converted by pytorch-fid or torch-fidelity) run at 299x299, "
@@ -120,7 +120,8 @@ def generator_row(evaluator, G, D, config, args):
                                    prior=config.get("prior", "gaussian"))
 
 
-HEADER = f"{'source':<44} {'SWD x1e3':>9} {'Frechet':>9} {'score':>12} {'D probe':>8}"
+HEADER = (f"{'source':<44} {'SWD x1e3':>9} {'Frechet':>9} {'score':>12} {'classes':>7} "
+          f"{'D probe':>8}")
 
 
 def print_header():
@@ -132,7 +133,7 @@ def print_row(row):
     probe = f"{row['probe']:.3f}" if "probe" in row else "-"
     score = f"{row['score']:.2f}+-{row['score_std']:.2f}"
     print(f"{row['label'][-44:]:<44} {row['swd']:>9.2f} {row['frechet']:>9.2f} {score:>12} "
-          f"{probe:>8}", flush=True)
+          f"{row['classes_covered']:>7} {probe:>8}", flush=True)
 
 
 def plot(path, rows):

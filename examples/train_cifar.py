@@ -32,7 +32,7 @@ from tinygan import data, dcgan, evaluation, gan, io, optim, visual
 
 BACKEND_DEVICES = {"numpy": "cpu", "cupy": "cuda"}
 HISTORY_COLUMNS = ("step", "epoch", "loss_D", "loss_G", "D_x", "D_G_z", "images_per_s")
-EVAL_COLUMNS = ("epoch", "swd", "frechet", "score")
+EVAL_COLUMNS = ("epoch", "swd", "frechet", "score", "classes_covered")
 
 
 def option(default, help, choices=None):
@@ -246,7 +246,11 @@ class Run:
         for k in EVAL_COLUMNS:
             self.evaluations[k].append(epoch if k == "epoch" else row[k])
         print(f"eval epoch {epoch}: SWD x1e3 {row['swd']:.2f}  Fréchet {row['frechet']:.2f}  "
-              f"score {row['score']:.2f}  ({self.config.eval_samples:,} samples)")
+              f"score {row['score']:.2f}  classes covered {row['classes_covered']}  "
+              f"({self.config.eval_samples:,} samples)")
+        visual.plot_class_shares(self.out / "classes.png", row["class_shares"],
+                                 data.CIFAR10_CLASSES, f"our classifier's votes on "
+                                 f"{self.config.eval_samples:,} samples after epoch {epoch}")
         write_csv(self.out / "metrics.csv", self.evaluations)
         visual.plot_metrics(self.out / "metrics.png", self.evaluations["epoch"],
                             {k: self.evaluations[k] for k in EVAL_COLUMNS[1:]})

@@ -120,7 +120,8 @@ def test_evaluator_rows_real_images_beat_an_untrained_generator(weights):
     untrained = evaluator.generator_row(dcgan.Generator(nz=8, ngf=4), dcgan.Discriminator(ndf=4))
     for row in (real, untrained):
         assert {"swd", "swd_32", "swd_16", "frechet", "score", "score_std"} <= set(row)
-        assert 1 <= row["score"] <= 10
+        assert 1 <= row["score"] <= 10 and 0 <= row["classes_covered"] <= 10
+        assert sum(row["class_shares"]) == pytest.approx(1, abs=1e-3)
     assert real["swd"] < untrained["swd"] and real["frechet"] < untrained["frechet"]
     assert 0 <= untrained["probe"] <= 1
     with pytest.raises(ValueError, match="count must be in \\[2, 48\\]"):
@@ -145,6 +146,7 @@ def test_eval_every_writes_metrics_and_survives_resume(weights, tmp_path, monkey
     assert [float(r["epoch"]) for r in rows] == [1, 2]
     assert all(np.isfinite(float(r[k])) for r in rows for k in ("swd", "frechet", "score"))
     assert (tmp_path / "run" / "metrics.png").is_file()
+    assert (tmp_path / "run" / "classes.png").is_file()
 
 
 def test_evaluate_script_prints_a_table_and_writes_json_and_plot(weights, tmp_path, monkeypatch,

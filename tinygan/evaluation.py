@@ -7,6 +7,8 @@ One Evaluator loads the reference images and the feature networks once; ``genera
   frechet   Fréchet distance between Gaussians fitted to our classifier's features
   score     exp(E KL(p(y|x) || p(y))) of our classifier's softmax (an Inception-score analogue)
   probe     test accuracy of a linear classifier on D's features (needs a discriminator)
+  classes_covered  classes that get at least a fifth of a uniform share of the samples (our
+            classifier's votes; class_shares lists every share): a mode-coverage count
 Not comparable with the Inception-based FID and IS of papers: the feature network is our own.
 """
 import numpy as np
@@ -15,6 +17,7 @@ from . import classifier, data, gan, metrics, probe
 from .tensor import Tensor, no_grad
 
 SIZE = 32  # the classifier's input size; 64x64 samples are averaged down 2x2 first
+COVERED_SHARE = 0.2  # a class is covered if it gets at least 0.2 / K of the samples
 
 
 def to_float(images):
@@ -88,7 +91,11 @@ class Evaluator:
         frechet = metrics.frechet_distance(*metrics.gaussian_statistics(features),
                                            *self.test_statistics)
         score, score_std = metrics.classifier_score(probabilities)
-        row = {"swd": swd["mean"], "frechet": frechet, "score": score, "score_std": score_std}
+        classes = probabilities.shape[1]
+        shares = np.bincount(probabilities.argmax(axis=1), minlength=classes) / len(images)
+        row = {"swd": swd["mean"], "frechet": frechet, "score": score, "score_std": score_std,
+               "classes_covered": int((shares >= COVERED_SHARE / classes).sum()),
+               "class_shares": shares.round(4).tolist()}
         row.update({f"swd_{size}": value for size, value in swd["levels"]})
         return row
 

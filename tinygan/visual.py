@@ -79,9 +79,22 @@ def _save(fig, path):
     plt.close(fig)
 
 
+def plot_class_shares(path, shares, names, title):
+    """Bar chart of the share of samples per class, with the uniform share dashed, as a PNG."""
+    fig, axis = plt.subplots(figsize=(8, 3))
+    axis.bar(range(len(shares)), shares)
+    axis.axhline(1 / len(shares), linestyle="--", color="gray", label="uniform")
+    axis.set_xticks(range(len(shares)), names, rotation=30, fontsize=8)
+    axis.set_ylabel("share of samples")
+    axis.set_title(title, fontsize=10)
+    axis.legend(fontsize=8)
+    _save(fig, path)
+
+
 METRIC_TITLES = {"swd": "SWD x1e3 (lower is better)", "frechet": "Fréchet distance, own classifier "
                  "(lower is better)", "score": "classifier score (higher is better)",
-                 "probe": "D-features probe accuracy (higher is better)"}
+                 "probe": "D-features probe accuracy (higher is better)",
+                 "classes_covered": "CIFAR-10 classes covered (of 10, our classifier's votes)"}
 
 
 def plot_metrics(path, epochs, series, baselines=None):
