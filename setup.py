@@ -12,7 +12,8 @@ setup(
     # The top-level kernels/ folder installs as tinygan/kernels/, where the cuda backend finds it.
     packages=find_packages(include=["tinygan", "tinygan.*"]) + ["tinygan.kernels"],
     package_dir={"tinygan.kernels": "kernels"},
-    package_data={"tinygan": ["assets/*.tar.gz"],  # the offline CIFAR-10 fallback (JPEG)
+    # the offline CIFAR-10 fallback (JPEG) and the metrics' classifier weights
+    package_data={"tinygan": ["assets/*.tar.gz", "assets/*.npz"],
                   "tinygan.kernels": ["*.cu"]},
     # Pillow comes with matplotlib; data.py needs Image.Resampling (9.1+).
     install_requires=["numpy>=1.24", "numba>=0.58", "matplotlib>=3.7", "Pillow>=9.1", "tqdm>=4.60"],
