@@ -7,6 +7,7 @@ reproducibly). It is not Inception: numbers computed on it are comparable with e
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from . import io, nn
 from .tensor import Tensor, no_grad
@@ -48,19 +49,18 @@ def load_pretrained(path=WEIGHTS):
     return model.eval(), meta
 
 
-def predict(model, images, batch_size=500, progress=None):
+def predict(model, images, batch_size=500):
     """Features (N, F) and softmax probabilities (N, classes) of float images (N, 3, 32, 32)."""
     features, probabilities = [], []
     with no_grad():
-        for start in range(0, len(images), batch_size):
+        for start in tqdm(range(0, len(images), batch_size), desc="classifier", unit="batch",
+                          disable=None, leave=False):
             f = model.features(Tensor(np.asarray(images[start:start + batch_size], np.float32)))
             logits = model.head(f).numpy().astype(np.float64)
             logits -= logits.max(axis=1, keepdims=True)
             p = np.exp(logits)
             features.append(f.numpy())
             probabilities.append(p / p.sum(axis=1, keepdims=True))
-            if progress:
-                progress(len(features[-1]))
     return np.concatenate(features), np.concatenate(probabilities)
 
 

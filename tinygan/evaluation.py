@@ -12,6 +12,7 @@ One Evaluator loads the reference images and the feature networks once; ``genera
 Not comparable with the Inception-based FID and IS of papers: the feature network is our own.
 """
 import numpy as np
+from tqdm import tqdm
 
 from . import classifier, data, gan, metrics, probe
 from .tensor import Tensor, no_grad
@@ -45,7 +46,8 @@ def generate(G, count, seed=0, batch_size=500, batch_statistics=True, prior="gau
     G.train(batch_statistics)
     out = []
     with no_grad():
-        for start in range(0, count, batch_size):
+        for start in tqdm(range(0, count, batch_size), desc="sampling G", unit="batch",
+                          disable=None, leave=False):
             z = gan.sample_latent(rng, (min(batch_size, count - start), nz, 1, 1), prior)
             out.append(G(Tensor(z).to(device)).numpy())
     G.train()

@@ -5,6 +5,7 @@ softmax linear classifier trained on them (tinygan's own linear, cross_entropy a
 scored on held-out images: the better D's features, the higher its accuracy.
 """
 import numpy as np
+from tqdm import tqdm
 
 from . import nn, ops, optim
 from .tensor import Tensor, no_grad
@@ -18,7 +19,8 @@ def discriminator_features(D, images, batch_size=500):
     device = layers[0].weight.device
     features = []
     with no_grad():
-        for start in range(0, len(images), batch_size):
+        for start in tqdm(range(0, len(images), batch_size), desc="D features", unit="batch",
+                          disable=None, leave=False):
             x = Tensor(np.asarray(images[start:start + batch_size], np.float32)).to(device)
             pooled = []
             for layer in layers:
