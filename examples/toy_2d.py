@@ -18,23 +18,25 @@ of the samples (25) are high-quality samples of it. All randomness comes from --
 """
 import argparse
 import dataclasses
-import io as bytes_io
 import json
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
-# The toy's matrices are at most 512 x 128: a second BLAS thread costs more than it saves, and on
-# a busy 2-core machine it made each step 3x slower. OpenBLAS reads this when NumPy loads it.
+# The toy's layers are 128 wide: a second BLAS thread costs more than it saves, and on a busy
+# 2-core machine it made steps several times slower. OpenBLAS reads this when NumPy loads, so it
+# applies when this file runs as a script (imported after NumPy, the module keeps NumPy's threads).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import tinygan as tg  # noqa: E402  first: it sets OpenBLAS's thread timeout before NumPy loads it
 import numpy as np  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from tinygan import dcgan, gan, io, nn, ops, optim, visual  # noqa: E402
+from tinygan import cli, dcgan, gan, io, nn, ops, visual  # noqa: E402
+from tinygan.cli import option  # noqa: E402
 
 MODES, RADIUS, STD = 8, 2.0, 0.02
 ANGLES = 2 * np.pi * np.arange(MODES) / MODES
@@ -50,6 +52,8 @@ SEEDS = (0, 1, 2)
 SWEEP = (  # (name, flags added to the command line): the recipes of --sweep
     ("default", ""),
     ("minimax", "--g-loss minimax"),
+    ("n-critic-5", "--n-critic 5"),
+    ("minimax-n-critic-5", "--g-loss minimax --n-critic 5"),
     ("lsgan", "--loss lsgan"),
     ("hinge", "--loss hinge"),
     ("wgan", "--loss wgan --optimizer rmsprop --lr 5e-5 --n-critic 5 --clip 0.01 --steps 10000"),
@@ -62,34 +66,13 @@ SWEEP = (  # (name, flags added to the command line): the recipes of --sweep
     ("leaky-g", "--g-activation leaky"))
 
 
-def option(default, help, choices=None):
-    return field(default=default, metadata={"help": help, "choices": choices})
-
-
 @dataclass
-class Config:
+class Config(cli.RecipeOptions):
     """One run's settings; the defaults are a recipe that covers the ring (see --sweep)."""
-    loss: str = option("bce", "bce, lsgan (least squares), hinge or wgan (a critic with weight "
-                              "clipping; try --optimizer rmsprop --lr 5e-5 --n-critic 5)",
-                       gan.LOSSES)
-    g_loss: str = option("non-saturating", "G's bce loss: non-saturating -log D(G(z)) or minimax "
-                                           "log(1 - D(G(z))), whose gradient vanishes early",
-                         gan.G_LOSSES)
-    label_smoothing: float = option(1.0, "target of real points for D (one-sided smoothing: 0.9)")
-    label_noise: float = option(0.0, "probability of flipping each D target (bce, lsgan)")
-    temperature: float = option(1.0, "D's logits are divided by this before the sigmoid (bce)")
-    n_critic: int = option(1, "D updates per G update (WGAN paper: 5)")
-    clip: float = option(0.01, "wgan only: clip the critic's weights to [-clip, clip]")
     d_norm: str = option("none", "normalisation in D's hidden layer: none, batch or layer",
                          D_NORMS)
-    g_activation: str = option("relu", "G's hidden activation: relu or leaky (0.2)",
-                               tuple(dcgan.G_SLOPES))
-    prior: str = option("gaussian", "latent prior: gaussian N(0, 1) or uniform U(-1, 1)",
-                        gan.PRIORS)
-    optimizer: str = option("adam", "adam (betas 0.5, 0.999) or rmsprop (the WGAN paper's)",
-                            ("adam", "rmsprop"))
-    lr: float = option(1e-3, "learning rate of G and D")
-    steps: int = option(2000, "D updates in all (G is updated every --n-critic of them)")
+    lr: float = option(7e-4, "learning rate of G and D")
+    steps: int = option(3000, "D updates in all (G is updated every --n-critic of them)")
     batch_size: int = option(256, "real and fake points per step each")
     nz: int = option(8, "length of the latent vector z")
     width: int = option(128, "units of every hidden layer of G and D")
@@ -107,35 +90,24 @@ class Parser(argparse.ArgumentParser):
 def parse_args(argv=None):
     """The command line as (Config, whether --sweep was given); bad values exit with status 2."""
     parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for f in dataclasses.fields(Config):
-        choices = f.metadata["choices"]
-        parser.add_argument("--" + f.name.replace("_", "-"), type=f.type, choices=choices,
-                            default=f.default, help=f"{f.metadata['help']} (default: {f.default})",
-                            metavar="{" + ",".join(choices) + "}" if choices else
-                            f.type.__name__.upper())
+    cli.add_options(parser, Config)
     parser.add_argument("--sweep", action="store_true",
-                        help=f"train every recipe of a table (its flags after the ones given "
-                             f"here) with seeds {SEEDS}; write {BENCH}/toy_2d.md, .json, toy_2d/")
+                        help="train every recipe of a table (its flags after the ones given here) "
+                             "with seeds 0, 1, 2; write bench/results/toy_2d.md, .json, toy_2d/")
     given = vars(parser.parse_args(argv))
     sweep = given.pop("sweep")
     config = Config(**given)
     for ok, message in ((config.steps >= 1, "--steps must be >= 1"),
                         (config.batch_size >= 2, "--batch-size must be >= 2"),
                         (config.lr > 0, "--lr must be > 0"),
+                        (0 <= config.beta1 < 1 and 0 <= config.beta2 < 1,
+                         "--beta1 and --beta2 must be in [0, 1)"),
                         (config.nz >= 1 and config.width >= 1, "--nz and --width must be >= 1")):
         if not ok:
             parser.error(message)
-    for name, message in recipe(config).problems():
-        parser.error("--" + {"real_label": "label_smoothing"}.get(name, name).replace("_", "-")
-                     + " " + message)
+    for message in config.recipe_problems():
+        parser.error(message)
     return config, sweep
-
-
-def recipe(config):
-    """The training recipe the flags describe (tinygan.gan.Recipe)."""
-    return gan.Recipe(config.loss, config.g_loss, config.label_smoothing, config.label_noise,
-                      config.temperature, config.n_critic,
-                      config.clip if config.loss == "wgan" else 0.0)
 
 
 def real_points(rng, n):
@@ -153,7 +125,7 @@ def coverage(points):
 
 
 class LayerNorm(nn.Module):
-    """Layer norm of (N, F): each row normalised over its F values, nn.LayerNorm2d on (N, F, 1, 1)."""
+    """Layer norm of (N, F): each row normalised over its F values (nn.LayerNorm2d, 4-D)."""
 
     def __init__(self, features):
         super().__init__()
@@ -180,13 +152,6 @@ def discriminator(config):
               "batch": [nn.BatchNormAct2d(width, negative_slope=0.2)]}[config.d_norm]
     return nn.Sequential(nn.Linear(2, width), nn.LeakyReLU(0.2), nn.Linear(width, width),
                          *hidden, nn.Linear(width, 1), nn.Flatten(start_dim=0))
-
-
-def optimizer(config, parameters):
-    """Adam (betas 0.5, 0.999, the DCGAN paper's) or RMSprop, at --lr."""
-    if config.optimizer == "rmsprop":
-        return optim.RMSprop(parameters, lr=config.lr)
-    return optim.Adam(parameters, lr=config.lr, betas=(0.5, 0.999))
 
 
 def d_surface(D, config):
@@ -228,8 +193,8 @@ def train(config, verbose=True):
     """Train G and D with the recipe; returns a Result."""
     tg.manual_seed(config.seed)
     G, D = generator(config), discriminator(config)
-    opt_G, opt_D = optimizer(config, G.parameters()), optimizer(config, D.parameters())
-    rules = recipe(config)
+    opt_G, opt_D = config.make_optimizer(G.parameters()), config.make_optimizer(D.parameters())
+    rules = config.recipe()
     z = gan.sample_latent(np.random.default_rng([config.seed, 2]), (EVAL_SAMPLES, config.nz),
                           config.prior)
     snapshot_at = set(np.linspace(0, config.steps, SNAPSHOTS).round().astype(int).tolist())
@@ -238,15 +203,17 @@ def train(config, verbose=True):
                for name, p in model.named_parameters() if p.ndim == 2]
     norms, frames, seconds = {name: [] for name in weights}, [], 0.0
     if verbose:
-        print(f"training {config.steps:,} steps of {config.batch_size} points: {rules}")
+        print(f"G: {dcgan.count_parameters(G):,} parameters, D: {dcgan.count_parameters(D):,}; "
+              f"{config.steps:,} steps of {config.batch_size} points; {rules}")
     for step in range(config.steps + 1):
         if step in snapshot_at:
             frames.append(snapshot(G, D, config, z, step))
             if verbose:
                 last = {k: v[-1] if v else float("nan") for k, v in history.items()}
+                frame = frames[-1]
                 print(f"step {step:6,}  loss_D {last['loss_D']:7.3f}  loss_G {last['loss_G']:7.3f}"
                       f"  D(x) {last['D_x']:6.3f}  D(G(z)) {last['D_G_z']:6.3f}  modes "
-                      f"{frames[-1]['modes']}/{MODES}  high quality {frames[-1]['high_quality']:.1%}")
+                      f"{frame['modes']}/{MODES}  high quality {frame['high_quality']:.1%}")
         if step == config.steps:
             break
         began = time.perf_counter()
@@ -279,18 +246,24 @@ def draw_frame(axis, frame, config, real):
                    f"{frame['high_quality']:.0%} HQ", fontsize=8)
 
 
+def shown_points(config):
+    """The 1,000 real points drawn in every picture of a run."""
+    return real_points(np.random.default_rng([config.seed, 3]), 1000)
+
+
 def title(result):
     """The recipe as a figure title."""
     c = result.config
     return (f"loss {c.loss} ({c.g_loss}), smoothing {c.label_smoothing}, noise {c.label_noise}, "
             f"T {c.temperature}, n_critic {c.n_critic}, D norm {c.d_norm}, G {c.g_activation}, "
-            f"z {c.prior}, {c.optimizer} lr {c.lr:g}, seed {c.seed}; D's output: "
-            + ("sigmoid(score / T)" if c.loss == "bce" else "raw score") + " (red high)")
+            f"z {c.prior}, {c.optimizer} lr {c.lr:g}, seed {c.seed}; background: D's "
+            + ("sigmoid(score / T), 0 (blue) to 1 (red)" if c.loss == "bce" else
+               "raw score, low (blue) to high (red)"))
 
 
 def save_snapshots(path, result):
     """The frames side by side as one PNG, written atomically."""
-    real = real_points(np.random.default_rng([result.config.seed, 3]), 1000)
+    real = shown_points(result.config)
     fig, axes = plt.subplots(1, len(result.frames), figsize=(2.6 * len(result.frames), 3))
     for axis, frame in zip(axes, result.frames):
         draw_frame(axis, frame, result.config, real)
@@ -299,23 +272,23 @@ def save_snapshots(path, result):
     save_figure(fig, path)
 
 
-def save_figure(fig, path, dpi=100):
+def save_figure(fig, path):
     """Write a figure as PNG atomically and close it."""
     fig.tight_layout()
     with io.atomic_write(path) as file:
-        fig.savefig(file, format="png", dpi=dpi)
+        fig.savefig(file, format="png", dpi=100)
     plt.close(fig)
 
 
 def save_gif(path, result, milliseconds=700):
     """The frames as an animated GIF (one frame each, looping), written atomically."""
-    real = real_points(np.random.default_rng([result.config.seed, 3]), 1000)
+    real = shown_points(result.config)
     images = []
     for frame in result.frames:
         fig, axis = plt.subplots(figsize=(4, 4))
         draw_frame(axis, frame, result.config, real)
         fig.tight_layout()
-        buffer = bytes_io.BytesIO()
+        buffer = BytesIO()
         fig.savefig(buffer, format="png", dpi=80)
         plt.close(fig)
         images.append(Image.open(buffer).convert("RGB"))
@@ -345,13 +318,16 @@ def save_outputs(result, out):
 
 def sweep(argv, folder=BENCH):
     """Train every recipe of SWEEP with each of SEEDS; write toy_2d.md, toy_2d.json and the
-    snapshots of each recipe's first seed (toy_2d/NAME.png) in ``folder``."""
+    snapshots and gradient norms of each recipe's first seed (toy_2d/NAME.png,
+    toy_2d/NAME_grad_norms.png) in ``folder``."""
     rows, started = [], time.perf_counter()
     load = os.getloadavg()[0]
     for name, flags in SWEEP:
         results = [train(parse_args(argv + flags.split() + ["--seed", str(seed)])[0], False)
                    for seed in SEEDS]
         save_snapshots(Path(folder) / "toy_2d" / f"{name}.png", results[0])
+        visual.plot_grad_norms(Path(folder) / "toy_2d" / f"{name}_grad_norms.png",
+                               results[0].history["step"], results[0].grad_norms)
         rows.append({"name": name, "flags": flags, "steps": results[0].config.steps,
                      "modes": [r.modes for r in results],
                      "high_quality": [r.high_quality for r in results],
@@ -376,17 +352,18 @@ def table_row(row):
 
 def markdown(setup, rows):
     """The sweep as a markdown page."""
-    flags = " ".join(setup["argv"])
+    command = " ".join(["python examples/toy_2d.py --sweep", *setup["argv"]])
     return "\n".join([
         "# The GAN recipe book on a ring of 8 Gaussians", "",
-        f"`python examples/toy_2d.py --sweep {flags}`".replace(" `", "`") + ": each recipe is "
-        "the defaults plus its flags, trained with seeds " + ", ".join(map(str, SEEDS)) + ". "
+        f"`{command}`: each recipe is the defaults plus its flags, trained with seeds "
+        + ", ".join(map(str, SEEDS)) + ". "
         f"Metrics over {EVAL_SAMPLES:,} samples of G after the last step: a sample is high "
         f"quality (HQ) within 3 std ({3 * STD:g}) of a mode's centre; a mode is covered when "
         f"at least {MIN_SHARE:.0%} of the samples are high-quality samples of it. Seconds: "
         f"training time per run on {setup['cpus']} CPU cores (load average "
         f"{setup['load_average']:.1f} at the start; the sweep took {setup['minutes']:.1f} min). "
-        "Snapshots of the first seed of each recipe: [`toy_2d/`](toy_2d/).", "",
+        "Snapshots and gradient norms of the first seed of each recipe: "
+        "[`toy_2d/`](toy_2d/)`NAME.png` and `NAME_grad_norms.png`.", "",
         "Defaults: " + ", ".join(f"{k} {v}" for k, v in setup["defaults"].items()
                                  if k not in ("seed", "out")) + ".", "",
         "| recipe | flags | steps | modes covered (mean) | per seed | HQ share (mean) | "

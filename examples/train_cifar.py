@@ -20,7 +20,7 @@ import math
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy loads it
@@ -28,29 +28,22 @@ import numpy as np
 from tqdm import tqdm
 
 from tinygan import backend as backends
-from tinygan import data, dcgan, evaluation, gan, io, optim, visual
+from tinygan import cli, data, dcgan, evaluation, gan, io, visual
+from tinygan.cli import option
 
 BACKEND_DEVICES = {"numpy": "cpu", "cupy": "cuda"}
 HISTORY_COLUMNS = ("step", "epoch", "loss_D", "loss_G", "D_x", "D_G_z", "images_per_s")
 EVAL_COLUMNS = ("epoch", "swd", "frechet", "score", "classes_covered")
 
 
-def option(default, help, choices=None):
-    return field(default=default, metadata={"help": help, "choices": choices})
-
-
 @dataclass
-class Config:
+class Config(cli.RecipeOptions):
     """One run's settings. Defaults follow the DCGAN paper (Radford et al. 2016)."""
     backend: str = option("numpy", "numpy (CPU) or cupy (GPU; pip install -e '.[cuda]')",
                           tuple(BACKEND_DEVICES))
     epochs: int = option(5, "passes over the training images")
     batch_size: int = option(128, "images per step (paper: 128)")
     lr: float = option(2e-4, "learning rate of G and D (paper: 0.0002; WGAN paper: 5e-5)")
-    optimizer: str = option("adam", "adam (the paper) or rmsprop (the WGAN paper's choice)",
-                            ("adam", "rmsprop"))
-    beta1: float = option(0.5, "Adam beta1 (paper: 0.5; 0.9 makes training oscillate)")
-    beta2: float = option(0.999, "Adam beta2")
     nz: int = option(100, "length of the latent vector z")
     ngf: int = option(64, "generator width: channels of its last hidden layer")
     ndf: int = option(64, "discriminator width: channels of its first layer")
@@ -63,23 +56,8 @@ class Config:
     max_steps: int = option(0, "stop after this many steps in all (0: run every epoch)")
     sample_every: int = option(0, "also save a sample grid every N steps (0: once per epoch)")
     checkpoint_every: int = option(200, "save a checkpoint every N steps (and every epoch)")
-    loss: str = option("bce", "bce (the paper), lsgan (least squares), hinge, or wgan (critic with "
-                              "weight clipping; try --optimizer rmsprop --lr 5e-5 --n-critic 5)",
-                       gan.LOSSES)
-    g_loss: str = option("non-saturating", "G's bce loss: non-saturating -log D(G(z)) or minimax "
-                                           "log(1 - D(G(z))), whose gradient vanishes early",
-                         gan.G_LOSSES)
-    label_smoothing: float = option(1.0, "target of real images for D (one-sided smoothing: 0.9)")
-    label_noise: float = option(0.0, "probability of flipping each D target (bce, lsgan)")
-    temperature: float = option(1.0, "D's logits are divided by this before the sigmoid (bce)")
-    n_critic: int = option(1, "D updates per G update (WGAN paper: 5)")
-    clip: float = option(0.01, "wgan only: clip the critic's weights to [-clip, clip]")
     d_norm: str = option("batch", "D's normalisation (instance/layer/none: no batch statistics "
                                   "shared across the batch)", dcgan.D_NORMS)
-    g_activation: str = option("relu", "G's hidden activation: relu (the paper) or leaky (0.2)",
-                               tuple(dcgan.G_SLOPES))
-    prior: str = option("gaussian", "latent prior: gaussian N(0, 1) or uniform U(-1, 1)",
-                        gan.PRIORS)
     eval_every: int = option(0, "every N epochs measure SWD, Fréchet distance and score against "
                                 "the CIFAR-10 test images (0: never)")
     eval_samples: int = option(2000, "samples per --eval-every measurement (<= 10000)")
@@ -99,12 +77,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         argument_default=argparse.SUPPRESS)
-    for f in dataclasses.fields(Config):
-        choices = f.metadata["choices"]
-        parser.add_argument("--" + f.name.replace("_", "-"), type=f.type, choices=choices,
-                            metavar="{" + ",".join(choices) + "}" if choices else
-                            f.type.__name__.upper(),
-                            help=f"{f.metadata['help']} (default: {f.default!r})")
+    cli.add_options(parser, Config, defaults=False)
     parser.add_argument("--resume", nargs="?", const="", metavar="CHECKPOINT",
                         help="continue a run: from CHECKPOINT, or OUT/checkpoint.npz if none given")
     given = vars(parser.parse_args(argv))
@@ -124,13 +97,6 @@ def parse_args(argv=None):
                         + ", ".join(clashes))
     return dataclasses.replace(saved, **{k: v for k, v in given.items()
                                          if k in CHANGEABLE_ON_RESUME}), path
-
-
-def optimizer(config, parameters):
-    """Adam (betas from the flags) or RMSprop, at --lr."""
-    if config.optimizer == "rmsprop":
-        return optim.RMSprop(parameters, lr=config.lr)
-    return optim.Adam(parameters, lr=config.lr, betas=(config.beta1, config.beta2))
 
 
 def load_training_images(config):
@@ -153,13 +119,6 @@ def noise(config, step, n):
                              config.prior)
 
 
-def recipe(config):
-    """The training recipe the flags describe (tinygan.gan.Recipe)."""
-    return gan.Recipe(config.loss, config.g_loss, config.label_smoothing, config.label_noise,
-                      config.temperature, config.n_critic,
-                      config.clip if config.loss == "wgan" else 0.0)
-
-
 class Run:
     """Models, optimizers, history and outputs of one training run."""
 
@@ -174,8 +133,8 @@ class Run:
                                  config.g_activation).to(self.backend.name)
         self.D = dcgan.Discriminator(config.ndf, 3, config.image_size,
                                      config.d_norm).to(self.backend.name)
-        self.opt_G, self.opt_D = (optimizer(config, m.parameters()) for m in (self.G, self.D))
-        self.recipe = recipe(config)
+        self.opt_G, self.opt_D = (config.make_optimizer(m.parameters()) for m in (self.G, self.D))
+        self.recipe = config.recipe()
         self.fixed_noise = gan.sample_latent(np.random.default_rng([config.seed, 2]),
                                              (64, config.nz, 1, 1), config.prior)
         self.step, self.saved_step = 0, None
@@ -419,9 +378,8 @@ def validate(config):
     for ok, message in problems:
         if not ok:
             raise UserError(f"{message}; see --help")
-    for name, message in recipe(config).problems():
-        flag = "--" + {"real_label": "label_smoothing"}.get(name, name).replace("_", "-")
-        raise UserError(f"{flag} {message}; see --help")
+    for message in config.recipe_problems():
+        raise UserError(f"{message}; see --help")
 
 
 def main(argv=None):

@@ -76,6 +76,7 @@ def test_sample_latent_priors():
     (gan.Recipe(loss="l1"), "loss", "must be one of"),
     (gan.Recipe(n_critic=0), "n_critic", "must be >= 1"),
     (gan.Recipe(temperature=0), "temperature", "must be > 0"),
+    (gan.Recipe(loss="hinge", temperature=2), "temperature", "loss 'bce' only"),
 ])
 def test_recipes_that_cannot_work_are_named(recipe, setting, message):
     assert recipe.problems()[0][0] == setting and message in recipe.problems()[0][1]
@@ -108,3 +109,11 @@ def test_a_critic_only_step_leaves_g_alone_and_clipping_bounds_d():
     metrics = gan.train_step(G, D, opt_G, opt_D, real, z, gan.Recipe(loss="wgan", clip=0.01))
     assert any(not np.array_equal(b, p.data) for b, p in zip(before, G.parameters()))
     assert {n.split("/")[0] for n in metrics["grad_norms"]} == {"G", "D"}
+
+
+def test_label_noise_without_a_generator_is_a_clear_error():
+    G, D = tiny_models()
+    opt_G, opt_D = optim.Adam(G.parameters()), optim.Adam(D.parameters())
+    x = tg.Tensor(np.zeros((4, 2), np.float32))
+    with pytest.raises(ValueError, match="label_noise needs rng"):
+        gan.train_step(G, D, opt_G, opt_D, x, x, gan.Recipe(label_noise=0.1))

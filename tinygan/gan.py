@@ -40,7 +40,7 @@ class Recipe:
     g_loss: str = "non-saturating"
     real_label: float = 1.0      # target of real images (one-sided label smoothing: 0.9)
     label_noise: float = 0.0     # probability that a D target is flipped (bce and lsgan)
-    temperature: float = 1.0     # D's scores are divided by it before the loss
+    temperature: float = 1.0     # D's scores are divided by it before the sigmoid (bce)
     n_critic: int = 1            # D updates per G update
     clip: float = 0.0            # clip D's weights to [-clip, clip] after each update (0: off)
 
@@ -59,6 +59,8 @@ class Recipe:
             ("label_noise", self.loss in ("bce", "lsgan") or self.label_noise == 0,
              f"label noise needs targets: loss 'bce' or 'lsgan', not {self.loss!r}"),
             ("temperature", self.temperature > 0, f"must be > 0, got {self.temperature}"),
+            ("temperature", self.loss == "bce" or self.temperature == 1,
+             f"scales the logits of a sigmoid: loss 'bce' only, not {self.loss!r}"),
             ("n_critic", self.n_critic >= 1, f"must be >= 1, got {self.n_critic}"),
             ("clip", self.clip >= 0, f"must be >= 0, got {self.clip}")]
         return [(name, message) for name, ok, message in rules if not ok]
@@ -133,11 +135,15 @@ def clip_weights(module, bound):
         p.backend.xp.clip(p.data, -bound, bound, out=p.data)
 
 
-def train_step(G, D, opt_G, opt_D, real, z, recipe=Recipe(), update_G=True, rng=None):
+def train_step(G, D, opt_G, opt_D, real, z, recipe=None, update_G=True, rng=None):
     """One D update on a real and a fake batch, then (if update_G) one G update.
 
-    Returns the losses, D's outputs on both batches and every parameter's gradient norm.
+    recipe: a Recipe (default: the DCGAN paper's); rng: a NumPy Generator, needed for label
+    noise. Returns the losses, D's outputs on both batches and every parameter's gradient norm.
     """
+    recipe = Recipe() if recipe is None else recipe
+    if recipe.label_noise and rng is None:
+        raise ValueError("train_step: label_noise needs rng, a numpy.random.Generator")
     fake = G(z)
     real_scores, fake_scores = D(real), D(fake.detach())
     loss_D = discriminator_loss(recipe, real_scores, fake_scores, rng)

@@ -1,0 +1,66 @@
+"""Command-line settings as dataclasses: one field per flag, and the recipe-book flags that
+examples/train_cifar.py and examples/toy_2d.py share."""
+import dataclasses
+from dataclasses import dataclass, field
+
+from . import dcgan, gan, optim
+
+OPTIMIZERS = ("adam", "rmsprop")
+
+
+def option(default, help, choices=None):
+    """A settings field with its --help line and, if given, its allowed values."""
+    return field(default=default, metadata={"help": help, "choices": choices})
+
+
+def add_options(parser, config_class, defaults=True):
+    """One --flag-name per field of config_class (with its default unless defaults is False)."""
+    for f in dataclasses.fields(config_class):
+        choices = f.metadata["choices"]
+        extra = {"default": f.default} if defaults else {}
+        parser.add_argument("--" + f.name.replace("_", "-"), type=f.type, choices=choices,
+                            metavar="{" + ",".join(choices) + "}" if choices else
+                            f.type.__name__.upper(),
+                            help=f"{f.metadata['help']} (default: {f.default!r})", **extra)
+
+
+@dataclass
+class RecipeOptions:
+    """The switches of tinygan.gan.Recipe, G's activation, the prior and the optimizer."""
+    loss: str = option("bce", "bce (the paper), lsgan (least squares), hinge, or wgan (critic with "
+                              "weight clipping; try --optimizer rmsprop --lr 5e-5 --n-critic 5)",
+                       gan.LOSSES)
+    g_loss: str = option("non-saturating", "G's bce loss: non-saturating -log D(G(z)) or minimax "
+                                           "log(1 - D(G(z))), whose gradient vanishes early",
+                         gan.G_LOSSES)
+    label_smoothing: float = option(1.0, "target of real samples for D (one-sided: 0.9)")
+    label_noise: float = option(0.0, "probability of flipping each D target (bce, lsgan)")
+    temperature: float = option(1.0, "D's logits are divided by this before the sigmoid (bce)")
+    n_critic: int = option(1, "D updates per G update (WGAN paper: 5)")
+    clip: float = option(0.01, "wgan only: clip the critic's weights to [-clip, clip]")
+    g_activation: str = option("relu", "G's hidden activation: relu (the paper) or leaky (0.2)",
+                               tuple(dcgan.G_SLOPES))
+    prior: str = option("gaussian", "latent prior: gaussian N(0, 1) or uniform U(-1, 1)",
+                        gan.PRIORS)
+    optimizer: str = option("adam", "adam (the paper) or rmsprop (the WGAN paper's choice)",
+                            OPTIMIZERS)
+    beta1: float = option(0.5, "Adam beta1 (DCGAN paper: 0.5; 0.9 makes training oscillate)")
+    beta2: float = option(0.999, "Adam beta2")
+
+    def make_optimizer(self, parameters):
+        """Adam or RMSprop at self.lr (a field of each script's own settings)."""
+        if self.optimizer == "rmsprop":
+            return optim.RMSprop(parameters, lr=self.lr)
+        return optim.Adam(parameters, lr=self.lr, betas=(self.beta1, self.beta2))
+
+    def recipe(self):
+        """The training recipe these flags describe (clip applies to wgan only)."""
+        clip = self.clip if self.loss == "wgan" else 0.0
+        return gan.Recipe(self.loss, self.g_loss, self.label_smoothing, self.label_noise,
+                          self.temperature, self.n_critic, clip)
+
+    def recipe_problems(self):
+        """One '--flag what is wrong' line per recipe setting that cannot work."""
+        flags = {"real_label": "label_smoothing"}
+        return [f"--{flags.get(name, name).replace('_', '-')} {message}"
+                for name, message in self.recipe().problems()]
