@@ -44,7 +44,7 @@ def load(args, split):
         labels = data.load_labels(args.data, split)
     else:
         images, labels = data.load_cifar10(split=split, with_labels=True)
-    return images.astype(np.float32) / 127.5 - 1, labels
+    return data.to_float(images), labels
 
 
 def augment(images, rng):

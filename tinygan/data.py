@@ -129,7 +129,12 @@ def batches(images, batch_size, rng, drop_last=True):
     order = rng.permutation(count)
     stop = count - count % batch_size if drop_last else count
     for start in range(0, stop, batch_size):
-        yield images[order[start:start + batch_size]].astype(np.float32) / 127.5 - 1  # (B, 3, S, S)
+        yield to_float(images[order[start:start + batch_size]])  # (B, 3, S, S)
+
+
+def to_float(images):
+    """uint8 [0, 255] (N, 3, S, S) -> float32 [-1, 1]: x / 127.5 - 1, the inverse of to_uint8."""
+    return np.asarray(images).astype(np.float32) / np.float32(127.5) - np.float32(1)
 
 
 def to_uint8(images):

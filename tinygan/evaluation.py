@@ -24,7 +24,7 @@ COVERED_SHARE = 0.2  # a class is covered if it gets at least 0.2 / K of the sam
 def to_float(images):
     """uint8 [0, 255] -> float32 [-1, 1], averaged down to 32x32 if larger: (N, 3, 32, 32)."""
     images = np.asarray(images)
-    images = images / np.float32(127.5) - 1 if images.dtype == np.uint8 else images.astype(
+    images = data.to_float(images) if images.dtype == np.uint8 else images.astype(
         np.float32, copy=False)
     n, c, h, w = images.shape
     if h != SIZE:

@@ -19,6 +19,8 @@ import numbers
 import numpy as np
 from tqdm import tqdm
 
+from . import data
+
 PATCH = 7  # side of the SWD patches
 CHANNELS = 3
 MIN_SIDE = 16  # the smallest image side, and the smallest pyramid level by default
@@ -112,7 +114,7 @@ def _default_levels(height, width):
 def _to_float(images):
     """float32 in [-1, 1]: uint8 x -> x / 127.5 - 1, floats unchanged."""
     if images.dtype == np.uint8:
-        return images.astype(np.float32) / np.float32(127.5) - np.float32(1)
+        return data.to_float(images)
     return images.astype(np.float32)
 
 
