@@ -76,10 +76,7 @@ def load_models(path):
 def untrained_models(config):
     """G and D as train_cifar.py initialises them for this config (seeded DCGAN init)."""
     tg.manual_seed(config.get("seed", 0))
-    size = config.get("image_size", 32)
-    return (dcgan.Generator(config.get("nz", 100), config.get("ngf", 64), 3, size,
-                            config.get("g_activation", "relu")),
-            dcgan.Discriminator(config.get("ndf", 64), 3, size, config.get("d_norm", "batch")))
+    return dcgan.models(config)
 
 
 def measure(args):

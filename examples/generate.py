@@ -76,8 +76,7 @@ def load_generator(checkpoint_path, device):
     """The generator saved in a training checkpoint, in eval mode on ``device``, and its config."""
     checkpoint = io.load_checkpoint(checkpoint_path)
     config = checkpoint["meta"]["config"]
-    G = dcgan.Generator(config["nz"], config["ngf"], 3, config["image_size"],
-                        config.get("g_activation", "relu"))
+    G, _ = dcgan.models(config)
     G.load_state_dict(checkpoint["modules"]["G"])
     return G.to(device).eval(), config
 

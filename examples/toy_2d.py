@@ -160,11 +160,9 @@ def d_surface(D, config):
     axis = np.linspace(-EXTENT, EXTENT, SURFACE_POINTS, dtype=np.float32)
     grid = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)
     D.eval()
-    scores = D(tg.Tensor(grid)).numpy().astype(np.float64)
+    values = gan.d_values(config.recipe(), D(tg.Tensor(grid)).numpy())
     D.train()
-    if config.loss == "bce":
-        scores = 1 / (1 + np.exp(-scores / config.temperature))
-    return scores.reshape(SURFACE_POINTS, SURFACE_POINTS)
+    return values.reshape(SURFACE_POINTS, SURFACE_POINTS)
 
 
 @dataclass
@@ -269,15 +267,7 @@ def save_snapshots(path, result):
         draw_frame(axis, frame, result.config, real)
     axes[0].legend(loc="lower left", fontsize=6, markerscale=3)
     fig.suptitle(title(result), fontsize=8)
-    save_figure(fig, path)
-
-
-def save_figure(fig, path):
-    """Write a figure as PNG atomically and close it."""
-    fig.tight_layout()
-    with io.atomic_write(path) as file:
-        fig.savefig(file, format="png", dpi=100)
-    plt.close(fig)
+    visual.save_figure(fig, path)
 
 
 def save_gif(path, result, milliseconds=700):

@@ -129,10 +129,8 @@ class Run:
         except (ValueError, RuntimeError) as error:
             raise UserError(f"--backend {config.backend}: {error}") from None
         tg.manual_seed(config.seed)  # weights are born on the CPU, then moved
-        self.G = dcgan.Generator(config.nz, config.ngf, 3, config.image_size,
-                                 config.g_activation).to(self.backend.name)
-        self.D = dcgan.Discriminator(config.ndf, 3, config.image_size,
-                                     config.d_norm).to(self.backend.name)
+        self.G, self.D = (m.to(self.backend.name)
+                          for m in dcgan.models(dataclasses.asdict(config)))
         self.opt_G, self.opt_D = (config.make_optimizer(m.parameters()) for m in (self.G, self.D))
         self.recipe = config.recipe()
         self.fixed_noise = gan.sample_latent(np.random.default_rng([config.seed, 2]),

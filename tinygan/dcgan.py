@@ -82,6 +82,15 @@ class Discriminator(nn.Module):
         return self.main(x)
 
 
+def models(config):
+    """G and D as train_cifar.py builds them from its settings (a dict; absent keys take the
+    defaults), with the seeded DCGAN init."""
+    size = config.get("image_size", 32)
+    return (Generator(config.get("nz", 100), config.get("ngf", 64), 3, size,
+                      config.get("g_activation", "relu")),
+            Discriminator(config.get("ndf", 64), 3, size, config.get("d_norm", "batch")))
+
+
 def init_weights(module):
     """DCGAN init: conv weights ~ N(0, 0.02); batch norm weight ~ N(1, 0.02), bias = 0."""
     rng = nn.init_rng()

@@ -111,12 +111,15 @@ def generator_loss(recipe, fake_scores):
     return ops.binary_cross_entropy_with_logits(logits, ones)
 
 
+def d_values(recipe, scores):
+    """What D says of each sample, float64: sigmoid(score / T) for bce, else the raw score."""
+    values = np.asarray(scores, np.float64)
+    return 1 / (1 + np.exp(-values / recipe.temperature)) if recipe.loss == "bce" else values
+
+
 def d_output(recipe, scores):
-    """What D 'says' about a batch, for logs: mean probability (bce) or mean raw score."""
-    values = scores.numpy().astype(np.float64)
-    if recipe.loss == "bce":
-        values = 1 / (1 + np.exp(-values / recipe.temperature))
-    return float(values.mean())
+    """What D says of a batch (a Tensor of scores), for logs: the mean of d_values."""
+    return float(d_values(recipe, scores.numpy()).mean())
 
 
 def gradient_norms(module, prefix):

@@ -46,7 +46,7 @@ def plot_history(path, history):
     for axis in (losses, outputs):
         axis.legend(loc="upper right")
         axis.grid(alpha=0.3)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def _finite(x, y):
@@ -68,10 +68,10 @@ def plot_grad_norms(path, steps, norms):
         axis.grid(alpha=0.3)
         axis.legend(fontsize=7, loc="upper right")
     axes[-1].set_xlabel("step")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
-def _save(fig, path):
+def save_figure(fig, path):
     """Write a figure as PNG atomically and close it."""
     fig.tight_layout()
     with atomic_write(path) as file:
@@ -88,7 +88,7 @@ def plot_class_shares(path, shares, names, title):
     axis.set_ylabel("share of samples")
     axis.set_title(title, fontsize=10)
     axis.legend(fontsize=8)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 METRIC_TITLES = {"swd": "SWD x1e3 (lower is better)", "frechet": "Fréchet distance, own classifier "
@@ -112,4 +112,4 @@ def plot_metrics(path, epochs, series, baselines=None):
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
     axes[-1, 0].set_xlabel("epoch")
-    _save(fig, path)
+    save_figure(fig, path)
