@@ -2,7 +2,8 @@
 //   gx = gamma[c] * inv_std[c] * (gz - (sum_gz[c] + xhat * sum_gz_xhat[c]) / m)
 // with xhat = (x - mean[c]) * inv_std[c] and m values per channel. In eval mode the caller
 // passes zero sums, which leaves gx = gamma * inv_std * gz.
-// All (N, C, inner) arrays contiguous float32; per-channel arrays: (C,).
+// All (outer, C, inner) arrays contiguous float32; tinygan passes channel-major (C, M) arrays,
+// outer 1 and inner M = N * H * W. Per-channel arrays: (C,).
 extern "C" __global__ void bn_act_backward_input(const float* x, const float* gz, const float* mean,
                                                  const float* inv_std, const float* gamma,
                                                  const float* sum_gz, const float* sum_gz_xhat,

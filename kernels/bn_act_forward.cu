@@ -1,7 +1,8 @@
 // Batch norm with its activation, in one pass (statistics are computed beforehand):
 //   z = gamma[c] * ((x - mean[c]) * inv_std[c]) + beta[c];  y = z > 0 ? z : slope * z
 // slope 0 is ReLU, 0.2 LeakyReLU, 1 no activation.
-// x, y: contiguous float32 (N, C, inner) with inner = H * W; per-channel arrays: (C,).
+// x, y: contiguous float32 (outer, C, inner); tinygan passes channel-major (C, M) arrays,
+// outer 1 and inner M = N * H * W. Per-channel arrays: (C,).
 extern "C" __global__ void bn_act_forward(const float* x, const float* mean, const float* inv_std,
                                           const float* gamma, const float* beta, float* y,
                                           long long size, int channels, int inner, float slope)

@@ -1,8 +1,8 @@
 // The adjoint of im2col, gather style (no atomics): each image pixel sums every col entry
 // that im2col copied from it.
-// x[n, c, y, xx] = sum over (i, j, oy, ox) with oy * sh - ph + i = y and ox * sw - pw + j = xx
+// x[c, n, y, xx] = sum over (i, j, oy, ox) with oy * sh - ph + i = y and ox * sw - pw + j = xx
 //                  of col[c, i, j, n, oy, ox].
-// col: (C, KH, KW, N, OH, OW) and x: (N, C, H, W), both contiguous float32.
+// col: (C, KH, KW, N, OH, OW) and x: channel-major (C, N, H, W), both contiguous float32.
 // One thread per image pixel, grid-stride loop.
 extern "C" __global__ void col2im(const float* col, float* x,
                                   int n, int c, int h, int w, int kh, int kw,
@@ -14,8 +14,8 @@ extern "C" __global__ void col2im(const float* col, float* x,
     for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < total; k += stride) {
         int xx = k % w;
         int y = (k / w) % h;
-        int ch = (k / ((long long)w * h)) % c;
-        int b = k / ((long long)w * h * c);
+        int b = (k / ((long long)w * h)) % n;
+        int ch = k / ((long long)w * h * n);
         const float* patches = col + (long long)ch * kh * kw * plane + (long long)b * oh * ow;
         float sum = 0.0f;
         for (int i = 0; i < kh; ++i) {

@@ -1,5 +1,5 @@
-// col[c, i, j, n, oy, ox] = x[n, c, oy * sh - ph + i, ox * sw - pw + j], or 0 in the padding.
-// x: (N, C, H, W) and col: (C, KH, KW, N, OH, OW), both contiguous float32.
+// col[c, i, j, n, oy, ox] = x[c, n, oy * sh - ph + i, ox * sw - pw + j], or 0 in the padding.
+// x: channel-major (C, N, H, W) and col: (C, KH, KW, N, OH, OW), both contiguous float32.
 // One thread per col element, grid-stride loop.
 extern "C" __global__ void im2col(const float* x, float* col,
                                   int n, int c, int h, int w, int kh, int kw,
@@ -18,6 +18,6 @@ extern "C" __global__ void im2col(const float* x, float* col,
         int y = oy * sh - ph + i;
         int xx = ox * sw - pw + j;
         bool inside = y >= 0 && y < h && xx >= 0 && xx < w;
-        col[k] = inside ? x[(((long long)b * c + ch) * h + y) * w + xx] : 0.0f;
+        col[k] = inside ? x[(((long long)ch * n + b) * h + y) * w + xx] : 0.0f;
     }
 }

@@ -91,12 +91,12 @@ def test_im2col_kernel_equals_numpy_bit_for_bit(geometry, data, seed):
     shape, kernel_size, stride, padding = geometry
     x = np.random.default_rng(seed).standard_normal(shape, dtype=np.float32)
     expected = reference.im2col(x, kernel_size, stride, padding)
-    x_device, col = Guarded(x), output(expected.shape)
+    x_device, col = Guarded(x.swapaxes(0, 1)), output(expected.shape)  # x channel-major
     grid, block = data.draw(launches(expected.size))
     args = geometry_args(shape, kernel_size, stride, padding, expected.shape[-2:])
     kernel("im2col")(grid, block, (x_device.array, col.array) + args)
     np.testing.assert_array_equal(col.get(), expected)
-    np.testing.assert_array_equal(x_device.get(), x)
+    np.testing.assert_array_equal(x_device.get(), x.swapaxes(0, 1))
 
 
 # Bit-exact as well: each pixel's sum runs over (i, j) in the same order as NumPy's loop, from
@@ -107,11 +107,11 @@ def test_col2im_kernel_equals_numpy_bit_for_bit(geometry, data, seed):
     col_shape = reference.im2col(np.zeros(shape, np.float32), kernel_size, stride, padding).shape
     col = np.random.default_rng(seed).standard_normal(col_shape, dtype=np.float32)
     expected = reference.col2im(col, shape[2:], stride, padding)
-    col_device, x = Guarded(col), output(shape)
+    col_device, x = Guarded(col), output((shape[1], shape[0], *shape[2:]))  # channel-major
     grid, block = data.draw(launches(x.array.size))
     args = geometry_args(shape, kernel_size, stride, padding, col_shape[-2:])
     kernel("col2im")(grid, block, (col_device.array, x.array) + args)
-    np.testing.assert_array_equal(x.get(), expected)
+    np.testing.assert_array_equal(x.get(), expected.swapaxes(0, 1))
 
 
 @given(st.integers(1, 300), st.data(), st.integers(0, 2**32 - 1), st.integers(1, 1000))

@@ -4,6 +4,7 @@ Each class is followed by its lower-case name, which takes Tensors positionally 
 by keyword, with the names and argument order of ``torch.nn.functional``. ``gy`` is the
 gradient of the loss with respect to the op's output, ``gx`` with respect to an input.
 """
+from .backend.layout import images
 from .tensor import Function, Tensor
 
 
@@ -388,7 +389,8 @@ def max_pool2d(input, kernel_size=2):
 #   conv forward          y  = w @ col                        (OC, N*OH*OW)
 #   conv input gradient   gx = col2im(w.T @ gy)               <- this IS conv_transpose2d
 #   weight gradient       gw = gy @ col.T                     (both ops)
-# Activations stay (N, C, H, W); _rows and _images move between that and (C, N*H*W).
+# Activations are (N, C, H, W) lying channel-major in memory (backend/layout.py), so _rows and
+# _images move between that and (C, N*H*W) without copying.
 
 def _pair(value, name):
     """An int or a pair of ints as a pair."""
@@ -420,20 +422,20 @@ def _check_output_size(name, x, w, out_size):
 
 
 def _rows(a):
-    """(N, C, H, W) -> (C, N*H*W): one matrix row per channel."""
+    """(N, C, H, W) -> (C, N*H*W): one matrix row per channel (a view if a is channel-major)."""
     return a.transpose(1, 0, 2, 3).reshape(a.shape[1], -1)
 
 
-def _images(xp, rows, n, size):
-    """(C, N*H*W) -> contiguous (N, C, H, W), the inverse of _rows."""
-    return xp.ascontiguousarray(rows.reshape(rows.shape[0], n, *size).transpose(1, 0, 2, 3))
+def _images(rows, n, size):
+    """(C, N*H*W) -> (N, C, H, W), the inverse of _rows: a channel-major view, no copy."""
+    return images(rows.reshape(rows.shape[0], n, *size))
 
 
-def _correlate(xp, col, w):
+def _correlate(col, w):
     """y[n, o, oh, ow] = sum over c, i, j of w[o, c, i, j] * col[c, i, j, n, oh, ow]"""
     c, kh, kw, n, oh, ow = col.shape
     y = w.reshape(w.shape[0], -1) @ col.reshape(c * kh * kw, -1)  # (OC, N*OH*OW)
-    return _images(xp, y, n, (oh, ow))  # (N, OC, OH, OW)
+    return _images(y, n, (oh, ow))  # (N, OC, OH, OW)
 
 
 def _flip(xp, w):
@@ -455,7 +457,7 @@ def _correlate_adjoint(backend, gy, w, image_size, stride, padding):
     flip_is_smaller = oc * image_size[0] * image_size[1] < c * gy.shape[2] * gy.shape[3]
     if tuple(stride) == (1, 1) and flip_is_smaller and min(flip_padding) >= 0:
         col = backend.im2col(gy, (kh, kw), (1, 1), flip_padding)  # (OC, KH, KW, N, H, W)
-        return _correlate(backend.xp, col, _flip(backend.xp, w))
+        return _correlate(col, _flip(backend.xp, w))
     gcol = w.reshape(oc, -1).T @ _rows(gy)  # (C*KH*KW, N*OH*OW)
     gcol = gcol.reshape(c, kh, kw, gy.shape[0], *gy.shape[2:])  # (C, KH, KW, N, OH, OW)
     return backend.col2im(gcol, image_size, stride, padding)
@@ -472,7 +474,7 @@ def _transposed_backward(backend, gy, x, w, stride, padding):
     """Gradients (gx, gw) of y = conv_transpose2d(x, w): gx is conv2d(gy, w), and gw the conv2d
     weight gradient with x and gy in swapped roles; both read one col = im2col(gy)."""
     col = backend.im2col(gy, w.shape[2:], stride, padding)  # (C_out, KH, KW, N, H, W)
-    return _correlate(backend.xp, col, w), _kernel_grad(x, col)
+    return _correlate(col, w), _kernel_grad(x, col)
 
 
 class Conv2d(Function):
@@ -499,7 +501,7 @@ class Conv2d(Function):
             return _correlate_adjoint(self.backend, x, self.w_t, out_size, (1, 1),
                                       self.flip_padding)
         self.col = self.backend.im2col(x, (kh, kw), self.stride, self.padding)
-        return _correlate(self.xp, self.col, w)
+        return _correlate(self.col, w)
 
     def backward(self, gy):
         if self.transposed:

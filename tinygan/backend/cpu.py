@@ -7,6 +7,7 @@ import sys
 import numpy as np
 
 from . import cpu_kernels as kernels
+from .layout import channel_major, empty_images
 
 name = "cpu"
 xp = np
@@ -51,15 +52,15 @@ def im2col(x, kernel, stride, padding):
     oh = (h + 2 * ph - kh) // sh + 1
     ow = (w + 2 * pw - kw) // sw + 1
     col = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)  # (C, KH, KW, N, OH, OW)
-    kernels.im2col(np.ascontiguousarray(x), col, sh, sw, ph, pw)
+    kernels.im2col(channel_major(np, x), col, sh, sw, ph, pw)
     return col
 
 
 def col2im(col, image_size, stride, padding):
     """The adjoint of im2col: x[n, c, y, x] = sum of every col entry that im2col read from it."""
     c, kh, kw, n, oh, ow = col.shape
-    x = np.empty((n, c, *image_size), dtype=col.dtype)
-    kernels.col2im(np.ascontiguousarray(col), x, *stride, *padding)
+    x = empty_images(np, (n, c, *image_size), col.dtype)
+    kernels.col2im(np.ascontiguousarray(col), channel_major(np, x), *stride, *padding)
     return x
 
 
@@ -76,22 +77,23 @@ def adam_update(p, g, m, v, lr, b1, b2, eps, bias1, bias2):
 
 
 def _channels(x):
-    """An (N, C, ...) array as a contiguous (N, C, inner) array, the layout the kernels take."""
-    return np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
+    """An (N, C, ...) array as a contiguous (C, N * inner) array, the layout the kernels take:
+    a view of a channel-major array (as ``y`` below), a copy of any other."""
+    return channel_major(np, x).reshape(x.shape[1], -1)
 
 
 def bn_act_forward(x, mean, inv_std, gamma, beta, slope):
     """y = act(gamma (x - mean) inv_std + beta), act(z) = z if z > 0 else slope z,
     per channel (axis 1).
     """
-    y = np.empty(x.shape, x.dtype)  # C-contiguous whatever x's layout, so _channels(y) is a view
+    y = empty_images(np, x.shape, x.dtype)  # channel-major, so _channels(y) is a view
     kernels.bn_act_forward(_channels(x), mean, inv_std, gamma, beta, slope, _channels(y))
     return y
 
 
 def bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, slope):
     """(gz, gz * xhat) with xhat = (x - mean) inv_std and gz = gy * act'(gamma xhat + beta)."""
-    gz, gz_xhat = np.empty(x.shape, x.dtype), np.empty(x.shape, x.dtype)
+    gz, gz_xhat = empty_images(np, x.shape, x.dtype), empty_images(np, x.shape, x.dtype)
     kernels.bn_act_backward_pre(_channels(x), _channels(gy), mean, inv_std, gamma, beta, slope,
                                 _channels(gz), _channels(gz_xhat))
     return gz, gz_xhat
@@ -99,7 +101,7 @@ def bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, slope):
 
 def bn_act_backward_input(x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, m):
     """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m), per channel (axis 1)."""
-    gx = np.empty(x.shape, x.dtype)
+    gx = empty_images(np, x.shape, x.dtype)
     kernels.bn_act_backward_input(_channels(x), _channels(gz), mean, inv_std, gamma, sum_gz,
                                   sum_gz_xhat, m, _channels(gx))
     return gx

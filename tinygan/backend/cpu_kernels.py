@@ -2,8 +2,9 @@
 parallel over rows (numba.prange) instead of over CUDA threads.
 
 NumPy expressions of the same math live in tests/reference.py, the oracle these are tested
-against. Arrays arrive contiguous; per-channel arrays are (C,); the (N, C, ...) arrays of the
-batch-norm passes arrive as (N, C, inner) views.
+against. Arrays arrive contiguous; images channel-major, (C, N, H, W) (see layout.py);
+per-channel arrays are (C,); the batch-norm passes take their (N, C, ...) arrays as (C, M) views,
+M = N * H * W values per channel.
 """
 import math
 import os
@@ -29,12 +30,13 @@ def valid_range(k, pad, stride, size, out):
 
 @jit
 def im2col(x, col, sh, sw, ph, pw):
-    """col[c, i, j, n, oy, ox] = x[n, c, oy * sh - ph + i, ox * sw - pw + j], 0 in the padding.
+    """col[c, i, j, n, oy, ox] = x[c, n, oy * sh - ph + i, ox * sw - pw + j], 0 in the padding;
+    x is channel-major, (C, N, H, W).
 
     One (c, i, j) slab of col (every image) per iteration, written front to back; the columns
     that read padding are found once per slab, so the copy loop has no branch.
     """
-    n, c, h, w = x.shape
+    c, n, h, w = x.shape
     kh, kw, oh, ow = col.shape[1], col.shape[2], col.shape[4], col.shape[5]
     for row in prange(c * kh * kw):
         ch, i, j = row // (kh * kw), (row // kw) % kh, row % kw
@@ -50,24 +52,24 @@ def im2col(x, col, sh, sw, ph, pw):
                 for ox in range(ox_lo):
                     col[ch, i, j, b, oy, ox] = 0
                 for ox in range(ox_lo, ox_hi):
-                    col[ch, i, j, b, oy, ox] = x[b, ch, y, ox * sw - pw + j]
+                    col[ch, i, j, b, oy, ox] = x[ch, b, y, ox * sw - pw + j]
                 for ox in range(ox_hi, ow):
                     col[ch, i, j, b, oy, ox] = 0
 
 
 @jit
 def col2im(col, x, sh, sw, ph, pw):
-    """x[n, c, y, xx] = sum of col[c, i, j, n, oy, ox] over all (i, j, oy, ox) with
-    oy * sh - ph + i = y and ox * sw - pw + j = xx.
+    """x[c, n, y, xx] = sum of col[c, i, j, n, oy, ox] over all (i, j, oy, ox) with
+    oy * sh - ph + i = y and ox * sw - pw + j = xx; x is channel-major, (C, N, H, W).
 
-    Each (n, c) image plane is one iteration that adds in its col rows (i, j, oy) in order: no
+    Each (c, n) image plane is one iteration that adds in its col rows (i, j, oy) in order: no
     two iterations write the same pixel, and every pixel sums in the (i, j) order col2im.cu uses.
     """
-    n, c, h, w = x.shape
+    c, n, h, w = x.shape
     kh, kw, oh, ow = col.shape[1], col.shape[2], col.shape[4], col.shape[5]
-    for plane in prange(n * c):
-        b, ch = plane // c, plane % c
-        x[b, ch] = 0
+    for plane in prange(c * n):
+        ch, b = plane // n, plane % n
+        x[ch, b] = 0
         for i in range(kh):
             for j in range(kw):
                 for oy in range(oh):
@@ -77,7 +79,7 @@ def col2im(col, x, sh, sw, ph, pw):
                     for ox in range(ow):
                         xx = ox * sw - pw + j
                         if 0 <= xx < w:
-                            x[b, ch, y, xx] += col[ch, i, j, b, oy, ox]
+                            x[ch, b, y, xx] += col[ch, i, j, b, oy, ox]
 
 
 @jit
@@ -93,34 +95,28 @@ def adam(p, g, m, v, lr, b1, b2, eps, bias1, bias2):
 @jit
 def bn_act_forward(x, mean, inv_std, gamma, beta, slope, y):
     """y = act(gamma (x - mean) inv_std + beta), act(z) = z if z > 0 else slope z."""
-    n, c, inner = x.shape
-    for plane in prange(n * c):
-        b, ch = plane // c, plane % c
-        for k in range(inner):
-            z = gamma[ch] * ((x[b, ch, k] - mean[ch]) * inv_std[ch]) + beta[ch]
-            y[b, ch, k] = z if z > 0 else slope * z
+    for ch in prange(x.shape[0]):
+        for k in range(x.shape[1]):
+            z = gamma[ch] * ((x[ch, k] - mean[ch]) * inv_std[ch]) + beta[ch]
+            y[ch, k] = z if z > 0 else slope * z
 
 
 @jit
 def bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, slope, gz, gz_xhat):
     """gz = gy act'(gamma xhat + beta) and gz_xhat = gz xhat, with xhat = (x - mean) inv_std."""
-    n, c, inner = x.shape
-    for plane in prange(n * c):
-        b, ch = plane // c, plane % c
-        for k in range(inner):
-            xhat = (x[b, ch, k] - mean[ch]) * inv_std[ch]
-            g = gy[b, ch, k] if gamma[ch] * xhat + beta[ch] > 0 else slope * gy[b, ch, k]
-            gz[b, ch, k] = g
-            gz_xhat[b, ch, k] = g * xhat
+    for ch in prange(x.shape[0]):
+        for k in range(x.shape[1]):
+            xhat = (x[ch, k] - mean[ch]) * inv_std[ch]
+            g = gy[ch, k] if gamma[ch] * xhat + beta[ch] > 0 else slope * gy[ch, k]
+            gz[ch, k] = g
+            gz_xhat[ch, k] = g * xhat
 
 
 @jit
 def bn_act_backward_input(x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, m, gx):
     """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m), with xhat = (x - mean) inv_std."""
-    n, c, inner = x.shape
-    for plane in prange(n * c):
-        b, ch = plane // c, plane % c
-        for k in range(inner):
-            xhat = (x[b, ch, k] - mean[ch]) * inv_std[ch]
+    for ch in prange(x.shape[0]):
+        for k in range(x.shape[1]):
+            xhat = (x[ch, k] - mean[ch]) * inv_std[ch]
             correction = (sum_gz[ch] + xhat * sum_gz_xhat[ch]) / m
-            gx[b, ch, k] = gamma[ch] * inv_std[ch] * (gz[b, ch, k] - correction)
+            gx[ch, k] = gamma[ch] * inv_std[ch] * (gz[ch, k] - correction)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .layout import channel_major, empty_images
+
 try:
     import cupy
 except ImportError as error:
@@ -80,11 +82,15 @@ def synchronize():
     cupy.cuda.Device().synchronize()
 
 
-def _float32(*arrays):
-    """Contiguous float32 copies (or the arrays themselves when they already are)."""
+def _check_float32(*arrays):
     for a in arrays:
         if a.dtype != np.float32:
             raise TypeError(f"the cuda backend computes in float32, got {a.dtype}")
+
+
+def _float32(*arrays):
+    """Contiguous float32 copies (or the arrays themselves when they already are)."""
+    _check_float32(*arrays)
     return [cupy.ascontiguousarray(a) for a in arrays]
 
 
@@ -102,27 +108,28 @@ def _geometry(n, c, h, w, kernel_size, stride, padding, oh, ow):
 
 def im2col(x, kernel_size, stride, padding):
     """col[c, i, j, n, oh, ow] = x_padded[n, c, stride_h * oh + i, stride_w * ow + j]
-    (kernels/im2col.cu).
+    (kernels/im2col.cu, which reads x channel-major).
     """
-    (x,) = _float32(x)
+    _check_float32(x)
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
     oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
     col = cupy.empty((c, kh, kw, n, oh, ow), dtype=np.float32)
-    launch("im2col", col.size,
-           (x, col) + _geometry(n, c, h, w, kernel_size, stride, padding, oh, ow))
+    launch("im2col", col.size, (channel_major(cupy, x), col)
+           + _geometry(n, c, h, w, kernel_size, stride, padding, oh, ow))
     return col
 
 
 def col2im(col, image_size, stride, padding):
     """The adjoint of im2col, one thread per pixel gathering its column entries
-    (kernels/col2im.cu).
+    (kernels/col2im.cu, which writes x channel-major).
     """
     (col,) = _float32(col)
     c, kh, kw, n, oh, ow = col.shape
     h, w = image_size
-    x = cupy.empty((n, c, h, w), dtype=np.float32)
-    launch("col2im", x.size, (col, x) + _geometry(n, c, h, w, (kh, kw), stride, padding, oh, ow))
+    x = empty_images(cupy, (n, c, h, w), np.float32)
+    launch("col2im", x.size, (col, channel_major(cupy, x))
+           + _geometry(n, c, h, w, (kh, kw), stride, padding, oh, ow))
     return x
 
 
@@ -142,30 +149,41 @@ def adam_update(p, g, m, v, lr, b1, b2, eps, bias1, bias2):
     launch("adam", p.size, (p, g, m, v, np.int64(p.size)) + scalars)
 
 
+def _channels(*arrays):
+    """Each (N, C, ...) array as the bn_act kernels take it: contiguous float32 (C, M), M values
+    per channel (a view of a channel-major array, a copy of any other)."""
+    _check_float32(*arrays)
+    return [channel_major(cupy, a).reshape(a.shape[1], -1) for a in arrays]
+
+
 def _channel_layout(x):
-    """(size, channels, inner) of an (N, C, ...) array as the bn_act kernels take them."""
-    return np.int64(x.size), np.int32(x.shape[1]), np.int32(math.prod(x.shape[2:]))
+    """(size, channels, inner) arguments of the bn_act kernels for a (C, M) array."""
+    return np.int64(x.size), np.int32(x.shape[0]), np.int32(x.shape[1])
+
+
+def _check_per_channel(name, x, *per_channel):
+    _check_shapes(name, x.shape[1:2], *per_channel)
+    return _float32(*per_channel)
 
 
 def bn_act_forward(x, mean, inv_std, gamma, beta, slope):
     """y = act(gamma (x - mean) inv_std + beta) in one pass (kernels/bn_act_forward.cu)."""
-    x, mean, inv_std, gamma, beta = _float32(x, mean, inv_std, gamma, beta)
-    _check_shapes("bn_act_forward", x.shape[1:2], mean, inv_std, gamma, beta)
-    y = cupy.empty_like(x)
-    launch("bn_act_forward", x.size,
-           (x, mean, inv_std, gamma, beta, y) + _channel_layout(x) + (np.float32(slope),))
+    stats = _check_per_channel("bn_act_forward", x, mean, inv_std, gamma, beta)
+    y = empty_images(cupy, x.shape, np.float32)
+    (xc, yc) = _channels(x, y)
+    launch("bn_act_forward", xc.size,
+           (xc, *stats, yc) + _channel_layout(xc) + (np.float32(slope),))
     return y
 
 
 def bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, slope):
     """(gz, gz * xhat) in one pass (kernels/bn_act_backward_pre.cu)."""
-    x, gy, mean, inv_std, gamma, beta = _float32(x, gy, mean, inv_std, gamma, beta)
     _check_shapes("bn_act_backward_pre", x.shape, gy)
-    _check_shapes("bn_act_backward_pre", x.shape[1:2], mean, inv_std, gamma, beta)
-    gz, gz_xhat = cupy.empty_like(x), cupy.empty_like(x)
-    launch("bn_act_backward_pre", x.size,
-           (x, gy, mean, inv_std, gamma, beta, gz, gz_xhat) + _channel_layout(x)
-           + (np.float32(slope),))
+    stats = _check_per_channel("bn_act_backward_pre", x, mean, inv_std, gamma, beta)
+    gz, gz_xhat = empty_images(cupy, x.shape, np.float32), empty_images(cupy, x.shape, np.float32)
+    xc, gyc, gzc, gz_xhatc = _channels(x, gy, gz, gz_xhat)
+    launch("bn_act_backward_pre", xc.size,
+           (xc, gyc, *stats, gzc, gz_xhatc) + _channel_layout(xc) + (np.float32(slope),))
     return gz, gz_xhat
 
 
@@ -173,12 +191,11 @@ def bn_act_backward_input(x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, m):
     """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m) in one pass
     (kernels/bn_act_backward_input.cu).
     """
-    x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat = _float32(
-        x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat)
     _check_shapes("bn_act_backward_input", x.shape, gz)
-    _check_shapes("bn_act_backward_input", x.shape[1:2], mean, inv_std, gamma, sum_gz, sum_gz_xhat)
-    gx = cupy.empty_like(x)
-    launch("bn_act_backward_input", x.size,
-           (x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, gx) + _channel_layout(x)
-           + (np.float32(m),))
+    stats = _check_per_channel("bn_act_backward_input", x, mean, inv_std, gamma, sum_gz,
+                               sum_gz_xhat)
+    gx = empty_images(cupy, x.shape, np.float32)
+    xc, gzc, gxc = _channels(x, gz, gx)
+    launch("bn_act_backward_input", xc.size,
+           (xc, gzc, *stats, gxc) + _channel_layout(xc) + (np.float32(m),))
     return gx
