@@ -58,16 +58,28 @@ def bn_act_forward(x, mean, inv_std, gamma, beta, slope):
     return np.where(z > 0, z, slope * z)
 
 
-def bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, slope):
-    """(gz, gz * xhat) with xhat = (x - mean) inv_std and gz = gy * act'(gamma xhat + beta)."""
+def bn_statistics(x):
+    """(mean, biased var) per channel (axis 1), over every other axis."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    return x.mean(axis=axes), x.var(axis=axes)
+
+
+def gz_and_xhat(x, mean, inv_std, gamma, beta, slope, gy):
+    """gz = gy * act'(gamma xhat + beta) and xhat = (x - mean) inv_std."""
     xhat = (x - _per_channel(mean, x.ndim)) * _per_channel(inv_std, x.ndim)
     z = _per_channel(gamma, x.ndim) * xhat + _per_channel(beta, x.ndim)
-    gz = np.where(z > 0, gy, slope * gy)
-    return gz, gz * xhat
+    return np.where(z > 0, gy, slope * gy), xhat
 
 
-def bn_act_backward_input(x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, m):
+def bn_act_backward_sums(x, mean, inv_std, gamma, beta, slope, gy):
+    """(sum of gz, sum of gz * xhat) per channel (axis 1)."""
+    gz, xhat = gz_and_xhat(x, mean, inv_std, gamma, beta, slope, gy)
+    axes = (0,) + tuple(range(2, x.ndim))
+    return gz.sum(axis=axes), (gz * xhat).sum(axis=axes)
+
+
+def bn_act_backward_input(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_gz_xhat, m):
     """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m), per channel (axis 1)."""
-    xhat = (x - _per_channel(mean, x.ndim)) * _per_channel(inv_std, x.ndim)
+    gz, xhat = gz_and_xhat(x, mean, inv_std, gamma, beta, slope, gy)
     correction = (_per_channel(sum_gz, x.ndim) + xhat * _per_channel(sum_gz_xhat, x.ndim)) / m
     return _per_channel(gamma * inv_std, x.ndim) * (gz - correction)

@@ -53,12 +53,15 @@ def test_batch_norm_passes_equal_the_numpy_oracle(dtype, shape, slope, seed):
     tol = {"rtol": BN_RTOL, "atol": BN_ATOL} if dtype == np.float32 else {"rtol": 1e-12}
     np.testing.assert_allclose(cpu.bn_act_forward(x, *stats, slope),
                                reference.bn_act_forward(x, *stats, slope), **tol)
-    for ours, theirs in zip(cpu.bn_act_backward_pre(x, gy, *stats, slope),
-                            reference.bn_act_backward_pre(x, gy, *stats, slope)):
+    for ours, theirs in zip(cpu.bn_statistics(x), reference.bn_statistics(x)):
+        np.testing.assert_allclose(ours, theirs, **tol)
+    for ours, theirs in zip(cpu.bn_act_backward_sums(x, *stats, slope, gy),
+                            reference.bn_act_backward_sums(x, *stats, slope, gy)):
         np.testing.assert_allclose(ours, theirs, **tol)
     sums, m = [rng.standard_normal(shape[1]).astype(dtype) for _ in range(2)], x.size // shape[1]
-    np.testing.assert_allclose(cpu.bn_act_backward_input(x, gy, *stats[:3], *sums, m),
-                               reference.bn_act_backward_input(x, gy, *stats[:3], *sums, m), **tol)
+    np.testing.assert_allclose(cpu.bn_act_backward_input(x, *stats, slope, gy, *sums, m),
+                               reference.bn_act_backward_input(x, *stats, slope, gy, *sums, m),
+                               **tol)
 
 
 def test_kernels_accept_non_contiguous_inputs():

@@ -96,15 +96,16 @@ def test_fused_batch_norm_passes_match_the_cpu_backend(cuda, shape, slope, strid
     close = {"rtol": 1e-5, "atol": 1e-6}
     y = cuda.bn_act_forward(x_cuda, *stats_cuda, slope)
     np.testing.assert_allclose(cuda.to_numpy(y), cpu.bn_act_forward(x, *stats, slope), **close)
-    gz, gz_xhat = cuda.bn_act_backward_pre(x_cuda, gy_cuda, *stats_cuda, slope)
-    for got, expected in zip((gz, gz_xhat), cpu.bn_act_backward_pre(x, gy, *stats, slope)):
+    for got, expected in zip(cuda.bn_statistics(x_cuda), cpu.bn_statistics(x)):
         np.testing.assert_allclose(cuda.to_numpy(got), expected, **close)
-    sums = (rng.standard_normal(shape[1], dtype=np.float32) for _ in range(2))
-    sum_gz, sum_gz_xhat = sums
+    sums = cuda.bn_act_backward_sums(x_cuda, *stats_cuda, slope, gy_cuda)
+    for got, expected in zip(sums, cpu.bn_act_backward_sums(x, *stats, slope, gy)):
+        np.testing.assert_allclose(cuda.to_numpy(got), expected, **close)
+    sum_gz, sum_gz_xhat = (rng.standard_normal(shape[1], dtype=np.float32) for _ in range(2))
     m = x.size // shape[1]
-    gx = cuda.bn_act_backward_input(x_cuda, gy_cuda, *stats_cuda[:3], cuda.asarray(sum_gz),
+    gx = cuda.bn_act_backward_input(x_cuda, *stats_cuda, slope, gy_cuda, cuda.asarray(sum_gz),
                                     cuda.asarray(sum_gz_xhat), m)
-    expected = cpu.bn_act_backward_input(x, gy, *stats[:3], sum_gz, sum_gz_xhat, m)
+    expected = cpu.bn_act_backward_input(x, *stats, slope, gy, sum_gz, sum_gz_xhat, m)
     np.testing.assert_allclose(cuda.to_numpy(gx), expected, **close)
 
 
@@ -179,7 +180,11 @@ def test_primitives_refuse_mismatched_shapes_before_launching(cuda):
                          1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001)
     with pytest.raises(ValueError, match=r"bn_act_forward: expected an array of shape \(3,\)"):
         cuda.bn_act_forward(x, per_channel, per_channel, wrong, per_channel, 0.0)
-    with pytest.raises(ValueError, match=r"bn_act_backward_pre: expected .* \(2, 3, 4\), "
+    with pytest.raises(ValueError, match=r"bn_act_backward_sums: expected .* \(2, 3, 4\), "
                                          r"got \(2, 3\)"):
-        cuda.bn_act_backward_pre(x, x[..., 0], per_channel, per_channel, per_channel,
-                                 per_channel, 0.0)
+        cuda.bn_act_backward_sums(x, per_channel, per_channel, per_channel, per_channel, 0.0,
+                                  x[..., 0])
+    with pytest.raises(ValueError, match=r"bn_act_backward_input: expected an array of shape "
+                                         r"\(3,\), got \(2,\)"):
+        cuda.bn_act_backward_input(x, per_channel, per_channel, per_channel, per_channel, 0.0, x,
+                                   per_channel, wrong, 24)

@@ -2,7 +2,7 @@
 
 A backend is a module exposing the same small set of names: ``name``, ``xp`` (the array
 module), ``asarray``, ``to_numpy``, ``synchronize``, ``im2col``, ``col2im``, ``adam_update``
-and the fused batch-norm passes ``bn_act_forward``, ``bn_act_backward_pre`` and
+and the batch-norm passes ``bn_statistics``, ``bn_act_forward``, ``bn_act_backward_sums`` and
 ``bn_act_backward_input``. Ops reach arrays only through these names, so no op ever branches
 on the backend.
 """

@@ -91,17 +91,25 @@ def bn_act_forward(x, mean, inv_std, gamma, beta, slope):
     return y
 
 
-def bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, slope):
-    """(gz, gz * xhat) with xhat = (x - mean) inv_std and gz = gy * act'(gamma xhat + beta)."""
-    gz, gz_xhat = empty_images(np, x.shape, x.dtype), empty_images(np, x.shape, x.dtype)
-    kernels.bn_act_backward_pre(_channels(x), _channels(gy), mean, inv_std, gamma, beta, slope,
-                                _channels(gz), _channels(gz_xhat))
-    return gz, gz_xhat
+def bn_statistics(x):
+    """(mean, var) of x per channel (axis 1) over every other axis; var is the biased one."""
+    mean, var = np.empty(x.shape[1], x.dtype), np.empty(x.shape[1], x.dtype)
+    kernels.bn_statistics(_channels(x), mean, var)
+    return mean, var
 
 
-def bn_act_backward_input(x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, m):
+def bn_act_backward_sums(x, mean, inv_std, gamma, beta, slope, gy):
+    """(sum of gz, sum of gz * xhat) per channel, xhat = (x - mean) inv_std and
+    gz = gy * act'(gamma xhat + beta): the beta and gamma gradients."""
+    sum_gz, sum_gz_xhat = np.empty(x.shape[1], x.dtype), np.empty(x.shape[1], x.dtype)
+    kernels.bn_act_backward_sums(_channels(x), mean, inv_std, gamma, beta, slope, _channels(gy),
+                                 sum_gz, sum_gz_xhat)
+    return sum_gz, sum_gz_xhat
+
+
+def bn_act_backward_input(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_gz_xhat, m):
     """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m), per channel (axis 1)."""
     gx = empty_images(np, x.shape, x.dtype)
-    kernels.bn_act_backward_input(_channels(x), _channels(gz), mean, inv_std, gamma, sum_gz,
-                                  sum_gz_xhat, m, _channels(gx))
+    kernels.bn_act_backward_input(_channels(x), mean, inv_std, gamma, beta, slope, _channels(gy),
+                                  sum_gz, sum_gz_xhat, m, _channels(gx))
     return gx

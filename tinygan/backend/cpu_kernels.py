@@ -18,6 +18,9 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
 
 jit = numba.njit(parallel=True, cache=True)
+# The per-channel sums accumulate in float64 and may reorder their additions, so that LLVM
+# vectorises them; a strictly sequential sum waits on each add (measured 4x slower).
+reduce_jit = numba.njit(parallel=True, cache=True, fastmath={"reassoc"})
 
 
 @numba.njit(cache=True)
@@ -101,22 +104,42 @@ def bn_act_forward(x, mean, inv_std, gamma, beta, slope, y):
             y[ch, k] = z if z > 0 else slope * z
 
 
+@reduce_jit
+def bn_statistics(x, mean, var):
+    """mean[c] = sum over k of x[c, k] / M;  var[c] = sum over k of (x[c, k] - mean[c])^2 / M."""
+    m = x.shape[1]
+    for ch in prange(x.shape[0]):
+        total = 0.0
+        for k in range(m):
+            total += x[ch, k]
+        centre = total / m
+        squares = 0.0
+        for k in range(m):
+            squares += (x[ch, k] - centre) ** 2
+        mean[ch], var[ch] = centre, squares / m
+
+
+@reduce_jit
+def bn_act_backward_sums(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_gz_xhat):
+    """sum_gz[c] = sum over k of gz and sum_gz_xhat[c] = sum over k of gz xhat, where
+    xhat = (x - mean) inv_std and gz = gy act'(gamma xhat + beta)."""
+    for ch in prange(x.shape[0]):
+        total, total_xhat = 0.0, 0.0
+        for k in range(x.shape[1]):
+            xhat = (x[ch, k] - mean[ch]) * inv_std[ch]
+            g = gy[ch, k] if gamma[ch] * xhat + beta[ch] > 0 else slope * gy[ch, k]
+            total += g
+            total_xhat += g * xhat
+        sum_gz[ch], sum_gz_xhat[ch] = total, total_xhat
+
+
 @jit
-def bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, slope, gz, gz_xhat):
-    """gz = gy act'(gamma xhat + beta) and gz_xhat = gz xhat, with xhat = (x - mean) inv_std."""
+def bn_act_backward_input(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_gz_xhat, m, gx):
+    """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m), with xhat = (x - mean) inv_std
+    and gz = gy act'(gamma xhat + beta)."""
     for ch in prange(x.shape[0]):
         for k in range(x.shape[1]):
             xhat = (x[ch, k] - mean[ch]) * inv_std[ch]
             g = gy[ch, k] if gamma[ch] * xhat + beta[ch] > 0 else slope * gy[ch, k]
-            gz[ch, k] = g
-            gz_xhat[ch, k] = g * xhat
-
-
-@jit
-def bn_act_backward_input(x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, m, gx):
-    """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m), with xhat = (x - mean) inv_std."""
-    for ch in prange(x.shape[0]):
-        for k in range(x.shape[1]):
-            xhat = (x[ch, k] - mean[ch]) * inv_std[ch]
             correction = (sum_gz[ch] + xhat * sum_gz_xhat[ch]) / m
-            gx[ch, k] = gamma[ch] * inv_std[ch] * (gz[ch, k] - correction)
+            gx[ch, k] = gamma[ch] * inv_std[ch] * (g - correction)

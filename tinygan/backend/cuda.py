@@ -176,26 +176,34 @@ def bn_act_forward(x, mean, inv_std, gamma, beta, slope):
     return y
 
 
-def bn_act_backward_pre(x, gy, mean, inv_std, gamma, beta, slope):
-    """(gz, gz * xhat) in one pass (kernels/bn_act_backward_pre.cu)."""
-    _check_shapes("bn_act_backward_pre", x.shape, gy)
-    stats = _check_per_channel("bn_act_backward_pre", x, mean, inv_std, gamma, beta)
-    gz, gz_xhat = empty_images(cupy, x.shape, np.float32), empty_images(cupy, x.shape, np.float32)
-    xc, gyc, gzc, gz_xhatc = _channels(x, gy, gz, gz_xhat)
+def bn_statistics(x):
+    """(mean, var) of x per channel (axis 1) over every other axis; var is the biased one
+    (CuPy's reductions over the channel-major (C, M) view)."""
+    (xc,) = _channels(x)
+    return xc.mean(axis=1), xc.var(axis=1)
+
+
+def bn_act_backward_sums(x, mean, inv_std, gamma, beta, slope, gy):
+    """(sum of gz, sum of gz * xhat) per channel: kernels/bn_act_backward_pre.cu writes gz and
+    gz * xhat in one pass, CuPy sums their (C, M) rows."""
+    _check_shapes("bn_act_backward_sums", x.shape, gy)
+    stats = _check_per_channel("bn_act_backward_sums", x, mean, inv_std, gamma, beta)
+    xc, gyc = _channels(x, gy)
+    gz, gz_xhat = cupy.empty_like(xc), cupy.empty_like(xc)
     launch("bn_act_backward_pre", xc.size,
-           (xc, gyc, *stats, gzc, gz_xhatc) + _channel_layout(xc) + (np.float32(slope),))
-    return gz, gz_xhat
+           (xc, gyc, *stats, gz, gz_xhat) + _channel_layout(xc) + (np.float32(slope),))
+    return gz.sum(axis=1), gz_xhat.sum(axis=1)
 
 
-def bn_act_backward_input(x, gz, mean, inv_std, gamma, sum_gz, sum_gz_xhat, m):
+def bn_act_backward_input(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_gz_xhat, m):
     """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m) in one pass
     (kernels/bn_act_backward_input.cu).
     """
-    _check_shapes("bn_act_backward_input", x.shape, gz)
-    stats = _check_per_channel("bn_act_backward_input", x, mean, inv_std, gamma, sum_gz,
-                               sum_gz_xhat)
+    _check_shapes("bn_act_backward_input", x.shape, gy)
+    stats = _check_per_channel("bn_act_backward_input", x, mean, inv_std, gamma, beta)
+    sums = _check_per_channel("bn_act_backward_input", x, sum_gz, sum_gz_xhat)
     gx = empty_images(cupy, x.shape, np.float32)
-    xc, gzc, gxc = _channels(x, gz, gx)
-    launch("bn_act_backward_input", xc.size,
-           (xc, gzc, *stats, gxc) + _channel_layout(xc) + (np.float32(m),))
+    xc, gyc, gxc = _channels(x, gy, gx)
+    launch("bn_act_backward_input", xc.size, (xc, *stats, gyc, *sums, gxc)
+           + _channel_layout(xc) + (np.float32(slope), np.float32(m)))
     return gx
