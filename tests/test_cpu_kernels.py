@@ -1,6 +1,7 @@
 """The numba kernels of the NumPy backend against the plain NumPy oracles in reference.py."""
 import math
 import os
+import resource
 import subprocess
 import sys
 
@@ -83,3 +84,13 @@ def test_importing_tinygan_sets_openblas_thread_timeout_unless_the_user_did(pres
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == expected
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="tunes glibc's malloc")
+def test_a_freed_buffer_comes_back_without_page_faults():
+    floats = 16 << 20  # 64 MB, far above glibc's default threshold for returning memory
+    np.ones(floats, np.float32)  # allocated, touched, freed
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    np.ones(floats, np.float32)
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    assert faults < 16, f"{faults} page faults: the freed 64 MB went back to the OS"

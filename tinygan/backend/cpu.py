@@ -20,12 +20,13 @@ def reuse_freed_memory():
     glibc serves big allocations with mmap and unmaps them on free, so each training step
     would page-fault its col buffers in afresh (measured here: 134 MB cost 5x a plain fill).
     With these thresholds a freed buffer is handed back to the next allocation of its size.
+    mallopt takes a C int: a larger value wraps (1 << 40 became 0, which trims on every free).
     """
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None)
         if hasattr(libc, "mallopt"):  # glibc; musl and others have no such knob
             libc.mallopt(M_MMAP_THRESHOLD, 1 << 30)  # blocks below 1 GiB come from the heap
-            libc.mallopt(M_TRIM_THRESHOLD, 1 << 40)  # and the heap is never trimmed
+            libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1)  # nor trimmed (the largest C int)
 
 
 reuse_freed_memory()
