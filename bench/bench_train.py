@@ -38,7 +38,8 @@ QUICK_BATCHES, QUICK_REPEATS = (8, 16), 2  # --quick: small batches, 2 timed ste
 CHECK_BATCH = 8                      # batch of the tinygan-vs-torch check of one step
 LR, BETAS, NZ = 2e-4, (0.5, 0.999), 100
 FRAMEWORKS = ("tinygan", "torch")
-PRIMITIVES = ("im2col", "col2im", "bn_statistics", "bn_act_forward", "bn_act_backward_sums",
+PRIMITIVES = ("im2col", "col2im", "leaky_relu", "leaky_relu_backward", "bn_statistics",
+              "bn_act_forward", "bn_act_backward_sums",
               "bn_act_backward_input", "adam_update")
 RATIO = "speed ratio = tinygan images/s / torch images/s (1.0: as fast as torch)"
 

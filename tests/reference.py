@@ -44,6 +44,16 @@ def adam_update(p, g, m, v, lr, b1, b2, eps, bias1, bias2):
     p -= lr * (m / bias1) / (np.sqrt(v / bias2) + eps)
 
 
+def leaky_relu(x, slope):
+    """y = x if x > 0 else slope x."""
+    return np.where(x > 0, x, slope * x)
+
+
+def leaky_relu_backward(x, gy, slope):
+    """gx = gy if x > 0 else slope gy."""
+    return np.where(x > 0, gy, slope * gy)
+
+
 def _per_channel(a, ndim):
     """A (C,) array shaped to broadcast over (N, C, ...) of rank ``ndim``."""
     return a.reshape((1, -1) + (1,) * (ndim - 2))

@@ -40,8 +40,10 @@ def test_adam_update_equals_the_numpy_oracle(dtype, shape, seed):
     ours, theirs = [a.copy() for a in (p, m, v)], [a.copy() for a in (p, m, v)]
     cpu.adam_update(ours[0], g, ours[1], ours[2], *hyper)
     reference.adam_update(theirs[0], g, theirs[1], theirs[2], *hyper)
+    # atol: m = b1 m + (1 - b1) g can cancel to ~1e-6, where 1 ulp of rounding is 1e-6 relative
+    tol = {"rtol": 1e-6, "atol": 1e-7} if dtype == np.float32 else {"rtol": 1e-13, "atol": 1e-15}
     for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a, b, rtol=1e-6 if dtype == np.float32 else 1e-13)
+        np.testing.assert_allclose(a, b, **tol)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -63,6 +65,19 @@ def test_batch_norm_passes_equal_the_numpy_oracle(dtype, shape, slope, seed):
     np.testing.assert_allclose(cpu.bn_act_backward_input(x, *stats, slope, gy, *sums, m),
                                reference.bn_act_backward_input(x, *stats, slope, gy, *sums, m),
                                **tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(shape=channel_shapes(), slope=st.sampled_from([0.0, 0.2, -1.5]), seed=SEEDS)
+def test_leaky_relu_passes_equal_the_numpy_oracle_and_keep_the_layout(dtype, shape, slope, seed):
+    rng = np.random.default_rng(seed)
+    x, gy = (rng.standard_normal(shape).astype(dtype).swapaxes(0, 1) for _ in range(2))
+    x[0, 0, 0, 0] = 0.0  # where the two branches meet
+    y = cpu.leaky_relu(x, slope)
+    np.testing.assert_array_equal(y, reference.leaky_relu(x, slope))
+    np.testing.assert_array_equal(cpu.leaky_relu_backward(x, gy, slope),
+                                  reference.leaky_relu_backward(x, gy, slope))
+    assert y.dtype == dtype and y.swapaxes(0, 1).flags.c_contiguous  # channel-major, as x
 
 
 def test_kernels_accept_non_contiguous_inputs():

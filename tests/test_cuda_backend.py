@@ -73,6 +73,17 @@ def test_im2col_and_col2im_match_the_cpu_backend(cuda, geometry, strided, seed):
     np.testing.assert_array_equal(cuda.to_numpy(image), cpu.col2im(col, shape[2:], stride, padding))
 
 
+@given(channel_shapes(), st.booleans(), SEEDS)
+def test_leaky_relu_passes_match_the_cpu_backend(cuda, shape, strided, seed):
+    rng = np.random.default_rng(seed)
+    x, gy = (rng.standard_normal(shape, dtype=np.float32) for _ in range(2))
+    x_cuda, gy_cuda = on_device(cuda, x, strided), on_device(cuda, gy, strided)
+    np.testing.assert_array_equal(cuda.to_numpy(cuda.leaky_relu(x_cuda, 0.2)),
+                                  cpu.leaky_relu(x, 0.2))
+    np.testing.assert_array_equal(cuda.to_numpy(cuda.leaky_relu_backward(x_cuda, gy_cuda, 0.2)),
+                                  cpu.leaky_relu_backward(x, gy, 0.2))
+
+
 @given(st.integers(1, 300), SEEDS)
 def test_adam_update_matches_the_cpu_backend(cuda, size, seed):
     rng = np.random.default_rng(seed)

@@ -151,15 +151,13 @@ relu = ReLU.apply
 
 
 class LeakyReLU(Function):
-    """y = x * dy/dx, with dy/dx = 1 if x > 0 else negative_slope"""
+    """y = x if x > 0 else negative_slope * x"""
     def forward(self, x, negative_slope=0.01):
-        # Products, not where(): where() branches per element, 4x slower on random signs.
-        positive = (x > 0).astype(x.dtype)  # 1 or 0
-        self.slope = positive + negative_slope * (1 - positive)  # exactly 1 or negative_slope
-        return x * self.slope
+        self.x, self.slope = x, negative_slope
+        return self.backend.leaky_relu(x, negative_slope)
 
     def backward(self, gy):
-        return gy * self.slope
+        return self.backend.leaky_relu_backward(self.x, gy, self.slope)
 
 
 leaky_relu = LeakyReLU.apply

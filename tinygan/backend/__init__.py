@@ -1,10 +1,10 @@
 """Backend registry: maps an array to the backend that owns it, and a device name to a backend.
 
 A backend is a module exposing the same small set of names: ``name``, ``xp`` (the array
-module), ``asarray``, ``to_numpy``, ``synchronize``, ``im2col``, ``col2im``, ``adam_update``
-and the batch-norm passes ``bn_statistics``, ``bn_act_forward``, ``bn_act_backward_sums`` and
-``bn_act_backward_input``. Ops reach arrays only through these names, so no op ever branches
-on the backend.
+module), ``asarray``, ``to_numpy``, ``synchronize``, ``im2col``, ``col2im``, ``adam_update``,
+``leaky_relu`` and ``leaky_relu_backward``, and the batch-norm passes ``bn_statistics``,
+``bn_act_forward``, ``bn_act_backward_sums`` and ``bn_act_backward_input``. Ops reach arrays
+only through these names, so no op ever branches on the backend.
 """
 import importlib
 

@@ -65,6 +65,16 @@ def col2im(col, image_size, stride, padding):
     return x
 
 
+def leaky_relu(x, slope):
+    """y = x if x > 0 else slope x, in x's memory layout."""
+    return kernels.leaky_gate(x, x, slope)
+
+
+def leaky_relu_backward(x, gy, slope):
+    """gx = gy if x > 0 else slope gy."""
+    return kernels.leaky_gate(x, gy, slope)
+
+
 def adam_update(p, g, m, v, lr, b1, b2, eps, bias1, bias2):
     """In place:
 

@@ -85,6 +85,17 @@ def col2im(col, x, sh, sw, ph, pw):
                             x[ch, b, y, xx] += col[ch, i, j, b, oy, ox]
 
 
+# Elementwise kernels are parallel ufuncs: any shape and memory layout, output laid out as x.
+elementwise = numba.vectorize(["float32(float32, float32, float32)",
+                               "float64(float64, float64, float64)"], target="parallel", cache=True)
+
+
+@elementwise
+def leaky_gate(x, g, slope):
+    """g if x > 0 else slope g: leaky_relu(x) = leaky_gate(x, x), its backward leaky_gate(x, gy)."""
+    return g if x > 0 else slope * g
+
+
 @jit
 def adam(p, g, m, v, lr, b1, b2, eps, bias1, bias2):
     """In place, flat arrays: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
