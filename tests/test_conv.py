@@ -106,3 +106,24 @@ def test_both_routes_of_the_stride_1_input_gradient_agree_with_the_definition(in
         unit[index] = 1
         expected[index] = np.sum(r * nested_loop_conv2d(unit, w, (1, 1), (1, 1)))
     np.testing.assert_allclose(x_tensor.grad.data, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("conv, w_shape, stride", [
+    (ops.conv2d, (4, 2, 3, 3), 2),            # im2col route: gx would be col2im(w.T @ gy)
+    (ops.conv2d, (1, 2, 3, 3), 1),            # stride 1, fewer outputs: the transposed route
+    (ops.conv_transpose2d, (2, 4, 3, 3), 2),  # gx would be a correlation with im2col(gy)
+])
+def test_a_conv_skips_the_input_gradient_nobody_asked_for(conv, w_shape, stride, monkeypatch):
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 2, 7, 7)), rng.standard_normal(w_shape)
+    expected = Tensor(w, requires_grad=True)
+    conv(Tensor(x, requires_grad=True), expected, stride=stride).sum().backward()
+    weight = Tensor(w, requires_grad=True)
+    y = conv(Tensor(x), weight, stride=stride)
+
+    def refuse(*args):
+        raise AssertionError("the input gradient was computed, though x needs none")
+    monkeypatch.setattr(ops, "_correlate_adjoint", refuse)  # the routes that give gx
+    monkeypatch.setattr(ops, "_correlate", refuse)
+    y.sum().backward()
+    np.testing.assert_array_equal(weight.grad.numpy(), expected.grad.numpy())

@@ -200,7 +200,8 @@ class Function:
     ``forward(self, *arrays, **settings)`` returns the output array and keeps on ``self``
     what backward needs. ``backward(self, gy)`` returns one gradient per positional input
     (a tuple, or a single array for one input; None where none is needed). ``self.xp`` is the
-    array module and ``self.backend`` the backend of the inputs.
+    array module and ``self.backend`` the backend of the inputs; ``self.needs_input_grad``, one
+    bool per positional input, lets backward skip gradients nobody asked for (as in PyTorch).
     """
 
     @classmethod
@@ -213,6 +214,7 @@ class Function:
         output = Tensor(fn.backend.asarray(fn.forward(*(t.data for t in tensors), **settings)))
         if _grad_enabled and any(t.requires_grad for t in tensors):
             fn.inputs = tensors
+            fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
             output.requires_grad = True
             output.creator = fn
         return output
