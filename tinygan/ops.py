@@ -466,9 +466,8 @@ def _correlate_adjoint(backend, gy, w, image_size, stride, padding):
 def _kernel_grad(gy, col):
     """gw[o, c, i, j] = sum over n, oh, ow of gy[n, o, oh, ow] * col[c, i, j, n, oh, ow]"""
     c, kh, kw = col.shape[:3]
-    # computed as (col @ gy_rows.T).T: the same numbers, ~5% faster from OpenBLAS here
-    gw_t = col.reshape(c * kh * kw, -1) @ _rows(gy).T  # (C*KH*KW, OC)
-    return gw_t.T.reshape(gy.shape[1], c, kh, kw)
+    gw = _rows(gy) @ col.reshape(c * kh * kw, -1).T  # (OC, C*KH*KW)
+    return gw.reshape(gy.shape[1], c, kh, kw)
 
 
 def _transposed_backward(backend, gy, x, w, stride, padding, needs_gx=True):
