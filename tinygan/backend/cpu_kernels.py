@@ -6,6 +6,7 @@ against. Arrays arrive contiguous; images channel-major, (C, N, H, W) (see layou
 per-channel arrays are (C,); the batch-norm passes take their (N, C, ...) arrays as (C, M) views,
 M = N * H * W values per channel.
 """
+import functools
 import math
 import os
 
@@ -85,9 +86,14 @@ def col2im(col, x, sh, sw, ph, pw):
                             x[ch, b, y, xx] += col[ch, i, j, b, oy, ox]
 
 
-# Elementwise kernels are parallel ufuncs: any shape and memory layout, output laid out as x.
-elementwise = numba.vectorize(["float32(float32, float32, float32)",
-                               "float64(float64, float64, float64)"], target="parallel", cache=True)
+def elementwise(scalar_function):
+    """scalar_function as a parallel ufunc (any shape and memory layout; the output is laid out
+    as the first input), compiled on first use: compiling at import doubled tinygan's import."""
+    @functools.cache
+    def ufunc():
+        signatures = ["float32(float32, float32, float32)", "float64(float64, float64, float64)"]
+        return numba.vectorize(signatures, target="parallel", cache=True)(scalar_function)
+    return lambda *args: ufunc()(*args)
 
 
 @elementwise
