@@ -10,8 +10,10 @@ measured copy bandwidth; conv2d and conv_transpose2d forward and backward (input
 gradients) in GFLOP/s (2 per multiply-add), as % of the measured float32 matmul peak; batch
 norm + its activation and relu / leaky_relu / tanh / sigmoid forward and backward in GB/s.
 Backward is the op's own backward on raw arrays (no graph walk); torch's is autograd.grad.
-Each op is checked against torch before it is timed. Speed ratio = torch time / tinygan time:
-1.0 is as fast as torch, 0.5 half as fast.
+Each framework gets its images and gradients in the layout its own layers hand on: torch's
+contiguous (N, C, H, W), tinygan's channel-major (tinygan/backend/layout.py). Each op is
+checked against torch before it is timed. Speed ratio = torch time / tinygan time: 1.0 is as
+fast as torch, 0.5 half as fast.
 """
 import argparse
 import os
@@ -24,6 +26,7 @@ import torch.nn.functional as F
 import common
 from tinygan import backend as backends
 from tinygan import dcgan, nn, ops
+from tinygan.backend.layout import channel_major, images
 
 # --- config ---------------------------------------------------------------------------------
 IMAGE_SIZE, BATCH, NZ = 32, 128, 100   # the model and batch whose layer shapes are measured
@@ -57,6 +60,12 @@ def layer_shapes(batch):
     return list(found)
 
 
+def as_activation(backend, array):
+    """array on the backend, and if it is an image batch, laid out as tinygan's layers leave one."""
+    on_device = backend.asarray(array)
+    return images(channel_major(backend.xp, on_device)) if array.ndim == 4 else on_device
+
+
 def case(op, direction, label, unit, work, ours, theirs, check=None):
     """One timed comparison of ours() and theirs(); check() (default: their outputs, paired)
     returns (tinygan array, torch tensor) pairs that must agree.
@@ -69,11 +78,12 @@ def case(op, direction, label, unit, work, ours, theirs, check=None):
 def forward_backward(op, label, unit, work, backend, ours, theirs, inputs):
     """Forward and backward cases of ours(*tinygan tensors) and theirs(*torch tensors)."""
     rng = np.random.default_rng(1)
-    mine = [tg.Tensor(backend.asarray(a), requires_grad=True) for a in inputs]
+    mine = [tg.Tensor(as_activation(backend, a) if k == 0 else backend.asarray(a),
+                      requires_grad=True) for k, a in enumerate(inputs)]  # inputs[0]: the image
     their = [torch.tensor(a, requires_grad=True) for a in inputs]
     y, their_y = ours(*mine), theirs(*their)
     gy = rng.standard_normal(y.shape, np.float32)
-    my_gy, their_gy = backend.asarray(gy), torch.from_numpy(gy)
+    my_gy, their_gy = as_activation(backend, gy), torch.from_numpy(gy)
 
     def my_backward():
         """The op's own backward on raw arrays, its gradients as a tuple."""
@@ -110,7 +120,7 @@ def col_cases(kind, shape, settings, backend, rng):
         shape = (shape[0], w_shape[1]) + tuple((n - 1) * s - 2 * p + k for n, s, p, k in
                                                zip(shape[2:], stride, padding, kernel, strict=True))
     image = rng.standard_normal(shape, np.float32)
-    my_image, their_image = backend.asarray(image), torch.from_numpy(image)
+    my_image, their_image = as_activation(backend, image), torch.from_numpy(image)
     my_col = backend.im2col(my_image, kernel, stride, padding)
     their_col = F.unfold(their_image, kernel, padding=padding, stride=stride)
     size = shape[2:]
