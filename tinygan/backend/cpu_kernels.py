@@ -20,7 +20,8 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
 
 jit = numba.njit(parallel=True, cache=True)
 # The per-channel sums accumulate in float64 and may reorder their additions, so that LLVM
-# vectorises them; a strictly sequential sum waits on each add (measured 4x slower).
+# vectorises them; a strictly sequential sum waits on each add (bn_statistics of 8M floats:
+# 1.2 ms against 4.8 ms).
 reduce_jit = numba.njit(parallel=True, cache=True, fastmath={"reassoc"})
 
 
@@ -136,6 +137,13 @@ def bn_statistics(x, mean, var):
         mean[ch], var[ch] = centre, squares / m
 
 
+@numba.njit(cache=True, inline="always")
+def gz_and_xhat(x, mean, inv_std, gamma, beta, slope, gy):
+    """For one value: gz = gy act'(gamma xhat + beta) and xhat = (x - mean) inv_std."""
+    xhat = (x - mean) * inv_std
+    return (gy if gamma * xhat + beta > 0 else slope * gy), xhat
+
+
 @reduce_jit
 def bn_act_backward_sums(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_gz_xhat):
     """sum_gz[c] = sum over k of gz and sum_gz_xhat[c] = sum over k of gz xhat, where
@@ -143,8 +151,8 @@ def bn_act_backward_sums(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_g
     for ch in prange(x.shape[0]):
         total, total_xhat = 0.0, 0.0
         for k in range(x.shape[1]):
-            xhat = (x[ch, k] - mean[ch]) * inv_std[ch]
-            g = gy[ch, k] if gamma[ch] * xhat + beta[ch] > 0 else slope * gy[ch, k]
+            g, xhat = gz_and_xhat(x[ch, k], mean[ch], inv_std[ch], gamma[ch], beta[ch], slope,
+                                  gy[ch, k])
             total += g
             total_xhat += g * xhat
         sum_gz[ch], sum_gz_xhat[ch] = total, total_xhat
@@ -156,7 +164,7 @@ def bn_act_backward_input(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_
     and gz = gy act'(gamma xhat + beta)."""
     for ch in prange(x.shape[0]):
         for k in range(x.shape[1]):
-            xhat = (x[ch, k] - mean[ch]) * inv_std[ch]
-            g = gy[ch, k] if gamma[ch] * xhat + beta[ch] > 0 else slope * gy[ch, k]
+            g, xhat = gz_and_xhat(x[ch, k], mean[ch], inv_std[ch], gamma[ch], beta[ch], slope,
+                                  gy[ch, k])
             correction = (sum_gz[ch] + xhat * sum_gz_xhat[ch]) / m
             gx[ch, k] = gamma[ch] * inv_std[ch] * (g - correction)
