@@ -172,6 +172,7 @@ def _channel_layout(x):
 
 
 def _check_per_channel(name, x, *per_channel):
+    """The (C,) arrays of an (N, C, ...) x as contiguous float32, after checking their shape."""
     _check_shapes(name, x.shape[1:2], *per_channel)
     return _float32(*per_channel)
 
