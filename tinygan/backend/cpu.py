@@ -53,7 +53,9 @@ def im2col(x, kernel, stride, padding):
     oh = (h + 2 * ph - kh) // sh + 1
     ow = (w + 2 * pw - kw) // sw + 1
     col = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)  # (C, KH, KW, N, OH, OW)
-    kernels.im2col(channel_major(np, x), col, sh, sw, ph, pw)
+    offsets = kernels.source_offsets(kh, kw, h, w, oh, ow, sh, sw, ph, pw)  # (KH, KW, OH*OW)
+    kernels.im2col(channel_major(np, x).reshape(c, n, h * w), col.reshape(c, kh, kw, n, oh * ow),
+                   offsets)
     return col
 
 
