@@ -63,7 +63,13 @@ def col2im(col, image_size, stride, padding):
     """The adjoint of im2col: x[n, c, y, x] = sum of every col entry that im2col read from it."""
     c, kh, kw, n, oh, ow = col.shape
     x = empty_images(np, (n, c, *image_size), col.dtype)
-    kernels.col2im(np.ascontiguousarray(col), channel_major(np, x), *stride, *padding)
+    col, x_cm = np.ascontiguousarray(col), channel_major(np, x)  # x_cm: a view of x
+    if tuple(stride) == (1, 1):
+        kernels.col2im(col, x_cm, 1, 1, *padding)
+    else:  # the same sums, gathered per pixel (faster where the adds would hop over pixels)
+        tap, pos = kernels.col_entries(kh, kw, *image_size, oh, ow, *stride, *padding)
+        kernels.col2im_gather(col.reshape(c, kh * kw, n, oh * ow),
+                              x_cm.reshape(c, n, image_size[0] * image_size[1]), tap, pos)
     return x
 
 
