@@ -35,23 +35,26 @@ def test_adam_skips_parameters_without_grad():
     assert not np.array_equal(a.data, np.ones(2))
 
 
-def test_adam_resumes_exactly_from_its_state_dict():
-    grads = np.random.default_rng(0).standard_normal((6, 4))
-    straight = nn.Parameter(np.zeros(4))
-    opt = optim.Adam([straight], lr=0.05)
+def _steps(opt, param, grads):
+    """opt.step() once per gradient in grads, each set as param's .grad first."""
     for g in grads:
-        straight.grad = Tensor(g)
+        param.grad = Tensor(g)
         opt.step()
-    resumed = nn.Parameter(np.zeros(4))
-    first = optim.Adam([resumed], lr=0.05)
-    for g in grads[:3]:
-        resumed.grad = Tensor(g)
-        first.step()
-    second = optim.Adam([resumed], lr=0.05)
+
+
+@pytest.mark.parametrize("make, seed, settings, resume_settings", [
+    (optim.Adam, 0, {"lr": 0.05}, {"lr": 0.05}),
+    (optim.RMSprop, 2, {"lr": 0.05, "alpha": 0.9}, {}),  # the state dict restores lr and alpha
+])
+def test_an_optimizer_resumes_exactly_from_its_state_dict(make, seed, settings, resume_settings):
+    grads = np.random.default_rng(seed).standard_normal((6, 4))
+    straight, resumed = nn.Parameter(np.zeros(4)), nn.Parameter(np.zeros(4))
+    _steps(make([straight], **settings), straight, grads)
+    first = make([resumed], **settings)
+    _steps(first, resumed, grads[:3])
+    second = make([resumed], **resume_settings)
     second.load_state_dict(first.state_dict())
-    for g in grads[3:]:
-        resumed.grad = Tensor(g)
-        second.step()
+    _steps(second, resumed, grads[3:])
     np.testing.assert_array_equal(resumed.data, straight.data)
 
 
@@ -71,26 +74,6 @@ def test_rmsprop_steps_match_torch_optim_rmsprop():
         opt_theirs.step()
         for a, b in zip(ours, theirs):
             np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-13, atol=1e-15)
-
-
-def test_rmsprop_resumes_exactly_from_its_state_dict():
-    grads = np.random.default_rng(2).standard_normal((6, 4))
-    straight = nn.Parameter(np.zeros(4))
-    opt = optim.RMSprop([straight], lr=0.05, alpha=0.9)
-    for g in grads:
-        straight.grad = Tensor(g)
-        opt.step()
-    resumed = nn.Parameter(np.zeros(4))
-    first = optim.RMSprop([resumed], lr=0.05, alpha=0.9)
-    for g in grads[:3]:
-        resumed.grad = Tensor(g)
-        first.step()
-    second = optim.RMSprop([resumed])
-    second.load_state_dict(first.state_dict())
-    for g in grads[3:]:
-        resumed.grad = Tensor(g)
-        second.step()
-    np.testing.assert_array_equal(resumed.data, straight.data)
 
 
 def test_rmsprop_rejects_bad_settings_and_mismatched_state():
