@@ -470,7 +470,7 @@ def _kernel_grad(gy, col):
     return gw.reshape(gy.shape[1], c, kh, kw)
 
 
-def _transposed_backward(backend, gy, x, w, stride, padding, needs_gx=True):
+def _transposed_backward(backend, gy, x, w, stride, padding, needs_gx):
     """Gradients (gx, gw) of y = conv_transpose2d(x, w): gx is conv2d(gy, w), and gw the conv2d
     weight gradient with x and gy in swapped roles; both read one col = im2col(gy)."""
     col = backend.im2col(gy, w.shape[2:], stride, padding)  # (C_out, KH, KW, N, H, W)

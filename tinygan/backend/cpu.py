@@ -65,7 +65,7 @@ def col2im(col, image_size, stride, padding):
     x = empty_images(np, (n, c, *image_size), col.dtype)
     col, x_cm = np.ascontiguousarray(col), channel_major(np, x)  # x_cm: a view of x
     if tuple(stride) == (1, 1):
-        kernels.col2im(col, x_cm, 1, 1, *padding)
+        kernels.col2im_unit_stride(col, x_cm, *padding)
     else:  # the same sums, gathered per pixel (faster where the adds would hop over pixels)
         tap, pos = kernels.col_entries(kh, kw, *image_size, oh, ow, *stride, *padding)
         kernels.col2im_gather(col.reshape(c, kh * kw, n, oh * ow),

@@ -62,13 +62,13 @@ def im2col(x, col, off):
 
 
 @jit
-def col2im(col, x, sh, sw, ph, pw):
+def col2im_unit_stride(col, x, ph, pw):
     """x[c, n, y, xx] = sum of col[c, i, j, n, oy, ox] over all (i, j, oy, ox) with
-    oy * sh - ph + i = y and ox * sw - pw + j = xx; x is channel-major, (C, N, H, W).
+    oy - ph + i = y and ox - pw + j = xx (stride 1); x is channel-major, (C, N, H, W).
 
     Each (c, n) image plane is one iteration that adds in its col rows (i, j, oy) in order: no
     two iterations write the same pixel, and every pixel sums in the (i, j) order col2im.cu uses.
-    The backend uses it for stride 1, where LLVM vectorises the adds along a row.
+    With unit stride LLVM vectorises the adds along a row, faster than col2im_gather's gathers.
     """
     c, n, h, w = x.shape
     kh, kw, oh, ow = col.shape[1], col.shape[2], col.shape[4], col.shape[5]
@@ -78,11 +78,11 @@ def col2im(col, x, sh, sw, ph, pw):
         for i in range(kh):
             for j in range(kw):
                 for oy in range(oh):
-                    y = oy * sh - ph + i
+                    y = oy - ph + i
                     if y < 0 or y >= h:
                         continue
                     for ox in range(ow):
-                        xx = ox * sw - pw + j
+                        xx = ox - pw + j
                         if 0 <= xx < w:
                             x[ch, b, y, xx] += col[ch, i, j, b, oy, ox]
 
@@ -113,7 +113,7 @@ def col2im_gather(col, x, tap, pos):
 
     col is (C, KH*KW, N, OH*OW); x is channel-major and flat per image, (C, N, H*W); tap and
     pos come from col_entries. Each pixel gathers its entries: with stride > 1 this is 1.4-2x
-    faster than col2im's scattered adds, whose writes to every other pixel do not vectorise.
+    faster than adding each col row in, whose writes to every other pixel do not vectorise.
     """
     c, n, pixels = x.shape
     for plane in prange(c * n):
