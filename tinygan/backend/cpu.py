@@ -67,7 +67,8 @@ def col2im(col, image_size, stride, padding):
     if tuple(stride) == (1, 1):
         kernels.col2im_unit_stride(col, x_cm, *padding)
     else:  # the same sums, gathered per pixel (faster where the adds would hop over pixels)
-        tap, pos = kernels.col_entries(kh, kw, *image_size, oh, ow, *stride, *padding)
+        offsets = kernels.source_offsets(kh, kw, *image_size, oh, ow, *stride, *padding)
+        tap, pos = kernels.col_entries(offsets, image_size[0] * image_size[1])
         kernels.col2im_gather(col.reshape(c, kh * kw, n, oh * ow),
                               x_cm.reshape(c, n, image_size[0] * image_size[1]), tap, pos)
     return x

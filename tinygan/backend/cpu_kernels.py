@@ -88,22 +88,26 @@ def col2im_unit_stride(col, x, ph, pw):
 
 
 @numba.njit(cache=True)
-def col_entries(kh, kw, h, w, oh, ow, sh, sw, ph, pw):
-    """The col entries im2col copied pixel p = y * w + xx to, in (i, j) order: entry t is
-    col[., i, j, ., oy, ox] with tap[p, t] = i * kw + j and pos[p, t] = oy * ow + ox
-    (y = oy * sh - ph + i, xx = ox * sw - pw + j); tap is -1 past a pixel's last entry."""
-    most = -(-kh // sh) * -(-kw // sw)  # entries of a pixel far from the border
-    tap, pos = np.full((h * w, most), -1, np.int64), np.zeros((h * w, most), np.int64)
-    for y in range(h):
-        for xx in range(w):
-            p, t = y * w + xx, 0
-            for i in range(kh):
-                for j in range(kw):
-                    ty, tx = y + ph - i, xx + pw - j  # = oy * sh and ox * sw if (i, j) read it
-                    if (ty >= 0 and tx >= 0 and ty % sh == 0 and tx % sw == 0
-                            and ty // sh < oh and tx // sw < ow):
-                        tap[p, t], pos[p, t] = i * kw + j, ty // sh * ow + tx // sw
-                        t += 1
+def col_entries(off, pixels):
+    """source_offsets inverted: the col entries that copy pixel p, in (i, j) order. Entry t is
+    col[., i, j, ., k] with tap[p, t] = i * kw + j and pos[p, t] = k; tap is -1 past the last."""
+    kh, kw, positions = off.shape
+    counts = np.zeros(pixels, np.int64)
+    for i in range(kh):
+        for j in range(kw):
+            for k in range(positions):
+                if off[i, j, k] >= 0:
+                    counts[off[i, j, k]] += 1
+    most = counts.max() if pixels else 0
+    tap, pos = np.full((pixels, most), -1, np.int64), np.zeros((pixels, most), np.int64)
+    counts[:] = 0
+    for i in range(kh):
+        for j in range(kw):
+            for k in range(positions):
+                p = off[i, j, k]
+                if p >= 0:
+                    tap[p, counts[p]], pos[p, counts[p]] = i * kw + j, k
+                    counts[p] += 1
     return tap, pos
 
 
