@@ -131,6 +131,20 @@ def threads_in_use():
     return used
 
 
+def blas_kernels():
+    """{BLAS library: the CPU its kernels were chosen for}, and OPENBLAS_CORETYPE if set.
+
+    OpenBLAS picks its kernels for the CPU it finds, unless OPENBLAS_CORETYPE names one: on an
+    AVX-512 CPU pinned to "Haswell" (AVX2) its matrix products run at about half speed, and
+    tinygan with them; torch does not use OpenBLAS on x86 and is not affected.
+    """
+    kernels = {f"{info['internal_api']} {info['version']}": info.get("architecture")
+               for info in threadpoolctl.threadpool_info() if info["user_api"] == "blas"}
+    if "OPENBLAS_CORETYPE" in os.environ:
+        kernels["OPENBLAS_CORETYPE"] = os.environ["OPENBLAS_CORETYPE"]
+    return kernels
+
+
 def peak_rss_mib():
     """This process's peak resident memory so far, in MiB: Linux's VmHWM, which (unlike
     ru_maxrss, kept across exec) starts afresh in a new program.
@@ -184,6 +198,7 @@ def machine_info():
             "packages": {name: metadata.version(name) for name in PACKAGES},
             "tinygan": tinygan_source(),
             "thread_settings": {k: os.environ[k] for k in THREAD_SETTINGS if k in os.environ},
+            "blas_kernels": blas_kernels(),
             "background_jobs": background_jobs(),
             "busy_before": busy_before()}
 
