@@ -30,6 +30,32 @@ def test_im2col_and_col2im_equal_the_numpy_oracle_bit_for_bit(dtype, geometry, s
                                   reference.col2im(c, shape[2:], stride, padding))
 
 
+def raises(*args):
+    raise AssertionError("col2im took the other route")
+
+
+# (image, kernel, stride, padding), the col2im kernel it must not call (replaced by one that
+# fails) and the one it must call (counted).
+COL2IM_ROUTES = [
+    ((2, 3, 9, 12), (3, 3), (1, 1), (1, 1), "col2im_gather", "col2im_unit_stride"),  # rows of 12
+    ((2, 3, 4, 4), (4, 4), (1, 1), (0, 0), "col2im_unit_stride", "col2im_gather"),   # rows of 1
+    ((2, 3, 10, 16), (4, 4), (2, 2), (1, 1), "col2im_unit_stride", "col2im_gather"),  # stride 2
+]
+
+
+@pytest.mark.parametrize("shape, kernel, stride, padding, banned, taken", COL2IM_ROUTES)
+def test_each_col2im_route_equals_the_numpy_oracle(monkeypatch, shape, kernel, stride, padding,
+                                                   banned, taken):
+    calls, kernel_taken = [], getattr(cpu.kernels, taken)
+    monkeypatch.setattr(cpu.kernels, banned, raises)
+    monkeypatch.setattr(cpu.kernels, taken, lambda *args: calls.append(kernel_taken(*args)))
+    rng = np.random.default_rng(0)
+    col = rng.standard_normal(reference.im2col(np.zeros(shape), kernel, stride, padding).shape)
+    np.testing.assert_array_equal(cpu.col2im(col, shape[2:], stride, padding),
+                                  reference.col2im(col, shape[2:], stride, padding))
+    assert len(calls) == 1
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(shape=channel_shapes(), seed=SEEDS)
 def test_adam_update_equals_the_numpy_oracle(dtype, shape, seed):

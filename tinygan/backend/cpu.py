@@ -12,6 +12,10 @@ from .layout import channel_major, empty_images
 name = "cpu"
 xp = np
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+# col2im with stride 1 adds col rows of this many pixels or more in as rows (vectorised along
+# the row); shorter rows are gathered per pixel. Measured at batch 128: 3x3 on 32x32 (rows of
+# 32) 17 ms as rows against 29 gathered; 4x4 onto 4x4 from 1x1 (rows of 1) 3.1 against 0.7.
+ROW_KERNEL_MIN_WIDTH = 8
 
 
 def reuse_freed_memory():
@@ -64,13 +68,13 @@ def col2im(col, image_size, stride, padding):
     c, kh, kw, n, oh, ow = col.shape
     x = empty_images(np, (n, c, *image_size), col.dtype)
     col, x_cm = np.ascontiguousarray(col), channel_major(np, x)  # x_cm: a view of x
-    if tuple(stride) == (1, 1):
+    if tuple(stride) == (1, 1) and ow >= ROW_KERNEL_MIN_WIDTH:
         kernels.col2im_unit_stride(col, x_cm, *padding)
-    else:  # the same sums, gathered per pixel (faster where the adds would hop over pixels)
+    else:  # the same sums, gathered per pixel (faster where rows are short or strided)
         offsets = kernels.source_offsets(kh, kw, *image_size, oh, ow, *stride, *padding)
-        tap, pos = kernels.col_entries(offsets, image_size[0] * image_size[1])
+        entry = kernels.col_entries(offsets, image_size[0] * image_size[1], n * oh * ow)
         kernels.col2im_gather(col.reshape(c, kh * kw, n, oh * ow),
-                              x_cm.reshape(c, n, image_size[0] * image_size[1]), tap, pos)
+                              x_cm.reshape(c, n, image_size[0] * image_size[1]), entry)
     return x
 
 
