@@ -17,6 +17,7 @@ import csv
 import dataclasses
 import itertools
 import math
+import os
 import signal
 import sys
 import time
@@ -279,6 +280,10 @@ def train(config, resume_from=None):
     total = min(total, config.max_steps) if config.max_steps else total
     print(f"training: {total:,} steps of {config.batch_size} images "
           f"({steps_per_epoch:,} per epoch) on {config.backend}, writing to {run.out}/")
+    if config.backend == "numpy" and os.environ.get("OPENBLAS_CORETYPE"):
+        print(f"note: OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} makes OpenBLAS use that "
+              "CPU's kernels for the matrix products; unset it to let OpenBLAS pick this CPU's "
+              "(Haswell on an AVX-512 CPU: about half the speed)")
     with StopRequest() as stop:
         while run.step < total and not stop.requested:
             train_epoch(run, images, steps_per_epoch, total, stop)

@@ -57,6 +57,16 @@ def test_a_short_run_moves_every_parameter_and_writes_its_outputs(images, tmp_pa
     assert not list(tmp_path.glob(".*.tmp")), "a temporary file was left behind"
 
 
+@pytest.mark.parametrize("coretype", ["Haswell", None])
+def test_a_pinned_openblas_gets_a_note(coretype, images, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    if coretype:
+        monkeypatch.setenv("OPENBLAS_CORETYPE", coretype)
+    status, printed = run(TINY + ["--data", images, "--out", tmp_path, "--max-steps", "1"], capsys)
+    assert status == 0
+    assert ("note: OPENBLAS_CORETYPE=Haswell" in printed.out) == (coretype is not None)
+
+
 def test_resume_continues_exactly(images, tmp_path):
     straight, halves = tmp_path / "straight", tmp_path / "halves"
     common = TINY + ["--data", images, "--epochs", "2"]
