@@ -38,6 +38,10 @@ QUICK_BATCHES, QUICK_REPEATS = (8, 16), 2  # --quick: small batches, 2 timed ste
 CHECK_BATCH = 8                      # batch of the tinygan-vs-torch check of one step
 LR, BETAS, NZ = 2e-4, (0.5, 0.999), 100
 FRAMEWORKS = ("tinygan", "torch")
+# Where the environment pins OpenBLAS's kernels, tinygan also runs with the pin lifted, in a
+# column of its own: the pin slows tinygan's matrix products and not torch's (no OpenBLAS).
+PIN = "OPENBLAS_CORETYPE"
+UNPINNED = f"tinygan, {PIN} unset"
 PRIMITIVES = ("im2col", "col2im", "leaky_relu", "leaky_relu_backward", "bn_statistics",
               "bn_act_forward", "bn_act_backward_sums",
               "bn_act_backward_input", "adam_update")
@@ -118,15 +122,18 @@ def worker(framework, size, batch, threads, repeats, warmup):
                       "peak_rss_mib": common.peak_rss_mib(), "imports_rss_mib": imports_rss}))
 
 
-def run_case(framework, size, batch, threads, repeats, warmup):
-    """Run worker() in a fresh Python with its thread variables set; return its result."""
+def run_case(framework, size, batch, threads, repeats, warmup, unpin=False):
+    """Run worker() in a fresh Python with its thread variables set (and, if ``unpin``, without
+    OPENBLAS_CORETYPE); return its result."""
     command = [sys.executable, __file__, "--worker", framework, str(size), str(batch),
                str(threads), "--repeats", str(repeats), "--warmup", str(warmup)]
-    done = subprocess.run(command, env=common.thread_env(threads), capture_output=True, text=True)
+    env = {k: v for k, v in common.thread_env(threads).items() if not (unpin and k == PIN)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr}")
     result = json.loads(done.stdout.splitlines()[-1])
-    print(f"{framework:8} {size}x{size} batch {batch:3} threads {threads}: "
+    print(f"{framework + (f' ({PIN} unset)' if unpin else ''):8} {size}x{size} "
+          f"batch {batch:3} threads {threads}: "
           f"{common.spread(result['images_per_s'])} images/s, "
           f"peak RSS {result['peak_rss_mib']:.0f} MiB", flush=True)
     return result
@@ -138,7 +145,11 @@ def run_pairs(cases, repeats, warmup, info):
     """
     for size in sorted({size for size, _, _ in cases}):
         check_step(size)
-    pairs = [{fw: run_case(fw, *case, repeats, warmup) for fw in FRAMEWORKS} for case in cases]
+    pairs = []
+    for case in cases:
+        pairs.append({fw: run_case(fw, *case, repeats, warmup) for fw in FRAMEWORKS})
+        if PIN in os.environ:
+            pairs[-1][UNPINNED] = run_case("tinygan", *case, repeats, warmup, unpin=True)
     common.note_contention(info, [r["step_s"] for p in pairs for r in p.values()])
     sources = sorted({r["tinygan"] for p in pairs for r in p.values()} - {info["tinygan"]})
     if sources:
@@ -148,19 +159,28 @@ def run_pairs(cases, repeats, warmup, info):
     return pairs
 
 
-def ratio(pair):
+def ratio(pair, tinygan="tinygan"):
     """tinygan's median images/s over torch's."""
-    return pair["tinygan"]["images_per_s"]["median"] / pair["torch"]["images_per_s"]["median"]
+    return pair[tinygan]["images_per_s"]["median"] / pair["torch"]["images_per_s"]["median"]
 
 
 def speed_cells(pair):
-    """Table cells of a pair: images/s of each, speed ratio, and cores busy elsewhere."""
-    return ([common.spread(pair[fw]["images_per_s"]) for fw in FRAMEWORKS] + [f"{ratio(pair):.2f}"]
-            + [" / ".join(common.busy_text([pair[fw]["step_s"]]) for fw in FRAMEWORKS)])
+    """Table cells of a pair: images/s of each, speed ratio, and cores busy elsewhere; then
+    the same for tinygan with OpenBLAS unpinned, if it ran."""
+    cells = ([common.spread(pair[fw]["images_per_s"]) for fw in FRAMEWORKS] + [f"{ratio(pair):.2f}"]
+             + [" / ".join(common.busy_text([pair[fw]["step_s"]]) for fw in FRAMEWORKS)])
+    if UNPINNED in pair:
+        cells += [common.spread(pair[UNPINNED]["images_per_s"]), f"{ratio(pair, UNPINNED):.2f}"]
+    return cells
 
 
-SPEED_HEADERS = ["tinygan images/s", "torch images/s", "speed ratio",
-                 "busy elsewhere (cores, tinygan / torch)"]
+def speed_headers():
+    """Headers of speed_cells' columns."""
+    headers = ["tinygan images/s", "torch images/s", "speed ratio",
+               "busy elsewhere (cores, tinygan / torch)"]
+    if PIN in os.environ:
+        headers += [f"images/s, {UNPINNED}", f"speed ratio, {UNPINNED}"]
+    return headers
 
 
 def meta(repeats, warmup, threads, quick):
@@ -185,7 +205,7 @@ def bench(repeats, warmup, quick):
              + [f"{p[fw]['peak_rss_mib']:.0f} ({p[fw]['imports_rss_mib']:.0f})"
                 for fw in FRAMEWORKS] for p in pairs]
     common.write_results("train", "DCGAN training step on the CPU: tinygan vs PyTorch", info,
-                         pairs, ["model", "batch", "threads"] + SPEED_HEADERS
+                         pairs, ["model", "batch", "threads"] + speed_headers()
                          + ["tinygan peak RSS MiB (imports)", "torch peak RSS MiB (imports)"],
                          cells)
 
@@ -201,7 +221,7 @@ def scaling(repeats, warmup, quick):
              + speed_cells(p) for p in pairs]
     title = f"DCGAN training images/s against batch size, threads={threads}"
     folder = common.write_results("scaling", title, info, pairs,
-                                  ["model", "batch"] + SPEED_HEADERS, cells)
+                                  ["model", "batch"] + speed_headers(), cells)
     plot_scaling(pairs, threads, folder / "scaling.png")
 
 
@@ -210,8 +230,8 @@ def plot_scaling(pairs, threads, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for fw, color in zip(FRAMEWORKS, ("tab:blue", "tab:orange"), strict=True):
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for fw, color in zip(pairs[0], ("tab:blue", "tab:orange", "tab:green")):
         for size, style in zip(SCALING_SIZES, ("-", "--"), strict=True):
             points = [(p[fw]["batch"], p[fw]["images_per_s"]) for p in pairs
                       if p[fw]["size"] == size]
@@ -224,7 +244,7 @@ def plot_scaling(pairs, threads, path):
            title=f"DCGAN training step, CPU, threads={threads}")
     ax.set_xticks(batch, labels=[str(b) for b in batch])
     ax.minorticks_off()
-    ax.legend()
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.grid(alpha=0.3)
     fig.tight_layout()
     with atomic_write(path, "wb") as f:
