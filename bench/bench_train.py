@@ -85,9 +85,11 @@ def torch_train_step(G, D, opt_G, opt_D, real, z):
     opt_D.zero_grad()
     loss_D.backward()
     opt_D.step()
+    D.requires_grad_(False)  # as tinygan.gan.frozen: no gradients for D's weights in G's update
     loss_G = bce(D(fake), torch.ones_like(d_real))
     opt_G.zero_grad()
     loss_G.backward()
+    D.requires_grad_(True)
     opt_G.step()
     return {"loss_D": loss_D.item(), "loss_G": loss_G.item(),
             "D_x": d_real.sigmoid().mean().item(), "D_G_z": d_fake.sigmoid().mean().item()}

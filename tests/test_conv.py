@@ -113,17 +113,24 @@ def test_both_routes_of_the_stride_1_input_gradient_agree_with_the_definition(in
     (ops.conv2d, (1, 2, 3, 3), 1),            # stride 1, fewer outputs: the transposed route
     (ops.conv_transpose2d, (2, 4, 3, 3), 2),  # gx would be a correlation with im2col(gy)
 ])
-def test_a_conv_skips_the_input_gradient_nobody_asked_for(conv, w_shape, stride, monkeypatch):
+@pytest.mark.parametrize("frozen, routes", [
+    ("x", ("_correlate_adjoint", "_correlate")),  # the routes that give gx
+    ("w", ("_kernel_grad",)),                     # the one that gives gw
+])
+def test_a_conv_skips_the_gradient_nobody_asked_for(conv, w_shape, stride, frozen, routes,
+                                                    monkeypatch):
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((2, 2, 7, 7)), rng.standard_normal(w_shape)
-    expected = Tensor(w, requires_grad=True)
-    conv(Tensor(x, requires_grad=True), expected, stride=stride).sum().backward()
-    weight = Tensor(w, requires_grad=True)
-    y = conv(Tensor(x), weight, stride=stride)
+    both = {"x": Tensor(x, requires_grad=True), "w": Tensor(w, requires_grad=True)}
+    conv(both["x"], both["w"], stride=stride).sum().backward()
+    one = {"x": Tensor(x, requires_grad=frozen != "x"), "w": Tensor(w, requires_grad=frozen != "w")}
+    y = conv(one["x"], one["w"], stride=stride)
 
     def refuse(*args):
-        raise AssertionError("the input gradient was computed, though x needs none")
-    monkeypatch.setattr(ops, "_correlate_adjoint", refuse)  # the routes that give gx
-    monkeypatch.setattr(ops, "_correlate", refuse)
+        raise AssertionError(f"a gradient was computed for {frozen}, which needs none")
+    for route in routes:
+        monkeypatch.setattr(ops, route, refuse)
     y.sum().backward()
-    np.testing.assert_array_equal(weight.grad.numpy(), expected.grad.numpy())
+    live = "w" if frozen == "x" else "x"
+    np.testing.assert_array_equal(one[live].grad.numpy(), both[live].grad.numpy())
+    assert one[frozen].grad is None

@@ -111,6 +111,27 @@ def test_a_critic_only_step_leaves_g_alone_and_clipping_bounds_d():
     assert {n.split("/")[0] for n in metrics["grad_norms"]} == {"G", "D"}
 
 
+def test_g_update_computes_no_gradient_for_d_and_leaves_its_settings_alone():
+    """D's gradients after a whole step are those of D's own update: G's update went through
+    D without computing gradients for D's weights. A parameter the user froze stays frozen."""
+    rng = np.random.default_rng(0)
+    real, z = (tg.Tensor(rng.standard_normal((16, 2)).astype(np.float32)) for _ in "rz")
+    runs = []
+    for update_G in (False, True):
+        G, D = tiny_models()
+        parameters = dict(D.named_parameters())
+        parameters["0.bias"].requires_grad = False
+        opt_G, opt_D = optim.Adam(G.parameters()), optim.Adam(D.parameters())
+        gan.train_step(G, D, opt_G, opt_D, real, z, update_G=update_G)
+        runs.append(parameters)
+    for name, p in runs[1].items():
+        assert p.requires_grad == (name != "0.bias"), name
+        if p.requires_grad:
+            np.testing.assert_array_equal(p.grad.numpy(), runs[0][name].grad.numpy())
+        else:
+            assert p.grad is None
+
+
 def test_label_noise_without_a_generator_is_a_clear_error():
     G, D = tiny_models()
     opt_G, opt_D = optim.Adam(G.parameters()), optim.Adam(D.parameters())

@@ -11,6 +11,7 @@ D returns raw scores (logits) s; T is the temperature. With x real, G(z) fake:
          n_critic critic updates per G update (with RMSprop in the paper); G: -s_fake.
 Every loss is a mean over the batch.
 """
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,6 +139,20 @@ def clip_weights(module, bound):
         p.backend.xp.clip(p.data, -bound, bound, out=p.data)
 
 
+@contextlib.contextmanager
+def frozen(module):
+    """Inside the block, module's parameters have requires_grad off: gradients flow through the
+    module but are not computed for its weights. Each parameter's own setting comes back after."""
+    trainable = [p for p in module.parameters() if p.requires_grad]
+    for p in trainable:
+        p.requires_grad = False
+    try:
+        yield module
+    finally:
+        for p in trainable:
+            p.requires_grad = True
+
+
 def train_step(G, D, opt_G, opt_D, real, z, recipe=None, update_G=True, rng=None):
     """One D update on a real and a fake batch, then (if update_G) one G update.
 
@@ -159,9 +174,10 @@ def train_step(G, D, opt_G, opt_D, real, z, recipe=None, update_G=True, rng=None
     metrics = {"loss_D": loss_D.item(), "D_x": d_output(recipe, real_scores),
                "D_G_z": d_output(recipe, fake_scores), "loss_G": float("nan")}
     if update_G:
-        loss_G = generator_loss(recipe, D(fake))
-        opt_G.zero_grad()
-        loss_G.backward()
+        with frozen(D):  # G's update needs gradients through D, not of D's weights
+            loss_G = generator_loss(recipe, D(fake))
+            opt_G.zero_grad()
+            loss_G.backward()
         norms.update(gradient_norms(G, "G"))
         opt_G.step()
         metrics["loss_G"] = loss_G.item()

@@ -470,11 +470,12 @@ def _kernel_grad(gy, col):
     return gw.reshape(gy.shape[1], c, kh, kw)
 
 
-def _transposed_backward(backend, gy, x, w, stride, padding, needs_gx):
-    """Gradients (gx, gw) of y = conv_transpose2d(x, w): gx is conv2d(gy, w), and gw the conv2d
-    weight gradient with x and gy in swapped roles; both read one col = im2col(gy)."""
+def _transposed_backward(backend, gy, x, w, stride, padding, needs):
+    """Gradients (gx, gw) of y = conv_transpose2d(x, w), each only if ``needs`` says so (else
+    None): gx is conv2d(gy, w), and gw the conv2d weight gradient with x and gy in swapped
+    roles; both read one col = im2col(gy)."""
     col = backend.im2col(gy, w.shape[2:], stride, padding)  # (C_out, KH, KW, N, H, W)
-    return _correlate(col, w) if needs_gx else None, _kernel_grad(x, col)
+    return (_correlate(col, w) if needs[0] else None), (_kernel_grad(x, col) if needs[1] else None)
 
 
 class Conv2d(Function):
@@ -504,14 +505,14 @@ class Conv2d(Function):
         return _correlate(self.col, w)
 
     def backward(self, gy):
-        needs_gx = self.needs_input_grad[0]
+        needs_gx, needs_gw = self.needs_input_grad
         if self.transposed:
             gx, gw_t = _transposed_backward(self.backend, gy, self.x, self.w_t, (1, 1),
-                                            self.flip_padding, needs_gx)
-            return gx, _flip(self.xp, gw_t)
+                                            self.flip_padding, self.needs_input_grad)
+            return gx, (_flip(self.xp, gw_t) if needs_gw else None)
         gx = _correlate_adjoint(self.backend, gy, self.w, self.image_size,
                                 self.stride, self.padding) if needs_gx else None
-        return gx, _kernel_grad(gy, self.col)
+        return gx, (_kernel_grad(gy, self.col) if needs_gw else None)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0):
@@ -544,7 +545,7 @@ class ConvTranspose2d(Function):
 
     def backward(self, gy):
         return _transposed_backward(self.backend, gy, self.x, self.w, self.stride, self.padding,
-                                    self.needs_input_grad[0])
+                                    self.needs_input_grad)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0):
