@@ -17,6 +17,7 @@ fast as torch, 0.5 half as fast.
 """
 import argparse
 import os
+import time
 
 import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy loads it
 import numpy as np
@@ -38,6 +39,10 @@ ACTIVATIONS = {"relu": (ops.relu, F.relu), "tanh": (ops.tanh, torch.tanh),
                "leaky_relu": (lambda x: ops.leaky_relu(x, negative_slope=0.2),
                               lambda x: F.leaky_relu(x, 0.2))}
 RATIO = "speed ratio = torch time / tinygan time (1.0: as fast as torch)"
+# Seconds of quiet before each timing. torch's OpenMP threads spin for 10-20 ms after each op
+# and take a core from whatever runs next in this process: tinygan's im2col of (128, 64, 16, 16)
+# took 3.0 ms right after a torch op, 1.9 ms after 50 ms of quiet.
+QUIET = 0.1
 
 
 def layer_shapes(batch):
@@ -180,8 +185,11 @@ def measure(c, backend, peaks, repeats, warmup):
     for i, (mine, theirs) in enumerate(c["check"]()):
         common.check_close(f"{c['op']} {c['pass']} {c['shape']} output {i}",
                            backend.to_numpy(mine), theirs.detach().numpy())
-    times = {"tinygan": common.time_it(c["ours"], repeats, warmup, backend.synchronize),
-             "torch": common.time_it(c["theirs"], repeats, warmup)}
+    times = {}
+    for framework, fn, sync in (("tinygan", c["ours"], backend.synchronize),
+                                ("torch", c["theirs"], lambda: None)):
+        time.sleep(QUIET)
+        times[framework] = common.time_it(fn, repeats, warmup, sync)
     peak = peaks["matmul_gflops" if c["unit"] == "GFLOP/s" else "copy_gbs"]
     row = {k: c[k] for k in ("op", "pass", "shape", "unit", "work")} | {
         "backend": backend.name, "seconds": times,
