@@ -2,9 +2,10 @@
 
 A backend is a module exposing the same small set of names: ``name``, ``xp`` (the array
 module), ``asarray``, ``to_numpy``, ``synchronize``, ``im2col``, ``col2im``, ``adam_update``,
-``leaky_relu`` and ``leaky_relu_backward``, and the batch-norm passes ``bn_statistics``,
-``bn_act_forward``, ``bn_act_backward_sums`` and ``bn_act_backward_input``. Ops reach arrays
-only through these names, so no op ever branches on the backend.
+``leaky_relu`` and ``leaky_relu_backward``, the Winograd transforms ``winograd_filter``,
+``winograd_input``, ``winograd_output`` and their ``_adjoint``s, and the batch-norm passes
+``bn_statistics``, ``bn_act_forward``, ``bn_act_backward_sums`` and ``bn_act_backward_input``.
+Ops reach arrays only through these names, so no op ever branches on the backend.
 """
 import importlib
 

@@ -5,11 +5,13 @@ Every launch passes contiguous float32 arrays and numpy-typed scalars (np.int32 
 np.int64 for ``long long``, np.float32 for ``float``): RawKernel ignores strides, and sends a
 bare Python int as 8 bytes, which would garble an ``int`` parameter.
 """
+import functools
 import math
 from pathlib import Path
 
 import numpy as np
 
+from . import winograd
 from .layout import channel_major, empty_images
 
 try:
@@ -131,6 +133,15 @@ def col2im(col, image_size, stride, padding):
     launch("col2im", x.size, (col, channel_major(cupy, x))
            + _geometry(n, c, h, w, (kh, kw), stride, padding, oh, ow))
     return x
+
+
+# Winograd's transforms as CuPy array expressions (winograd.py), not yet kernels of their own.
+winograd_filter = functools.partial(winograd.filter_transform, cupy)
+winograd_filter_adjoint = functools.partial(winograd.filter_transform_adjoint, cupy)
+winograd_input = functools.partial(winograd.input_transform, cupy)
+winograd_input_adjoint = functools.partial(winograd.input_transform_adjoint, cupy)
+winograd_output = functools.partial(winograd.output_transform, cupy)
+winograd_output_adjoint = functools.partial(winograd.output_transform_adjoint, cupy)
 
 
 def leaky_relu(x, slope):
