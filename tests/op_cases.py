@@ -123,6 +123,19 @@ def draw_conv(data, transposed):
     return [values(data, (n, c_in, h, w)), values(data, weight_shape)], settings
 
 
+def draw_winograd_conv(data, transposed):
+    """Kernel 4, stride 2, padding 1 on conv sides that are multiples of 4: the Winograd route."""
+    n = data.draw(st.integers(1, 3), label="batch")
+    c_in, c_out = (data.draw(st.integers(1, 3), label="C_in"),
+                   data.draw(st.integers(1, 3), label="C_out"))
+    tiles_h, tiles_w = (data.draw(st.integers(1, 3), label="output tiles") for _ in range(2))
+    if transposed:  # its output, twice the input's size, is the input of the conv2d it mirrors
+        x_shape, w_shape = (n, c_in, 2 * tiles_h, 2 * tiles_w), (c_in, c_out, 4, 4)
+    else:
+        x_shape, w_shape = (n, c_in, 4 * tiles_h, 4 * tiles_w), (c_out, c_in, 4, 4)
+    return [values(data, x_shape), values(data, w_shape)], {"stride": 2, "padding": 1}
+
+
 def draw_linear(data):
     n, fan_in, fan_out = (data.draw(st.integers(1, 5), label=label) for label in "N in out".split())
     shapes = ((n, fan_in), (fan_out, fan_in), (fan_out,))  # x, weight, bias
@@ -232,6 +245,12 @@ ROWS = [
     Row("conv2d", ops.Conv2d, lambda d: draw_conv(d, transposed=False),
         lambda x, w, **s: ops.conv2d(x, w, **s), lambda x, w, **s: F.conv2d(x, w, **s)),
     Row("conv_transpose2d", ops.ConvTranspose2d, lambda d: draw_conv(d, transposed=True),
+        lambda x, w, **s: ops.conv_transpose2d(x, w, **s),
+        lambda x, w, **s: F.conv_transpose2d(x, w, **s)),
+    Row("conv2d, Winograd route", ops.Conv2d, lambda d: draw_winograd_conv(d, transposed=False),
+        lambda x, w, **s: ops.conv2d(x, w, **s), lambda x, w, **s: F.conv2d(x, w, **s)),
+    Row("conv_transpose2d, Winograd route", ops.ConvTranspose2d,
+        lambda d: draw_winograd_conv(d, transposed=True),
         lambda x, w, **s: ops.conv_transpose2d(x, w, **s),
         lambda x, w, **s: F.conv_transpose2d(x, w, **s)),
     Row("linear", ops.Linear, draw_linear, ops.linear, lambda x, w, b: F.linear(x, w, b)),

@@ -1,0 +1,134 @@
+"""The Winograd route of stride-2 4x4 convs: its transforms, their adjoints, and the route
+against the im2col route it replaces (the oracle)."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from tinygan import Tensor, dcgan, ops
+from tinygan.backend import cpu, winograd
+
+# The six transforms, as the array code (winograd.py) and as the CPU backend's numba twins.
+ARRAY_CODE = {
+    "filter": lambda w: winograd.filter_transform(np, w),
+    "filter_adjoint": lambda gu, c: winograd.filter_transform_adjoint(np, gu, c),
+    "input": lambda x: winograd.input_transform(np, x),
+    "input_adjoint": lambda gv, size: winograd.input_transform_adjoint(np, gv, size),
+    "output": lambda m, n, size: winograd.output_transform(np, m, n, size),
+    "output_adjoint": lambda gy: winograd.output_transform_adjoint(np, gy),
+}
+NUMBA = {name: getattr(cpu, f"winograd_{name}") for name in ARRAY_CODE}
+
+
+@st.composite
+def winograd_case(draw, dtype=np.float64):
+    """Random arrays for every transform and its adjoint at one geometry: N, C, OC 1..3 and
+    H, W multiples of 4 up to 16."""
+    n, c, oc = (draw(st.integers(1, 3)) for _ in range(3))
+    h, w = (4 * draw(st.integers(1, 4)) for _ in range(2))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    tiles = n * (h // 4) * (w // 4)
+    shapes = {"x": (n, c, h, w), "w": (oc, c, 4, 4), "m": (9, oc, tiles),
+              "gy": (n, oc, h // 2, w // 2), "gu": (9, oc, 4 * c), "gv": (9, 4 * c, tiles)}
+    arrays = {k: rng.standard_normal(shape).astype(dtype) for k, shape in shapes.items()}
+    return arrays, (n, c, (h, w), (h // 2, w // 2))
+
+
+def calls(a, geometry):
+    """(transform name, its arguments) for each of the six, on the arrays of a winograd_case."""
+    n, c, size, out_size = geometry
+    return [("filter", (a["w"],)), ("filter_adjoint", (a["gu"], c)), ("input", (a["x"],)),
+            ("input_adjoint", (a["gv"], size)), ("output", (a["m"], n, out_size)),
+            ("output_adjoint", (a["gy"],))]
+
+
+@given(st.sampled_from([np.float32, np.float64]).flatmap(
+    lambda dtype: st.tuples(st.just(dtype), winograd_case(dtype))))
+def test_the_numba_transforms_equal_the_array_code(case):
+    dtype, (arrays, geometry) = case
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12  # the same sums, in another order
+    for name, args in calls(arrays, geometry):
+        ours, expected = NUMBA[name](*args), ARRAY_CODE[name](*args)
+        assert ours.dtype == dtype and ours.shape == expected.shape, name
+        np.testing.assert_allclose(ours, expected, rtol=tolerance, atol=tolerance, err_msg=name)
+
+
+@pytest.mark.parametrize("code", [ARRAY_CODE, NUMBA], ids=["array code", "numba"])
+@given(case=winograd_case())
+def test_each_adjoint_is_its_transforms_transpose(code, case):
+    """<T(a), b> = <a, T^T(b)> for each transform T, on random a and b."""
+    a, (n, c, size, out_size) = case
+    pairs = [(a["w"], code["filter"](a["w"]), a["gu"], code["filter_adjoint"](a["gu"], c)),
+             (a["x"], code["input"](a["x"]), a["gv"], code["input_adjoint"](a["gv"], size)),
+             (a["m"], code["output"](a["m"], n, out_size), a["gy"],
+              code["output_adjoint"](a["gy"]))]
+    for x, t_x, y, t_y in pairs:
+        assert np.vdot(t_x, y) == pytest.approx(np.vdot(x, t_y), rel=1e-10, abs=1e-10)
+
+
+def run_conv(conv, x, w):
+    """(y, gx, gw) of conv(x, w, stride 2, padding 1) against a fixed output weighting."""
+    xt, wt = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    y = conv(xt, wt, stride=2, padding=1)
+    y.backward(np.cos(np.arange(y.data.size)).reshape(y.shape))
+    return y.data, xt.grad.data, wt.grad.data
+
+
+@pytest.mark.parametrize("conv", [ops.conv2d, ops.conv_transpose2d])
+@given(case=winograd_case())
+def test_the_route_equals_the_im2col_route(conv, case):
+    a, _ = case
+    # conv_transpose2d maps (N, OC, H/2, W/2) to (N, C, H, W) with the same (OC, C, 4, 4) w
+    x = a["x"] if conv is ops.conv2d else a["gy"]
+    ours = run_conv(conv, x, a["w"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(winograd, "applies", lambda *settings: False)
+        oracle = run_conv(conv, x, a["w"])
+    for got, expected in zip(ours, oracle):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("image_size, kernel, stride, padding, expected", [
+    ((32, 32), (4, 4), (2, 2), (1, 1), True),
+    ((8, 12), (4, 4), (2, 2), (1, 1), True),
+    ((4, 4), (4, 4), (2, 2), (1, 1), True),
+    ((30, 32), (4, 4), (2, 2), (1, 1), False),  # output rows not whole 2x2 tiles
+    ((32, 32), (3, 3), (2, 2), (1, 1), False),
+    ((32, 32), (4, 4), (1, 1), (1, 1), False),
+    ((32, 32), (4, 4), (2, 2), (0, 0), False),
+])
+def test_the_route_applies_to_stride_2_4x4_convs_with_padding_1(image_size, kernel, stride,
+                                                                padding, expected):
+    assert winograd.applies(image_size, kernel, stride, padding) is expected
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_every_stride_2_conv_of_the_dcgan_takes_the_route(size, monkeypatch):
+    """No im2col of a 4x4 kernel with stride 2 is left in a whole forward and backward."""
+    strided = []
+    im2col = cpu.im2col
+
+    def recording_im2col(x, kernel, stride, padding):
+        strided.append(tuple(stride) == (2, 2))
+        return im2col(x, kernel, stride, padding)
+    monkeypatch.setattr(cpu, "im2col", recording_im2col)
+    G, D = dcgan.Generator(image_size=size), dcgan.Discriminator(image_size=size)
+    z = Tensor(np.random.default_rng(0).standard_normal((2, 100, 1, 1)).astype(np.float32))
+    D(G(z)).sum().backward()
+    assert strided and not any(strided)  # im2col still runs, for the stride-1 layers only
+
+
+@pytest.mark.parametrize("conv, x_shape", [(ops.conv2d, (2, 2, 8, 8)),
+                                           (ops.conv_transpose2d, (2, 3, 4, 4))])
+@pytest.mark.parametrize("frozen, transform", [("x", "winograd_input_adjoint"),
+                                               ("w", "winograd_filter_adjoint")])
+def test_the_route_skips_the_gradient_nobody_asked_for(conv, x_shape, frozen, transform,
+                                                       monkeypatch):
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal(x_shape), requires_grad=frozen != "x")
+    w = Tensor(rng.standard_normal((3, 2, 4, 4)), requires_grad=frozen != "w")
+    y = conv(x, w, stride=2, padding=1)
+    if conv is ops.conv_transpose2d and frozen == "x":
+        transform = "winograd_output"  # its input gradient is conv2d's forward
+    monkeypatch.setattr(cpu, transform, lambda *args: pytest.fail(f"{transform} ran"))
+    y.sum().backward()
+    assert (x.grad is None) == (frozen == "x") and (w.grad is None) == (frozen == "w")
