@@ -42,9 +42,10 @@ FRAMEWORKS = ("tinygan", "torch")
 # column of its own: the pin slows tinygan's matrix products and not torch's (no OpenBLAS).
 PIN = "OPENBLAS_CORETYPE"
 UNPINNED = f"tinygan, {PIN} unset"
-PRIMITIVES = ("im2col", "col2im", "leaky_relu", "leaky_relu_backward", "bn_statistics",
-              "bn_act_forward", "bn_act_backward_sums",
-              "bn_act_backward_input", "adam_update")
+PRIMITIVES = ("im2col", "col2im", "winograd_filter", "winograd_filter_adjoint", "winograd_input",
+              "winograd_input_adjoint", "winograd_output", "winograd_output_adjoint",
+              "leaky_relu", "leaky_relu_backward", "bn_statistics", "bn_act_forward",
+              "bn_act_backward_sums", "bn_act_backward_input", "adam_update")
 RATIO = "speed ratio = tinygan images/s / torch images/s (1.0: as fast as torch)"
 
 

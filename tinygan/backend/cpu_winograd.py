@@ -84,33 +84,46 @@ def input_transform(x, v):
 @jit
 def input_transform_adjoint(gv, gx):
     """gx = the sum over tiles and phases of B gV B^T, added back where input_transform read
-    each tile: its transpose. Per channel, sequentially, as tiles overlap by a row and column."""
+    each tile: its transpose.
+
+    Neighbouring tiles share a row and a column of X: X row m = 2p is row 0 of tile p plus
+    row 2 of tile p - 1, and row 2p + 1 is row 1 of tile p alone (the same across). Writing
+    each X row and column as that sum, rather than adding tiles in, writes every pixel once.
+    """
     c, n, h, w = gx.shape
     rows, cols = h // 4, w // 4
     for ch in prange(c):
-        padded = np.zeros((n, h + 2, w + 2), gx.dtype)
-        up = np.empty((3, n * rows, w + 2), gx.dtype)  # B applied across, per tile row
+        across = np.empty((3, n * rows, w + 2), gx.dtype)  # B applied across, padded width
         for bh in range(2):
-            up[:] = 0
             for bw in range(2):
                 k = 4 * ch + 2 * bh + bw
                 for u in range(3):
-                    g, left, middle, right = up[u], gv[3 * u, k], gv[3 * u + 1, k], gv[3 * u + 2, k]
-                    for r in range(n * rows):
+                    g, left = across[u], gv[3 * u, k]
+                    middle, right = gv[3 * u + 1, k], gv[3 * u + 2, k]
+                    for r in range(n * rows):  # padded column 4q + bw + 2j is tile q's column j
+                        first = r * cols
+                        g[r, bw] = left[first]
                         for q in range(cols):
-                            t = r * cols + q
-                            g[r, 4 * q + bw] += left[t]
-                            g[r, 4 * q + bw + 2] += middle[t] - left[t] - right[t]
-                            g[r, 4 * q + bw + 4] += right[t]
-            for b in range(n):
-                for p in range(rows):
-                    r = b * rows + p
-                    top, mid, bottom = up[0, r], up[1, r], up[2, r]
-                    for j in range(w + 2):
-                        padded[b, 4 * p + bh, j] += top[j]
-                        padded[b, 4 * p + bh + 2, j] += mid[j] - top[j] - bottom[j]
-                        padded[b, 4 * p + bh + 4, j] += bottom[j]
-        gx[ch] = padded[:, 1:h + 1, 1:w + 1]
+                            t = first + q
+                            g[r, 4 * q + bw + 2] = middle[t] - left[t] - right[t]
+                        for q in range(1, cols):
+                            g[r, 4 * q + bw] = left[first + q] + right[first + q - 1]
+                        g[r, 4 * cols + bw] = right[first + cols - 1]
+            for b in range(n):  # padded row 4p + bh + 2i is tile p's row i; row y is gx row y - 1
+                image, tiles = gx[ch, b], across[:, b * rows:(b + 1) * rows, 1:w + 1]
+                for p in range(rows):  # loops, not array expressions: no temporaries
+                    y = 4 * p + bh - 1
+                    if p > 0:
+                        for j in range(w):
+                            image[y, j] = tiles[0, p, j] + tiles[2, p - 1, j]
+                    elif bh == 1:  # bh = 0: the padding row
+                        for j in range(w):
+                            image[y, j] = tiles[0, p, j]
+                    for j in range(w):
+                        image[y + 2, j] = tiles[1, p, j] - tiles[0, p, j] - tiles[2, p, j]
+                if bh == 0:  # bh = 1: the padding row
+                    for j in range(w):
+                        image[h - 1, j] = tiles[2, rows - 1, j]
 
 
 @jit
