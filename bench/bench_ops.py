@@ -7,8 +7,9 @@
 For every tinygan backend that loads ("cpu"; "cuda" where CuPy and a GPU are there): im2col
 and col2im in GB/s, counting one read of the input and one write of the output, as % of the
 measured copy bandwidth; conv2d and conv_transpose2d forward and backward (input and weight
-gradients) in GFLOP/s (2 per multiply-add), as % of the measured float32 matmul peak; batch
-norm + its activation and relu / leaky_relu / tanh / sigmoid forward and backward in GB/s.
+gradients) in GFLOP/s (2 per multiply-add of a direct convolution, whatever the algorithm),
+as % of the measured float32 matmul peak; batch norm + its activation and relu / leaky_relu /
+tanh / sigmoid forward and backward in GB/s.
 Backward is the op's own backward on raw arrays (no graph walk); torch's is autograd.grad.
 Each framework gets its images and gradients in the layout its own layers hand on: torch's
 contiguous (N, C, H, W), tinygan's channel-major (tinygan/backend/layout.py). Each op is
@@ -39,6 +40,9 @@ ACTIVATIONS = {"relu": (ops.relu, F.relu), "tanh": (ops.tanh, torch.tanh),
                "leaky_relu": (lambda x: ops.leaky_relu(x, negative_slope=0.2),
                               lambda x: F.leaky_relu(x, 0.2))}
 RATIO = "speed ratio = torch time / tinygan time (1.0: as fast as torch)"
+CONV_RATE = ("conv GFLOP/s count a direct convolution's multiply-adds; tinygan's stride-2 4x4 "
+             "convs run as Winograd F(2x2, 2x2) with 9/16 of them, and torch's oneDNN uses "
+             "AVX-512 where OpenBLAS may be pinned lower: so either rate can pass the peak")
 # Seconds of quiet before each timing. torch's OpenMP threads spin for 10-20 ms after each op
 # and take a core from whatever runs next in this process: tinygan's im2col of (128, 64, 16, 16)
 # took 3.0 ms right after a torch op, 1.9 ms after 50 ms of quiet.
@@ -230,7 +234,7 @@ def main():
     common.set_threads(args.threads)
     info = common.machine_info() | {"quick": args.quick, "threads": common.threads_in_use(),
                                     "batch": batch, "repeats": repeats, "warmup": warmup,
-                                    "ratio": RATIO}
+                                    "ratio": RATIO, "conv_rate": CONV_RATE}
     rows = []
     for backend in available_backends():
         peaks = common.machine_peaks(backend.xp, backend.synchronize)
