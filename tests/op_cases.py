@@ -12,6 +12,7 @@ import numpy as np
 from hypothesis import assume, strategies as st
 
 from tinygan import Tensor, ops
+from tinygan.backend.winograd import MIN_CHANNELS
 
 try:
     import torch
@@ -124,10 +125,12 @@ def draw_conv(data, transposed):
 
 
 def draw_winograd_conv(data, transposed):
-    """Kernel 4, stride 2, padding 1 on conv sides that are multiples of 4: the Winograd route."""
+    """Kernel 4, stride 2, padding 1 on conv sides that are multiples of 4, and enough channels
+    into the conv (C_in, or a transposed conv's C_out): the Winograd route."""
     n = data.draw(st.integers(1, 3), label="batch")
-    c_in, c_out = (data.draw(st.integers(1, 3), label="C_in"),
-                   data.draw(st.integers(1, 3), label="C_out"))
+    few, enough = st.integers(1, 3), st.integers(MIN_CHANNELS, MIN_CHANNELS + 2)
+    c_in, c_out = (data.draw(few if transposed else enough, label="C_in"),
+                   data.draw(enough if transposed else few, label="C_out"))
     tiles_h, tiles_w = (data.draw(st.integers(1, 3), label="output tiles") for _ in range(2))
     if transposed:  # its output, twice the input's size, is the input of the conv2d it mirrors
         x_shape, w_shape = (n, c_in, 2 * tiles_h, 2 * tiles_w), (c_in, c_out, 4, 4)

@@ -20,10 +20,10 @@ NUMBA = {name: getattr(cpu, f"winograd_{name}") for name in ARRAY_CODE}
 
 
 @st.composite
-def winograd_case(draw, dtype=np.float64):
-    """Random arrays for every transform and its adjoint at one geometry: N, C, OC 1..3 and
-    H, W multiples of 4 up to 16."""
-    n, c, oc = (draw(st.integers(1, 3)) for _ in range(3))
+def winograd_case(draw, dtype=np.float64, in_channels=st.integers(1, 3)):
+    """Random arrays for every transform and its adjoint at one geometry: N and OC 1..3, C from
+    ``in_channels``, H, W multiples of 4 up to 16."""
+    n, c, oc = draw(st.integers(1, 3)), draw(in_channels), draw(st.integers(1, 3))
     h, w = (4 * draw(st.integers(1, 4)) for _ in range(2))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     tiles = n * (h // 4) * (w // 4)
@@ -73,8 +73,11 @@ def run_conv(conv, x, w):
     return y.data, xt.grad.data, wt.grad.data
 
 
+ROUTE_CHANNELS = st.integers(winograd.MIN_CHANNELS, winograd.MIN_CHANNELS + 2)
+
+
 @pytest.mark.parametrize("conv", [ops.conv2d, ops.conv_transpose2d])
-@given(case=winograd_case())
+@given(case=winograd_case(in_channels=ROUTE_CHANNELS))
 def test_the_route_equals_the_im2col_route(conv, case):
     a, _ = case
     # conv_transpose2d maps (N, OC, H/2, W/2) to (N, C, H, W) with the same (OC, C, 4, 4) w
@@ -87,37 +90,47 @@ def test_the_route_equals_the_im2col_route(conv, case):
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("image_size, kernel, stride, padding, expected", [
-    ((32, 32), (4, 4), (2, 2), (1, 1), True),
-    ((8, 12), (4, 4), (2, 2), (1, 1), True),
-    ((4, 4), (4, 4), (2, 2), (1, 1), True),
-    ((30, 32), (4, 4), (2, 2), (1, 1), False),  # output rows not whole 2x2 tiles
-    ((32, 32), (3, 3), (2, 2), (1, 1), False),
-    ((32, 32), (4, 4), (1, 1), (1, 1), False),
-    ((32, 32), (4, 4), (2, 2), (0, 0), False),
+@pytest.mark.parametrize("image_size, kernel, stride, padding, channels, expected", [
+    ((32, 32), (4, 4), (2, 2), (1, 1), 64, True),
+    ((8, 12), (4, 4), (2, 2), (1, 1), 16, True),
+    ((4, 4), (4, 4), (2, 2), (1, 1), 512, True),
+    ((32, 32), (4, 4), (2, 2), (1, 1), 15, False),  # too few channels to pay for the transforms
+    ((30, 32), (4, 4), (2, 2), (1, 1), 64, False),  # output rows not whole 2x2 tiles
+    ((32, 32), (3, 3), (2, 2), (1, 1), 64, False),
+    ((32, 32), (4, 4), (1, 1), (1, 1), 64, False),
+    ((32, 32), (4, 4), (2, 2), (0, 0), 64, False),
 ])
 def test_the_route_applies_to_stride_2_4x4_convs_with_padding_1(image_size, kernel, stride,
-                                                                padding, expected):
-    assert winograd.applies(image_size, kernel, stride, padding) is expected
+                                                                padding, channels, expected):
+    assert winograd.applies(image_size, kernel, stride, padding, channels) is expected
 
 
 @pytest.mark.parametrize("size", [32, 64])
-def test_every_stride_2_conv_of_the_dcgan_takes_the_route(size, monkeypatch):
-    """No im2col of a 4x4 kernel with stride 2 is left in a whole forward and backward."""
-    strided = []
-    im2col = cpu.im2col
+def test_the_dcgan_s_wide_stride_2_convs_take_the_route(size, monkeypatch):
+    """In a whole forward and backward, im2col with stride 2 is left only where 3 colour
+    channels go into a conv: D's first layer, and the 64x64 G's last (transposed) one."""
+    strided_channels, transformed = [], []
+    im2col, winograd_input = cpu.im2col, cpu.winograd_input
 
     def recording_im2col(x, kernel, stride, padding):
-        strided.append(tuple(stride) == (2, 2))
+        if tuple(stride) == (2, 2):
+            strided_channels.append(x.shape[1])
         return im2col(x, kernel, stride, padding)
+
+    def recording_winograd_input(x):
+        transformed.append(x.shape[1])
+        return winograd_input(x)
     monkeypatch.setattr(cpu, "im2col", recording_im2col)
+    monkeypatch.setattr(cpu, "winograd_input", recording_winograd_input)
     G, D = dcgan.Generator(image_size=size), dcgan.Discriminator(image_size=size)
     z = Tensor(np.random.default_rng(0).standard_normal((2, 100, 1, 1)).astype(np.float32))
     D(G(z)).sum().backward()
-    assert strided and not any(strided)  # im2col still runs, for the stride-1 layers only
+    assert set(strided_channels) == {3}
+    d_wide = {32: [64, 128], 64: [64, 128, 256]}[size]  # D's layers after its first, forward
+    assert transformed == d_wide + [64, 128, 256]  # then G's (its gy), backward from the last
 
 
-@pytest.mark.parametrize("conv, x_shape", [(ops.conv2d, (2, 2, 8, 8)),
+@pytest.mark.parametrize("conv, x_shape", [(ops.conv2d, (2, 16, 8, 8)),
                                            (ops.conv_transpose2d, (2, 3, 4, 4))])
 @pytest.mark.parametrize("frozen, transform", [("x", "winograd_input_adjoint"),
                                                ("w", "winograd_filter_adjoint")])
@@ -125,7 +138,7 @@ def test_the_route_skips_the_gradient_nobody_asked_for(conv, x_shape, frozen, tr
                                                        monkeypatch):
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal(x_shape), requires_grad=frozen != "x")
-    w = Tensor(rng.standard_normal((3, 2, 4, 4)), requires_grad=frozen != "w")
+    w = Tensor(rng.standard_normal((3, 16, 4, 4)), requires_grad=frozen != "w")
     y = conv(x, w, stride=2, padding=1)
     if conv is ops.conv_transpose2d and frozen == "x":
         transform = "winograd_output"  # its input gradient is conv2d's forward

@@ -499,7 +499,8 @@ class Conv2d(Function):
 
     With stride 1 and fewer output than input channels (the generator's last 3x3 conv: 64 -> 3)
     it runs as conv_transpose2d(x, _flip(w), K-1-p), whose cols have OC rather than C rows.
-    Stride-2 4x4 convs with padding 1 on sides that are multiples of 4 run as Winograd F(2, 2).
+    Stride-2 4x4 convs with padding 1, sides that are multiples of 4 and at least
+    winograd.MIN_CHANNELS input channels run as Winograd F(2, 2).
     """
     def forward(self, x, w, stride=1, padding=0):
         self.stride, self.padding = _check_conv_args("conv2d", x, w, stride, padding)
@@ -511,7 +512,8 @@ class Conv2d(Function):
         out_size = ((h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1)
         _check_output_size("conv2d", x, w, out_size)
         self.w, self.image_size = w, (h, wd)
-        self.winograd = winograd.applies(self.image_size, (kh, kw), self.stride, self.padding)
+        self.winograd = winograd.applies(self.image_size, (kh, kw), self.stride, self.padding,
+                                         x.shape[1])
         if self.winograd:
             self.v, self.u = self.backend.winograd_input(x), self.backend.winograd_filter(w)
             return self.backend.winograd_output(self.u @ self.v, x.shape[0], out_size)
@@ -569,7 +571,8 @@ class ConvTranspose2d(Function):
                          zip(x.shape[2:], self.stride, self.padding, w.shape[2:], extra))
         _check_output_size("conv_transpose2d", x, w, out_size)
         self.x, self.w = x, w
-        self.winograd = winograd.applies(out_size, w.shape[2:], self.stride, self.padding)
+        self.winograd = winograd.applies(out_size, w.shape[2:], self.stride, self.padding,
+                                         w.shape[1])
         if self.winograd:  # y is conv2d's input gradient for "gy" = x
             self.gm = self.backend.winograd_output_adjoint(x)  # (9, C_in, T)
             self.u = self.backend.winograd_filter(w)  # (9, C_in, 4 C_out)
