@@ -48,7 +48,7 @@ def filter_transform_adjoint(gu, gw):
 
 @jit
 def input_transform(x, v):
-    """v[3u + w, 4c + 2bh + bw, t] = (B^T d B)[u, w] for the tile d of X at t, phase (bh, bw).
+    """v[3u + s, 4c + 2bh + bw, t] = (B^T d B)[u, s] for the tile d of X at t, phase (bh, bw).
 
     Per channel: pad the images once, apply B^T down the rows (whole padded rows, which LLVM
     vectorises), then B across, writing each of v's rows as one contiguous run.

@@ -49,13 +49,17 @@ def _transpose(matrix):
     return tuple(zip(*matrix))
 
 
+def _stack(xp, grid):
+    """A 3x3 list of lists of equal arrays as one (9, ...) array, uv = 3u + v first."""
+    return xp.stack([block for row in grid for block in row])
+
+
 def filter_transform(xp, w):
     """U[uv] = G W G^T for w (OC, C, 4, 4): (9, OC, 4C), its columns in (c, bh, bw) order."""
     oc, c = w.shape[:2]
     w6 = w.reshape(oc, c, 2, 2, 2, 2)  # (OC, C, a, bh, b, bw)
     taps = [[w6[:, :, a, :, b, :] for b in range(2)] for a in range(2)]  # each (OC, C, 2, 2)
-    u = _combine(G, G, taps)
-    return xp.stack([u[i][j] for i in range(3) for j in range(3)]).reshape(9, oc, 4 * c)
+    return _stack(xp, _combine(G, G, taps)).reshape(9, oc, 4 * c)
 
 
 def filter_transform_adjoint(xp, gu, in_channels):
@@ -89,7 +93,7 @@ def input_transform(xp, x):
     (9, 4C, T), rows in (c, bh, bw) order."""
     n, c, h, w = x.shape
     v = _combine(B_T, B_T, _tiles(_space_to_depth(xp, x), h // 4, w // 4))
-    return xp.stack([v[i][j] for i in range(3) for j in range(3)]).reshape(9, 4 * c, -1)
+    return _stack(xp, v).reshape(9, 4 * c, -1)
 
 
 def input_transform_adjoint(xp, gv, image_size):
@@ -123,5 +127,4 @@ def output_transform_adjoint(xp, gy):
     n, oc, oh, ow = gy.shape
     blocks = gy.transpose(1, 0, 2, 3).reshape(oc, n, oh // 2, 2, ow // 2, 2)
     tiles = [[blocks[:, :, :, r, :, s] for s in range(2)] for r in range(2)]
-    gm = _combine(_transpose(A_T), _transpose(A_T), tiles)
-    return xp.stack([gm[i][j] for i in range(3) for j in range(3)]).reshape(9, oc, -1)
+    return _stack(xp, _combine(_transpose(A_T), _transpose(A_T), tiles)).reshape(9, oc, -1)
