@@ -125,7 +125,7 @@ def draw_conv(data, transposed):
 
 
 def draw_winograd_conv(data, transposed):
-    """Kernel 4, stride 2, padding 1 on conv sides that are multiples of 4, and enough channels
+    """Kernel 4, stride 2, padding 1 on conv sides that are multiples of 8, and enough channels
     into the conv (C_in, or a transposed conv's C_out): the Winograd route."""
     n = data.draw(st.integers(1, 3), label="batch")
     few, enough = st.integers(1, 3), st.integers(MIN_CHANNELS, MIN_CHANNELS + 2)
@@ -133,9 +133,9 @@ def draw_winograd_conv(data, transposed):
                    data.draw(enough if transposed else few, label="C_out"))
     tiles_h, tiles_w = (data.draw(st.integers(1, 3), label="output tiles") for _ in range(2))
     if transposed:  # its output, twice the input's size, is the input of the conv2d it mirrors
-        x_shape, w_shape = (n, c_in, 2 * tiles_h, 2 * tiles_w), (c_in, c_out, 4, 4)
+        x_shape, w_shape = (n, c_in, 4 * tiles_h, 4 * tiles_w), (c_in, c_out, 4, 4)
     else:
-        x_shape, w_shape = (n, c_in, 4 * tiles_h, 4 * tiles_w), (c_out, c_in, 4, 4)
+        x_shape, w_shape = (n, c_in, 8 * tiles_h, 8 * tiles_w), (c_out, c_in, 4, 4)
     return [values(data, x_shape), values(data, w_shape)], {"stride": 2, "padding": 1}
 
 

@@ -392,9 +392,9 @@ def max_pool2d(input, kernel_size=2):
 #   weight gradient       gw = gy @ col.T                     (both ops)
 # Activations are (N, C, H, W) lying channel-major in memory (backend/layout.py), so _rows and
 # _images move between that and (C, N*H*W) without copying.
-# The DCGAN's stride-2 4x4 convs take Winograd's F(2x2, 2x2) instead (backend/winograd.py):
-# the same three products on transformed tiles, 9/16 of the multiply-adds:
-#   conv forward          y  = output(U @ V),     U = filter(w), V = input(x)      (9 products)
+# The DCGAN's stride-2 4x4 convs take Winograd's F(4x4, 2x2) instead (backend/winograd.py):
+# the same three products on transformed tiles, 25/64 of the multiply-adds:
+#   conv forward          y  = output(U @ V),     U = filter(w), V = input(x)     (25 products)
 #   conv input gradient   gx = input_adjoint(U.T @ gM),  gM = output_adjoint(gy)
 #   weight gradient       gw = filter_adjoint(gM @ V.T)
 
@@ -486,12 +486,14 @@ def _transposed_backward(backend, gy, x, w, stride, padding, needs):
 
 def _winograd_input_grad(backend, gm, u, image_size):
     """gx of the Winograd conv y = output(u @ v(x)), from gm = output_adjoint(gy)."""
-    return backend.winograd_input_adjoint(u.transpose(0, 2, 1) @ gm, image_size)  # (N, C, H, W)
+    return backend.winograd_input_adjoint(
+        backend.winograd_products(u.transpose(0, 2, 1), gm), image_size)  # (N, C, H, W)
 
 
 def _winograd_kernel_grad(backend, gm, v, in_channels):
     """gw of the Winograd conv y = output(u(w) @ v), from gm = output_adjoint(gy)."""
-    return backend.winograd_filter_adjoint(gm @ v.transpose(0, 2, 1), in_channels)  # (OC, C, 4, 4)
+    return backend.winograd_filter_adjoint(
+        backend.winograd_products(gm, v.transpose(0, 2, 1)), in_channels)  # (OC, C, 4, 4)
 
 
 class Conv2d(Function):
@@ -499,8 +501,8 @@ class Conv2d(Function):
 
     With stride 1 and fewer output than input channels (the generator's last 3x3 conv: 64 -> 3)
     it runs as conv_transpose2d(x, _flip(w), K-1-p), whose cols have OC rather than C rows.
-    Stride-2 4x4 convs with padding 1, sides that are multiples of 4 and at least
-    winograd.MIN_CHANNELS input channels run as Winograd F(2, 2).
+    Stride-2 4x4 convs with padding 1, sides that are multiples of 8 and at least
+    winograd.MIN_CHANNELS input channels run as Winograd F(4, 2).
     """
     def forward(self, x, w, stride=1, padding=0):
         self.stride, self.padding = _check_conv_args("conv2d", x, w, stride, padding)
@@ -516,7 +518,8 @@ class Conv2d(Function):
                                          x.shape[1])
         if self.winograd:
             self.v, self.u = self.backend.winograd_input(x), self.backend.winograd_filter(w)
-            return self.backend.winograd_output(self.u @ self.v, x.shape[0], out_size)
+            m = self.backend.winograd_products(self.u, self.v)  # (25, OC, T)
+            return self.backend.winograd_output(m, x.shape[0], out_size)
         self.flip_padding = (kh - 1 - ph, kw - 1 - pw)
         self.transposed = (self.stride == (1, 1) and min(self.flip_padding) >= 0
                            and w.shape[0] * h * wd < x.shape[1] * out_size[0] * out_size[1])
@@ -530,7 +533,7 @@ class Conv2d(Function):
     def backward(self, gy):
         needs_gx, needs_gw = self.needs_input_grad
         if self.winograd:
-            gm = self.backend.winograd_output_adjoint(gy)  # (9, OC, T)
+            gm = self.backend.winograd_output_adjoint(gy)  # (25, OC, T)
             return ((_winograd_input_grad(self.backend, gm, self.u, self.image_size)
                      if needs_gx else None),
                     (_winograd_kernel_grad(self.backend, gm, self.v, self.w.shape[1])
@@ -555,7 +558,7 @@ class ConvTranspose2d(Function):
 
     Output size (H - 1) * stride - 2 * padding + KH + output_padding. Its input gradient is
     conv2d's forward, and its weight gradient conv2d's weight gradient with the roles swapped;
-    where that conv2d runs as Winograd F(2, 2), so do all three.
+    where that conv2d runs as Winograd F(4, 2), so do all three.
     """
     def forward(self, x, w, stride=1, padding=0, output_padding=0):
         self.stride, self.padding = _check_conv_args("conv_transpose2d", x, w, stride, padding)
@@ -574,16 +577,17 @@ class ConvTranspose2d(Function):
         self.winograd = winograd.applies(out_size, w.shape[2:], self.stride, self.padding,
                                          w.shape[1])
         if self.winograd:  # y is conv2d's input gradient for "gy" = x
-            self.gm = self.backend.winograd_output_adjoint(x)  # (9, C_in, T)
-            self.u = self.backend.winograd_filter(w)  # (9, C_in, 4 C_out)
+            self.gm = self.backend.winograd_output_adjoint(x)  # (25, C_in, T)
+            self.u = self.backend.winograd_filter(w)  # (25, C_in, 4 C_out)
             return _winograd_input_grad(self.backend, self.gm, self.u, out_size)
         return _correlate_adjoint(self.backend, x, w, out_size, self.stride, self.padding)
 
     def backward(self, gy):
         needs_gx, needs_gw = self.needs_input_grad
         if self.winograd:  # gx = conv2d(gy, w); gw as conv2d's, whose "gy" was x
-            v = self.backend.winograd_input(gy)  # (9, 4 C_out, T)
-            gx = (self.backend.winograd_output(self.u @ v, gy.shape[0], self.x.shape[2:])
+            v = self.backend.winograd_input(gy)  # (25, 4 C_out, T)
+            gx = (self.backend.winograd_output(self.backend.winograd_products(self.u, v),
+                                                gy.shape[0], self.x.shape[2:])
                   if needs_gx else None)
             return gx, (_winograd_kernel_grad(self.backend, self.gm, v, self.w.shape[1])
                         if needs_gw else None)

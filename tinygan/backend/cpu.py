@@ -8,6 +8,7 @@ import numpy as np
 
 from . import cpu_kernels as kernels, cpu_winograd
 from .layout import channel_major, empty_images, images
+from .winograd import ALPHA, TILE
 
 name = "cpu"
 xp = np
@@ -78,47 +79,64 @@ def col2im(col, image_size, stride, padding):
     return x
 
 
+def _transformed(rows, cols, dtype):
+    """An empty (ALPHA^2, rows, cols) array whose planes lie a cache line further apart than
+    packed: the transforms touch all 25 planes at once, and 25 streams a power of two apart
+    would share one set of the L1 cache and evict each other (a transform took up to 8x as
+    long)."""
+    plane = rows * cols + 64 // np.dtype(dtype).itemsize
+    return np.empty((ALPHA ** 2, plane), dtype)[:, :rows * cols].reshape(ALPHA ** 2, rows, cols)
+
+
+def winograd_products(a, b):
+    """The 25 matrix products a[uv] @ b[uv] of the transformed domain, into planes spaced
+    as _transformed's."""
+    out = _transformed(a.shape[1], b.shape[2], np.result_type(a, b))
+    return np.matmul(a, b, out=out)
+
+
 def winograd_filter(w):
-    """U = G W G^T for w (OC, C, 4, 4): (9, OC, 4C) (winograd.py states the math)."""
-    u = np.empty((9, w.shape[0], 4 * w.shape[1]), w.dtype)
+    """U = G W G^T for w (OC, C, 4, 4): (ALPHA^2, OC, 4C) (winograd.py states the math)."""
+    u = _transformed(w.shape[0], 4 * w.shape[1], w.dtype)
     cpu_winograd.filter_transform(np.ascontiguousarray(w), u)
     return u
 
 
 def winograd_filter_adjoint(gu, in_channels):
-    """The transpose of winograd_filter: gU (9, OC, 4C) -> gw (OC, C, 4, 4)."""
+    """The transpose of winograd_filter: gU (ALPHA^2, OC, 4C) -> gw (OC, C, 4, 4)."""
     gw = np.empty((gu.shape[1], in_channels, 4, 4), gu.dtype)
     cpu_winograd.filter_transform_adjoint(gu, gw)
     return gw
 
 
 def winograd_input(x):
-    """V = B^T d B over the tiles of x (N, C, H, W)'s space-to-depth: (9, 4C, T)."""
+    """V = B^T d B over the tiles of x (N, C, H, W)'s space-to-depth: (ALPHA^2, 4C, T)."""
     n, c, h, w = x.shape
-    v = np.empty((9, 4 * c, n * (h // 4) * (w // 4)), x.dtype)
+    v = _transformed(4 * c, n * (h // (2 * TILE)) * (w // (2 * TILE)), x.dtype)
     cpu_winograd.input_transform(channel_major(np, x), v)
     return v
 
 
 def winograd_input_adjoint(gv, image_size):
-    """The transpose of winograd_input: gV (9, 4C, T) -> gx (N, C, H, W)."""
+    """The transpose of winograd_input: gV (ALPHA^2, 4C, T) -> gx (N, C, H, W)."""
     (h, w), c = image_size, gv.shape[1] // 4
-    gx = np.empty((c, gv.shape[2] // ((h // 4) * (w // 4)), h, w), gv.dtype)  # (C, N, H, W)
+    tiles = (h // (2 * TILE)) * (w // (2 * TILE))
+    gx = np.empty((c, gv.shape[2] // tiles, h, w), gv.dtype)  # (C, N, H, W)
     cpu_winograd.input_transform_adjoint(gv, gx)
     return images(gx)
 
 
 def winograd_output(m, n, out_size):
-    """y = A^T M A per tile: M (9, OC, T) -> y (N, OC, OH, OW)."""
+    """y = A^T M A per tile: M (ALPHA^2, OC, T) -> y (N, OC, OH, OW)."""
     y = np.empty((m.shape[1], n, *out_size), m.dtype)  # (OC, N, OH, OW)
     cpu_winograd.output_transform(m, y)
     return images(y)
 
 
 def winograd_output_adjoint(gy):
-    """The transpose of winograd_output: gy (N, OC, OH, OW) -> gM (9, OC, T)."""
+    """The transpose of winograd_output: gy (N, OC, OH, OW) -> gM (ALPHA^2, OC, T)."""
     n, oc, oh, ow = gy.shape
-    gm = np.empty((9, oc, n * (oh // 2) * (ow // 2)), gy.dtype)
+    gm = _transformed(oc, n * (oh // TILE) * (ow // TILE), gy.dtype)
     cpu_winograd.output_transform_adjoint(channel_major(np, gy), gm)
     return gm
 

@@ -144,6 +144,12 @@ winograd_output = functools.partial(winograd.output_transform, cupy)
 winograd_output_adjoint = functools.partial(winograd.output_transform_adjoint, cupy)
 
 
+
+def winograd_products(a, b):
+    """The 25 matrix products a[uv] @ b[uv] of the transformed domain."""
+    return a @ b
+
+
 def leaky_relu(x, slope):
     """y = x if x > 0 else slope x (a CuPy elementwise kernel)."""
     return cupy.where(x > 0, x, x * slope)
