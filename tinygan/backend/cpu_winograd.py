@@ -109,35 +109,35 @@ def input_transform(x, v):
     """v[ALPHA u + s, 4c + 2bh + bw, t] = (B^T d B)[u, s] for the tile d of X at t, phase
     (bh, bw).
 
-    Per image: pad it, apply B^T down each tile's rows (whole padded rows, which LLVM
-    vectorises), then B across.
+    Per channel: pad its images, apply B^T down each tile's rows (whole padded rows, which
+    LLVM vectorises), then B across, writing each of v's rows in one run over all tiles (25
+    short runs per image defeat the prefetcher: 1.4x slower).
     """
     c, n, h, w = x.shape
     rows, cols = h // (2 * TILE), w // (2 * TILE)
     for ch in prange(c):
-        padded = np.zeros((h + 2, w + 2), x.dtype)
-        down = np.empty((ALPHA, rows, w + 2), x.dtype)  # B^T applied down each tile's rows
-        for b in range(n):
-            padded[1:h + 1, 1:w + 1] = x[ch, b]
-            for bh in range(2):
-                for p in range(rows):
-                    top = 2 * TILE * p + bh  # the padded row of the tile's row 0
-                    d0, d1, d2 = padded[top], padded[top + 2], padded[top + 4]
-                    d3, d4 = padded[top + 6], padded[top + 8]
-                    for col in range(w + 2):
-                        (down[0, p, col], down[1, p, col], down[2, p, col], down[3, p, col],
-                         down[4, p, col]) = _b_t(d0[col], d1[col], d2[col], d3[col], d4[col])
-                for bw in range(2):
-                    out = v[:, 4 * ch + 2 * bh + bw]  # (ALPHA^2, T)
-                    for u in range(ALPHA):
-                        for p in range(rows):
-                            row, first = down[u, p], (b * rows + p) * cols
-                            for q in range(cols):
-                                t, left = first + q, 2 * TILE * q + bw
-                                (out[5 * u, t], out[5 * u + 1, t], out[5 * u + 2, t],
-                                 out[5 * u + 3, t], out[5 * u + 4, t]) = _b_t(
-                                    row[left], row[left + 2], row[left + 4], row[left + 6],
-                                    row[left + 8])
+        padded = np.zeros((n, h + 2, w + 2), x.dtype)
+        padded[:, 1:h + 1, 1:w + 1] = x[ch]
+        down = np.empty((ALPHA, n * rows, w + 2), x.dtype)  # B^T applied down each tile's rows
+        for bh in range(2):
+            for r in range(n * rows):  # tile row r = b * rows + p
+                image, top = padded[r // rows], 2 * TILE * (r % rows) + bh  # tile's row 0
+                d0, d1, d2 = image[top], image[top + 2], image[top + 4]
+                d3, d4 = image[top + 6], image[top + 8]
+                for col in range(w + 2):
+                    (down[0, r, col], down[1, r, col], down[2, r, col], down[3, r, col],
+                     down[4, r, col]) = _b_t(d0[col], d1[col], d2[col], d3[col], d4[col])
+            for bw in range(2):
+                out = v[:, 4 * ch + 2 * bh + bw]  # (ALPHA^2, T)
+                for u in range(ALPHA):
+                    for r in range(n * rows):
+                        row = down[u, r]
+                        for q in range(cols):
+                            t, left = r * cols + q, 2 * TILE * q + bw
+                            (out[5 * u, t], out[5 * u + 1, t], out[5 * u + 2, t],
+                             out[5 * u + 3, t], out[5 * u + 4, t]) = _b_t(
+                                row[left], row[left + 2], row[left + 4], row[left + 6],
+                                row[left + 8])
 
 
 @jit
@@ -152,34 +152,33 @@ def input_transform_adjoint(gv, gx):
     c, n, h, w = gx.shape
     rows, cols = h // (2 * TILE), w // (2 * TILE)
     for ch in prange(c):
-        g_padded = np.empty((h + 2, w + 2), gx.dtype)
-        across = np.empty((ALPHA, rows, w + 2), gx.dtype)  # B applied across, padded width
-        for b in range(n):
-            for bh in range(2):
-                for bw in range(2):
-                    g = gv[:, 4 * ch + 2 * bh + bw]  # (ALPHA^2, T)
-                    for u in range(ALPHA):
-                        for p in range(rows):
-                            row, first = across[u, p], (b * rows + p) * cols
-                            for q in range(cols):
-                                t, left = first + q, 2 * TILE * q + bw
-                                e0, e1, e2, e3, e4 = _b(g[5 * u, t], g[5 * u + 1, t],
-                                                        g[5 * u + 2, t], g[5 * u + 3, t],
-                                                        g[5 * u + 4, t])
-                                row[left] = e0 if q == 0 else row[left] + e0
-                                row[left + 2], row[left + 4], row[left + 6] = e1, e2, e3
-                                row[left + 8] = e4
-                for p in range(rows):
-                    top = 2 * TILE * p + bh
-                    d0, d1, d2 = g_padded[top], g_padded[top + 2], g_padded[top + 4]
-                    d3, d4 = g_padded[top + 6], g_padded[top + 8]
-                    for col in range(w + 2):
-                        e0, e1, e2, e3, e4 = _b(across[0, p, col], across[1, p, col],
-                                                across[2, p, col], across[3, p, col],
-                                                across[4, p, col])
-                        d0[col] = e0 if p == 0 else d0[col] + e0
-                        d1[col], d2[col], d3[col], d4[col] = e1, e2, e3, e4
-            gx[ch, b] = g_padded[1:h + 1, 1:w + 1]
+        g_padded = np.empty((n, h + 2, w + 2), gx.dtype)
+        across = np.empty((ALPHA, n * rows, w + 2), gx.dtype)  # B applied across, padded width
+        for bh in range(2):
+            for bw in range(2):
+                g = gv[:, 4 * ch + 2 * bh + bw]  # (ALPHA^2, T)
+                for u in range(ALPHA):
+                    for r in range(n * rows):
+                        row = across[u, r]
+                        for q in range(cols):
+                            t, left = r * cols + q, 2 * TILE * q + bw
+                            e0, e1, e2, e3, e4 = _b(g[5 * u, t], g[5 * u + 1, t], g[5 * u + 2, t],
+                                                    g[5 * u + 3, t], g[5 * u + 4, t])
+                            row[left] = e0 if q == 0 else row[left] + e0
+                            row[left + 2], row[left + 4], row[left + 6] = e1, e2, e3
+                            row[left + 8] = e4
+            for r in range(n * rows):
+                image, p = g_padded[r // rows], r % rows
+                top = 2 * TILE * p + bh
+                d0, d1, d2 = image[top], image[top + 2], image[top + 4]
+                d3, d4 = image[top + 6], image[top + 8]
+                for col in range(w + 2):
+                    e0, e1, e2, e3, e4 = _b(across[0, r, col], across[1, r, col],
+                                            across[2, r, col], across[3, r, col],
+                                            across[4, r, col])
+                    d0[col] = e0 if p == 0 else d0[col] + e0
+                    d1[col], d2[col], d3[col], d4[col] = e1, e2, e3, e4
+        gx[ch] = g_padded[:, 1:h + 1, 1:w + 1]
 
 
 @jit
@@ -188,40 +187,48 @@ def output_transform(m, y):
     m[:, o, t]."""
     oc, n, oh, ow = y.shape
     rows, cols = oh // TILE, ow // TILE
-    for plane in prange(oc * n):
-        o, b = plane // n, plane % n
+    for o in prange(oc):  # each of the transformed array's rows in one run over all tiles
         left = np.empty((TILE, ALPHA), m.dtype)  # A^T M
-        for p in range(rows):
-            for q in range(cols):
-                t = (b * rows + p) * cols + q
-                for v in range(ALPHA):
-                    (left[0, v], left[1, v], left[2, v], left[3, v]) = _a_t(
-                        m[v, o, t], m[5 + v, o, t], m[10 + v, o, t], m[15 + v, o, t],
-                        m[20 + v, o, t])
-                for r in range(TILE):
-                    out = y[o, b, TILE * p + r]
-                    (out[TILE * q], out[TILE * q + 1], out[TILE * q + 2],
-                     out[TILE * q + 3]) = _a_t(left[r, 0], left[r, 1], left[r, 2], left[r, 3],
-                                               left[r, 4])
+        for b in range(n):
+            for p in range(rows):
+                for q in range(cols):
+                    t = (b * rows + p) * cols + q
+                    for v in range(ALPHA):
+                        (left[0, v], left[1, v], left[2, v], left[3, v]) = _a_t(
+                            m[v, o, t], m[5 + v, o, t], m[10 + v, o, t], m[15 + v, o, t],
+                            m[20 + v, o, t])
+                    for r in range(TILE):
+                        out = y[o, b, TILE * p + r]
+                        (out[TILE * q], out[TILE * q + 1], out[TILE * q + 2],
+                         out[TILE * q + 3]) = _a_t(left[r, 0], left[r, 1], left[r, 2], left[r, 3],
+                                                   left[r, 4])
 
 
 @jit
 def output_transform_adjoint(gy, gm):
     """gm[:, o, t] = A gY A^T for the 4x4 tile of gy[o, n] at t: output_transform's
-    transpose."""
+    transpose.
+
+    Per output channel: A down each tile's columns for all tiles first, then A^T across,
+    writing 5 of gm's rows at a time in runs over all tiles (all 25 at once ran 3x slower).
+    The buffer's rows are padded apart for the reason cpu._transformed gives.
+    """
     oc, n, oh, ow = gy.shape
     rows, cols = oh // TILE, ow // TILE
-    for plane in prange(oc * n):
-        o, b = plane // n, plane % n
-        left = np.empty((ALPHA, TILE), gy.dtype)  # A gY
-        for p in range(rows):
-            for q in range(cols):
-                t, g = (b * rows + p) * cols + q, gy[o, b, TILE * p:TILE * p + TILE]
-                for s in range(TILE):
-                    (left[0, s], left[1, s], left[2, s], left[3, s], left[4, s]) = _a(
-                        g[0, TILE * q + s], g[1, TILE * q + s], g[2, TILE * q + s],
-                        g[3, TILE * q + s])
-                for u in range(ALPHA):
-                    (gm[5 * u, o, t], gm[5 * u + 1, o, t], gm[5 * u + 2, o, t],
-                     gm[5 * u + 3, o, t], gm[5 * u + 4, o, t]) = _a(
-                        left[u, 0], left[u, 1], left[u, 2], left[u, 3])
+    tiles = n * rows * cols
+    for o in prange(oc):
+        down = np.empty((ALPHA, TILE, tiles + 16), gy.dtype)  # A gY, rows padded apart
+        for b in range(n):
+            for p in range(rows):
+                g = gy[o, b, TILE * p:TILE * p + TILE]
+                for q in range(cols):
+                    t = (b * rows + p) * cols + q
+                    for s in range(TILE):
+                        (down[0, s, t], down[1, s, t], down[2, s, t], down[3, s, t],
+                         down[4, s, t]) = _a(g[0, TILE * q + s], g[1, TILE * q + s],
+                                             g[2, TILE * q + s], g[3, TILE * q + s])
+        for u in range(ALPHA):
+            d = down[u]
+            for t in range(tiles):
+                (gm[5 * u, o, t], gm[5 * u + 1, o, t], gm[5 * u + 2, o, t], gm[5 * u + 3, o, t],
+                 gm[5 * u + 4, o, t]) = _a(d[0, t], d[1, t], d[2, t], d[3, t])
