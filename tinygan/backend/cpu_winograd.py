@@ -207,28 +207,20 @@ def output_transform(m, y):
 @jit
 def output_transform_adjoint(gy, gm):
     """gm[:, o, t] = A gY A^T for the 4x4 tile of gy[o, n] at t: output_transform's
-    transpose.
-
-    Per output channel: A down each tile's columns for all tiles first, then A^T across,
-    writing 5 of gm's rows at a time in runs over all tiles (all 25 at once ran 3x slower).
-    The buffer's rows are padded apart for the reason cpu._transformed gives.
-    """
+    transpose."""
     oc, n, oh, ow = gy.shape
     rows, cols = oh // TILE, ow // TILE
-    tiles = n * rows * cols
-    for o in prange(oc):
-        down = np.empty((ALPHA, TILE, tiles + 16), gy.dtype)  # A gY, rows padded apart
-        for b in range(n):
-            for p in range(rows):
-                g = gy[o, b, TILE * p:TILE * p + TILE]
-                for q in range(cols):
-                    t = (b * rows + p) * cols + q
-                    for s in range(TILE):
-                        (down[0, s, t], down[1, s, t], down[2, s, t], down[3, s, t],
-                         down[4, s, t]) = _a(g[0, TILE * q + s], g[1, TILE * q + s],
-                                             g[2, TILE * q + s], g[3, TILE * q + s])
-        for u in range(ALPHA):
-            d = down[u]
-            for t in range(tiles):
-                (gm[5 * u, o, t], gm[5 * u + 1, o, t], gm[5 * u + 2, o, t], gm[5 * u + 3, o, t],
-                 gm[5 * u + 4, o, t]) = _a(d[0, t], d[1, t], d[2, t], d[3, t])
+    for plane in prange(oc * n):
+        o, b = plane // n, plane % n
+        left = np.empty((ALPHA, TILE), gy.dtype)  # A gY
+        for p in range(rows):
+            for q in range(cols):
+                t, g = (b * rows + p) * cols + q, gy[o, b, TILE * p:TILE * p + TILE]
+                for s in range(TILE):
+                    (left[0, s], left[1, s], left[2, s], left[3, s], left[4, s]) = _a(
+                        g[0, TILE * q + s], g[1, TILE * q + s], g[2, TILE * q + s],
+                        g[3, TILE * q + s])
+                for u in range(ALPHA):
+                    (gm[5 * u, o, t], gm[5 * u + 1, o, t], gm[5 * u + 2, o, t],
+                     gm[5 * u + 3, o, t], gm[5 * u + 4, o, t]) = _a(
+                        left[u, 0], left[u, 1], left[u, 2], left[u, 3])
