@@ -41,7 +41,7 @@ ACTIVATIONS = {"relu": (ops.relu, F.relu), "tanh": (ops.tanh, torch.tanh),
                               lambda x: F.leaky_relu(x, 0.2))}
 RATIO = "speed ratio = torch time / tinygan time (1.0: as fast as torch)"
 CONV_RATE = ("conv GFLOP/s count a direct convolution's multiply-adds; tinygan's stride-2 4x4 "
-             "convs run as Winograd F(2x2, 2x2) with 9/16 of them, and torch's oneDNN uses "
+             "convs run as Winograd F(4x4, 2x2) with 25/64 of them, and torch's oneDNN uses "
              "AVX-512 where OpenBLAS may be pinned lower: so either rate can pass the peak")
 # Seconds of quiet before each timing. torch's OpenMP threads spin for 10-20 ms after each op
 # and take a core from whatever runs next in this process: tinygan's im2col of (128, 64, 16, 16)
