@@ -144,7 +144,6 @@ winograd_output = functools.partial(winograd.output_transform, cupy)
 winograd_output_adjoint = functools.partial(winograd.output_transform_adjoint, cupy)
 
 
-
 def winograd_products(a, b):
     """The 25 matrix products a[uv] @ b[uv] of the transformed domain."""
     return a @ b
