@@ -40,7 +40,8 @@ def _b(e0, e1, e2, e3, e4):
 
 @inline
 def _g(a, b):
-    """G (a, b), one column of the 2x2 taps (in float64)."""
+    """G (a, b), one column of the 2x2 taps, in float64 (b / 1 too, so that the tuple has one
+    type and can be indexed in a loop)."""
     return a / 2, (a + b) / 2, (a - b) / 6, (a + 2 * b) / 6, b / 1
 
 
