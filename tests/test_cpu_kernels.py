@@ -31,29 +31,41 @@ def test_im2col_and_col2im_equal_the_numpy_oracle_bit_for_bit(dtype, geometry, s
 
 
 def raises(*args):
-    raise AssertionError("col2im took the other route")
+    raise AssertionError("col2im took another route")
 
 
-# (image, kernel, stride, padding), the col2im kernel it must not call (replaced by one that
-# fails) and the one it must call (counted).
+# (image, kernel, stride, padding), the col2im kernel it must call (counted; None for the
+# one-window transpose, which calls neither), the others replaced by one that fails.
 COL2IM_ROUTES = [
-    ((2, 3, 9, 12), (3, 3), (1, 1), (1, 1), "col2im_gather", "col2im_unit_stride"),  # rows of 12
-    ((2, 3, 4, 4), (4, 4), (1, 1), (0, 0), "col2im_unit_stride", "col2im_gather"),   # rows of 1
-    ((2, 3, 10, 16), (4, 4), (2, 2), (1, 1), "col2im_unit_stride", "col2im_gather"),  # stride 2
+    ((2, 3, 9, 12), (3, 3), (1, 1), (1, 1), "col2im_unit_stride"),  # rows of 12
+    ((2, 3, 4, 6), (3, 6), (1, 1), (0, 0), "col2im_gather"),        # rows of 1
+    ((2, 3, 10, 16), (4, 4), (2, 2), (1, 1), "col2im_gather"),      # stride 2
+    ((2, 3, 4, 6), (4, 6), (3, 1), (0, 0), None),                   # one window: a transpose
 ]
+COL2IM_KERNELS = ("col2im_unit_stride", "col2im_gather")
 
 
-@pytest.mark.parametrize("shape, kernel, stride, padding, banned, taken", COL2IM_ROUTES)
+@pytest.mark.parametrize("shape, kernel, stride, padding, taken", COL2IM_ROUTES)
 def test_each_col2im_route_equals_the_numpy_oracle(monkeypatch, shape, kernel, stride, padding,
-                                                   banned, taken):
-    calls, kernel_taken = [], getattr(cpu.kernels, taken)
-    monkeypatch.setattr(cpu.kernels, banned, raises)
-    monkeypatch.setattr(cpu.kernels, taken, lambda *args: calls.append(kernel_taken(*args)))
+                                                   taken):
+    calls = []
+    for name in COL2IM_KERNELS:
+        kernel_function = getattr(cpu.kernels, name)
+        monkeypatch.setattr(cpu.kernels, name, raises if name != taken else
+                            lambda *args, run=kernel_function: calls.append(run(*args)))
     rng = np.random.default_rng(0)
     col = rng.standard_normal(reference.im2col(np.zeros(shape), kernel, stride, padding).shape)
     np.testing.assert_array_equal(cpu.col2im(col, shape[2:], stride, padding),
                                   reference.col2im(col, shape[2:], stride, padding))
-    assert len(calls) == 1
+    assert len(calls) == (taken is not None)
+
+
+def test_one_window_im2col_is_a_transpose_without_the_gather_kernel(monkeypatch):
+    monkeypatch.setattr(cpu.kernels, "im2col", raises)
+    x = np.random.default_rng(0).standard_normal((3, 5, 4, 6))
+    col = cpu.im2col(x, (4, 6), (2, 2), (0, 0))
+    assert col.shape == (5, 4, 6, 3, 1, 1)
+    np.testing.assert_array_equal(col, reference.im2col(x, (4, 6), (2, 2), (0, 0)))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -72,23 +72,24 @@ def col2im_unit_stride(col, x, ph, pw):
 
     Each (c, n) image plane is one iteration that adds in its col rows (i, j, oy) in order: no
     two iterations write the same pixel, and every pixel sums in the (i, j) order col2im.cu uses.
-    With unit stride LLVM vectorises the adds along a row, faster than col2im_gather's gathers.
+    Each row is first clipped to the part that lands inside the image, so the inner loop runs
+    from 0 with no test in it (neither a bounds test nor numba's wrap of negative indices) and
+    LLVM vectorises it: 3x3 onto 32x32 at batch 128 took 10.7 ms, against 17 with the test.
     """
     c, n, h, w = x.shape
     kh, kw, oh, ow = col.shape[1], col.shape[2], col.shape[4], col.shape[5]
     for plane in prange(c * n):
         ch, b = plane // n, plane % n
-        x[ch, b] = 0
+        target = x[ch, b]  # (H, W)
+        target[:] = 0
         for i in range(kh):
             for j in range(kw):
-                for oy in range(oh):
-                    y = oy - ph + i
-                    if y < 0 or y >= h:
-                        continue
-                    for ox in range(ow):
-                        xx = ox - pw + j
-                        if 0 <= xx < w:
-                            x[ch, b, y, xx] += col[ch, i, j, b, oy, ox]
+                first, last = max(0, pw - j), min(ow, w + pw - j)  # 0 <= ox - pw + j < w
+                for oy in range(max(0, ph - i), min(oh, h + ph - i)):  # 0 <= oy - ph + i < h
+                    row = target[oy - ph + i, first - pw + j:last - pw + j]
+                    source = col[ch, i, j, b, oy, first:last]
+                    for k in range(last - first):
+                        row[k] += source[k]
 
 
 @numba.njit(cache=True)
@@ -125,9 +126,10 @@ def col2im_gather(col, x, entry):
 
     col is (C, KH*KW, N, OH*OW); x is channel-major and flat per image, (C, N, H*W); entry comes
     from col_entries with tap_stride N*OH*OW. Each pass over t adds one entry into every pixel
-    of the image: a long loop that LLVM vectorises with gathers. 1.5-1.9x faster than summing
-    each pixel's entries in turn (a loop of 4 that did not vectorise), and with stride > 1 than
-    adding col rows in, whose writes hop over pixels.
+    of the image. LLVM leaves these gathers scalar, yet the passes ran 1.2-2.4x faster than
+    summing each pixel's entries in turn (a short loop per pixel), and with stride > 1 than
+    adding col rows in, whose writes hop over pixels, or than adding them into per-phase
+    planes interleaved afterwards.
     """
     c, n, pixels = x.shape
     taps, positions = col.shape[1], col.shape[3]
