@@ -33,6 +33,10 @@ from tinygan.backend.layout import channel_major, images
 # --- config ---------------------------------------------------------------------------------
 IMAGE_SIZE, BATCH, NZ = 32, 128, 100   # the model and batch whose layer shapes are measured
 REPEATS, WARMUP = 10, 2                # timed calls per op after untimed warm-up calls
+# ... and more until they took this long: a burst in which the machine lends this process
+# one core instead of two doubles a kernel's time for a few milliseconds; over a second
+# the median sees past it, and common.busy_elsewhere can say how busy the machine was.
+MIN_SECONDS = 1.0
 QUICK_BATCH, QUICK_REPEATS = 16, 2     # --quick
 DEVICES = ("cpu", "cuda")              # tinygan backends tried; those that fail to load are skipped
 ACTIVATIONS = {"relu": (ops.relu, F.relu), "tanh": (ops.tanh, torch.tanh),
@@ -184,7 +188,7 @@ def all_cases(batch, backend):
             yield from elementwise_cases(kind, shape, settings, backend, rng)
 
 
-def measure(c, backend, peaks, repeats, warmup):
+def measure(c, backend, peaks, repeats, warmup, min_seconds):
     """Check c's outputs against torch's, then time both; returns the result row."""
     for i, (mine, theirs) in enumerate(c["check"]()):
         common.check_close(f"{c['op']} {c['pass']} {c['shape']} output {i}",
@@ -193,7 +197,7 @@ def measure(c, backend, peaks, repeats, warmup):
     for framework, fn, sync in (("tinygan", c["ours"], backend.synchronize),
                                 ("torch", c["theirs"], lambda: None)):
         time.sleep(QUIET)
-        times[framework] = common.time_it(fn, repeats, warmup, sync)
+        times[framework] = common.time_it(fn, repeats, warmup, sync, min_seconds)
     peak = peaks["matmul_gflops" if c["unit"] == "GFLOP/s" else "copy_gbs"]
     row = {k: c[k] for k in ("op", "pass", "shape", "unit", "work")} | {
         "backend": backend.name, "seconds": times,
@@ -224,22 +228,27 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="BLAS/OpenMP threads of NumPy and torch (default: every core)")
-    parser.add_argument("--repeats", type=int, help=f"timed calls per op (default {REPEATS})")
+    parser.add_argument("--repeats", type=int,
+                        help=f"timed calls per op, at least (default {REPEATS}; and as many as "
+                        f"take {MIN_SECONDS:g} s)")
     parser.add_argument("--warmup", type=int, default=WARMUP, help="untimed calls first")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke run: batch {QUICK_BATCH}, {QUICK_REPEATS} repeats, 1 warm-up")
     args = parser.parse_args()
     batch, repeats = (QUICK_BATCH, QUICK_REPEATS) if args.quick else (BATCH, REPEATS)
     repeats, warmup = args.repeats or repeats, 1 if args.quick else args.warmup
+    min_seconds = 0.0 if args.quick else MIN_SECONDS
     common.set_threads(args.threads)
     info = common.machine_info() | {"quick": args.quick, "threads": common.threads_in_use(),
                                     "batch": batch, "repeats": repeats, "warmup": warmup,
-                                    "ratio": RATIO, "conv_rate": CONV_RATE}
+                                    "min_seconds": min_seconds, "ratio": RATIO,
+                                    "conv_rate": CONV_RATE}
     rows = []
     for backend in available_backends():
         peaks = common.machine_peaks(backend.xp, backend.synchronize)
         info[f"peaks_{backend.name}"] = {k: round(v, 1) for k, v in peaks.items()}
-        rows += [measure(c, backend, peaks, repeats, warmup) for c in all_cases(batch, backend)]
+        rows += [measure(c, backend, peaks, repeats, warmup, min_seconds)
+                 for c in all_cases(batch, backend)]
     common.note_contention(info, [t for r in rows for t in r["seconds"].values()])
     cells = [[r["backend"], r["op"], r["pass"], r["shape"],
               common.spread(r["seconds"]["tinygan"], 1e3, 2),

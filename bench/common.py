@@ -34,15 +34,16 @@ BUSY_WINDOW = 1.0            # seconds of timed calls needed to say how busy oth
 
 # --- timing ---------------------------------------------------------------------------------
 
-def time_it(fn, repeats, warmup, sync=lambda: None):
-    """Seconds per call of fn over ``repeats`` calls after warm-up: {"median", "min", "max"},
-    and "busy_elsewhere": the cores other processes kept busy meanwhile (None if the calls took
-    under BUSY_WINDOW, too short for /proc's clock ticks to say).
+def time_it(fn, repeats, warmup, sync=lambda: None, min_seconds=0.0):
+    """Seconds per call of fn over ``repeats`` calls after warm-up, or more until the calls
+    took ``min_seconds``: {"median", "min", "max", "calls"}, and "busy_elsewhere": the cores
+    other processes kept busy meanwhile (None if the calls took under BUSY_WINDOW, too short for
+    /proc's clock ticks to say).
     """
     for _ in range(warmup):
         fn()
     times, ticks, began = [], cpu_ticks(), time.perf_counter()
-    for _ in range(repeats):
+    while len(times) < repeats or time.perf_counter() - began < min_seconds:
         sync()
         start = time.perf_counter()
         fn()
@@ -51,7 +52,7 @@ def time_it(fn, repeats, warmup, sync=lambda: None):
     seconds = time.perf_counter() - began
     busy = busy_elsewhere(ticks, cpu_ticks(), seconds) if seconds >= BUSY_WINDOW else None
     return {"median": statistics.median(times), "min": min(times), "max": max(times),
-            "busy_elsewhere": busy}
+            "calls": len(times), "busy_elsewhere": busy}
 
 
 def cpu_ticks():
