@@ -113,8 +113,10 @@ class Tensor:
             self._accumulate(gy)
             return
         grads = {self.creator: gy}  # gradient of the loss w.r.t. each Function's output
+        done = set()  # Functions whose backward has run: no gradient may reach them later
         for fn in reversed(_topological_order(self.creator)):
             gxs = fn.backward(grads.pop(fn))
+            done.add(fn)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
             for tensor, gx in zip(fn.inputs, gxs):
@@ -125,6 +127,9 @@ class Tensor:
                                        f"shape {gx.shape} for an input of shape {tensor.shape}")
                 if tensor.creator is None:
                     tensor._accumulate(gx)
+                elif tensor.creator in done:
+                    raise RuntimeError(f"backward: a gradient reached {type(tensor.creator).__name__} "
+                                       "after its backward ran (the graph was ordered wrongly)")
                 elif tensor.creator in grads:
                     grads[tensor.creator] = grads[tensor.creator] + gx
                 else:
@@ -178,19 +183,23 @@ class Tensor:
 
 
 def _topological_order(root):
-    """Functions reachable from ``root``, each after every Function that produced its inputs."""
-    order, visited, stack = [], {root}, [(root, False)]
+    """Functions reachable from ``root`` in post-order: each after every Function that produced
+    one of its inputs, found by an iterative depth-first search (no recursion limit).
+
+    A Function is marked visited when it is first expanded, and appended only when the stack
+    comes back to it, after all of its inputs' creators (in a DAG, a visited Function that is
+    not yet appended would be its own ancestor).
+    """
+    order, visited, stack = [], set(), [(root, False)]
     while stack:
         fn, inputs_done = stack.pop()
         if inputs_done:
             order.append(fn)
-            continue
-        stack.append((fn, True))
-        for tensor in fn.inputs:
-            parent = tensor.creator
-            if parent is not None and parent not in visited:
-                visited.add(parent)
-                stack.append((parent, False))
+        elif fn not in visited:
+            visited.add(fn)
+            stack.append((fn, True))
+            stack.extend((t.creator, False) for t in fn.inputs
+                         if t.creator is not None and t.creator not in visited)
     return order
 
 
