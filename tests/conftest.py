@@ -10,14 +10,21 @@ settings.register_profile("thorough", parent=settings.get_profile("tinygan"), ma
 settings.load_profile("tinygan")
 
 
+ORACLES = ("finite differences", "pytorch", "double: finite differences", "double: pytorch")
+
+
 def pytest_terminal_summary(terminalreporter):
-    """Print the largest relative error seen per op, against finite differences and PyTorch."""
+    """Print the largest relative error seen per op, of its backward and of its double backward,
+    against finite differences and PyTorch."""
     if not MAX_ERRORS:
         return
     rows = sorted({name for name, _ in MAX_ERRORS})
     terminalreporter.section("largest relative error per op (float64)")
-    terminalreporter.write_line(f"{'op':36s} {'vs finite differences':>22s} {'vs PyTorch':>12s}")
+    terminalreporter.write_line(f"{'':34s} {'backward':>21s} {'double backward':>21s}")
+    terminalreporter.write_line(f"{'op':34s} {'vs fin. diff.':>12s} {'vs PyTorch':>10s} "
+                                f"{'vs fin. diff.':>12s} {'vs PyTorch':>10s}")
     for name in rows:
-        cells = [MAX_ERRORS.get((name, oracle)) for oracle in ("finite differences", "pytorch")]
+        cells = [MAX_ERRORS.get((name, oracle)) for oracle in ORACLES]
         text = ["not run" if e is None else f"{e:.1e}" for e in cells]
-        terminalreporter.write_line(f"{name:36s} {text[0]:>22s} {text[1]:>12s}")
+        terminalreporter.write_line(f"{name:34s} {text[0]:>12s} {text[1]:>10s} "
+                                    f"{text[2]:>12s} {text[3]:>10s}")

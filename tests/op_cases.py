@@ -29,6 +29,30 @@ def record_error(row_name, oracle, error):
     MAX_ERRORS[key] = max(MAX_ERRORS.get(key, 0.0), float(error))
 
 
+# A directional derivative smaller than the rounding noise of its central difference cannot be
+# checked numerically; the noise is about 10 * machine_eps * (sum|f| + sum|grad * x|) / h.
+FD_EPS = 1e-5  # small against batch norm's smallest std (sqrt(1e-5)), large against rounding
+FD_TOLERANCE = 1e-6
+
+
+def directional_error(f, arrays, grads, directions):
+    """Relative error of the analytic directional derivative sum <grad_i, d_i> of the scalar
+    f(arrays) against the numerical one: the central difference D(h) = (f(x + h d) -
+    f(x - h d)) / 2h, Richardson-extrapolated to (4 D(h / 2) - D(h)) / 3 (error O(h^4)).
+    The denominator never drops below the difference's rounding noise over the tolerance."""
+    def central(h):
+        plus = f([a + h * d for a, d in zip(arrays, directions)])
+        minus = f([a - h * d for a, d in zip(arrays, directions)])
+        return (plus - minus) / (2 * h)
+
+    numeric = (4 * central(FD_EPS / 2) - central(FD_EPS)) / 3
+    analytic = float(np.sum([np.sum(g * d) for g, d in zip(grads, directions)]))
+    size = float(np.sum([np.sum(np.abs(g * a)) for g, a in zip(grads, arrays)]))
+    noise = 10 * np.finfo(np.float64).eps * (abs(f(arrays)) + size) / FD_EPS
+    return abs(analytic - numeric) / max(abs(analytic), abs(numeric), noise / FD_TOLERANCE,
+                                         1e-300)
+
+
 @dataclass
 class Row:
     name: str
@@ -36,6 +60,7 @@ class Row:
     draw: Callable            # (hypothesis data) -> (list of float64 arrays, settings dict)
     ours: Callable            # (*tinygan Tensors, **settings) -> Tensor
     theirs: Callable          # (*torch tensors, **settings) -> torch tensor
+    adjoints: tuple = ()      # private Functions its backward applies
 
 
 def values(data, shape, away_from_zero=False, low=None, high=None):
@@ -72,6 +97,48 @@ def draw_broadcast_pair(data):
     if data.draw(st.booleans(), label="swap"):
         a, b = b, a
     return [a, b], {}
+
+
+def draw_sum_to(data, broadcast):
+    """A shape and one that broadcasts to it: sum_to goes from the first to the second,
+    broadcast_to the other way."""
+    (big, small), _ = draw_broadcast_pair(data)
+    if big.ndim < small.ndim or (big.ndim == small.ndim and big.size < small.size):
+        big, small = small, big
+    return ([small], {"shape": big.shape}) if broadcast else ([big], {"shape": small.shape})
+
+
+def draw_pow(data):
+    exponent = data.draw(st.sampled_from([2, 3, -1, 0.5, -0.5, 1.5]), label="exponent")
+    return [np.abs(values(data, draw_shape(data))) + 0.5], {"exponent": exponent}
+
+
+def draw_clamp(data):
+    """Values a multiple of 0.1 plus 0.03 apart from the bounds, which are multiples of 0.5,
+    so no finite-difference step crosses a bound."""
+    x = np.round(values(data, draw_shape(data)), 1) + 0.03
+    bounds = st.sampled_from([None, -0.5, 0.0, 0.5])
+    low, high = data.draw(bounds, label="min"), data.draw(bounds, label="max")
+    if low is None and high is None:
+        high = 0.5
+    elif low is not None and high is not None and low > high:
+        low, high = high, low
+    return [x], {"min": low, "max": high}
+
+
+def draw_transpose(data):
+    shape = draw_shape(data)
+    return [values(data, shape)], {"axes": tuple(data.draw(st.permutations(range(len(shape)))))}
+
+
+def draw_matmul(data):
+    n, k, m = (data.draw(st.integers(1, 5), label=label) for label in "NKM")
+    return [values(data, (n, k)), values(data, (k, m))], {}
+
+
+def draw_softmax(data):
+    shape = draw_shape(data)
+    return [values(data, shape)], {"axis": data.draw(st.integers(-len(shape), len(shape) - 1))}
 
 
 def draw_division(data):
@@ -226,17 +293,33 @@ ROWS = [
     Row("mul", ops.Mul, draw_broadcast_pair, ops.mul, lambda a, b: torch.mul(a, b)),
     Row("div", ops.Div, draw_division, ops.div, lambda a, b: torch.div(a, b)),
     Row("neg", ops.Neg, draw_unary(), ops.neg, lambda x: torch.neg(x)),
+    Row("sum_to", ops.SumTo, lambda d: draw_sum_to(d, broadcast=False), ops.sum_to,
+        lambda x, shape: x.sum_to_size(shape)),
+    Row("broadcast_to", ops.BroadcastTo, lambda d: draw_sum_to(d, broadcast=True),
+        ops.broadcast_to, lambda x, shape: torch.broadcast_to(x, shape)),
+    Row("pow", ops.Pow, draw_pow, ops.pow, lambda x, exponent: torch.pow(x, exponent)),
+    Row("log", ops.Log, lambda d: ([values(d, draw_shape(d), low=0.1, high=3.0)], {}), ops.log,
+        lambda x: torch.log(x)),
+    Row("clamp", ops.Clamp, draw_clamp, ops.clamp,
+        lambda x, min, max: torch.clamp(x, min, max)),
+    Row("transpose", ops.Transpose, draw_transpose, ops.transpose,
+        lambda x, axes: x.permute(axes)),
+    Row("matmul", ops.MatMul, draw_matmul, ops.matmul, lambda a, b: torch.matmul(a, b)),
+    Row("softmax", ops.Softmax, draw_softmax, ops.softmax,
+        lambda x, axis: torch.softmax(x, dim=axis)),
     Row("sum", ops.Sum, draw_reduction, ops.sum,
         lambda x, axis, keepdims: torch.sum(x, dim=axis, keepdim=keepdims)),
     Row("mean", ops.Mean, draw_reduction, ops.mean,
         lambda x, axis, keepdims: torch.mean(x, dim=axis, keepdim=keepdims)),
     Row("reshape", ops.Reshape, draw_reshape, ops.reshape,
         lambda x, shape: torch.reshape(x, shape)),
-    Row("relu", ops.ReLU, draw_unary(away_from_zero=True), ops.relu, lambda x: F.relu(x)),
+    Row("relu", ops.ReLU, draw_unary(away_from_zero=True), ops.relu, lambda x: F.relu(x),
+        adjoints=(ops._LeakyReLUJacobian,)),
     Row("leaky_relu", ops.LeakyReLU,
         lambda d: (draw_unary(True)(d)[0],
                    {"negative_slope": d.draw(st.sampled_from([0.01, 0.2]))}),
-        ops.leaky_relu, lambda x, negative_slope: F.leaky_relu(x, negative_slope)),
+        ops.leaky_relu, lambda x, negative_slope: F.leaky_relu(x, negative_slope),
+        adjoints=(ops._LeakyReLUJacobian,)),
     Row("tanh", ops.Tanh, draw_unary(), ops.tanh, lambda x: torch.tanh(x)),
     Row("sigmoid", ops.Sigmoid, draw_unary(), ops.sigmoid, lambda x: torch.sigmoid(x)),
     Row("binary_cross_entropy", ops.BinaryCrossEntropy, lambda d: draw_bce(d, logits=False),
@@ -246,25 +329,26 @@ ROWS = [
         lambda d: draw_bce(d, logits=True), ops.binary_cross_entropy_with_logits,
         lambda x, t, reduction: F.binary_cross_entropy_with_logits(x, t, reduction=reduction)),
     Row("conv2d", ops.Conv2d, lambda d: draw_conv(d, transposed=False),
-        lambda x, w, **s: ops.conv2d(x, w, **s), lambda x, w, **s: F.conv2d(x, w, **s)),
+        lambda x, w, **s: ops.conv2d(x, w, **s), lambda x, w, **s: F.conv2d(x, w, **s),
+        adjoints=(ops._Conv2dWeightGrad,)),
     Row("conv_transpose2d", ops.ConvTranspose2d, lambda d: draw_conv(d, transposed=True),
         lambda x, w, **s: ops.conv_transpose2d(x, w, **s),
-        lambda x, w, **s: F.conv_transpose2d(x, w, **s)),
+        lambda x, w, **s: F.conv_transpose2d(x, w, **s), adjoints=(ops._Conv2dWeightGrad,)),
     Row("conv2d, Winograd route", ops.Conv2d, lambda d: draw_winograd_conv(d, transposed=False),
         lambda x, w, **s: ops.conv2d(x, w, **s), lambda x, w, **s: F.conv2d(x, w, **s)),
     Row("conv_transpose2d, Winograd route", ops.ConvTranspose2d,
         lambda d: draw_winograd_conv(d, transposed=True),
         lambda x, w, **s: ops.conv_transpose2d(x, w, **s),
         lambda x, w, **s: F.conv_transpose2d(x, w, **s)),
-    Row("linear", ops.Linear, draw_linear, ops.linear, lambda x, w, b: F.linear(x, w, b)),
+    Row("linear", ops.MatMul, draw_linear, ops.linear, lambda x, w, b: F.linear(x, w, b)),
     Row("cross_entropy", ops.CrossEntropy, draw_cross_entropy,
         lambda x, target, reduction: ops.cross_entropy(x, target, reduction=reduction),
         lambda x, target, reduction: F.cross_entropy(x, torch.from_numpy(target),
                                                      reduction=reduction)),
     Row("avg_pool2d", ops.AvgPool2d, draw_pool(distinct=False), ops.avg_pool2d,
-        lambda x, kernel_size: F.avg_pool2d(x, kernel_size)),
+        lambda x, kernel_size: F.avg_pool2d(x, kernel_size), adjoints=(ops._AvgPool2dAdjoint,)),
     Row("max_pool2d", ops.MaxPool2d, draw_pool(distinct=True), ops.max_pool2d,
-        lambda x, kernel_size: F.max_pool2d(x, kernel_size)),
+        lambda x, kernel_size: F.max_pool2d(x, kernel_size), adjoints=(ops._MaxPool2dAdjoint,)),
     Row("batch_norm + act (training)", ops.BatchNorm, draw_batch_norm(training=True),
         _our_batch_norm, _torch_batch_norm),
     Row("batch_norm + act (eval)", ops.BatchNorm, draw_batch_norm(training=False),

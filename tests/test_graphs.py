@@ -251,9 +251,9 @@ def test_regression_cases_match_pytorch(case):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
-def old_topological_order(root):
+def old_topological_order(roots):
     """The order the engine used before issue 17: a Function marked visited when pushed."""
-    order, visited, stack = [], {root}, [(root, False)]
+    order, visited, stack = [], set(roots), [(root, False) for root in roots]
     while stack:
         fn, inputs_done = stack.pop()
         if inputs_done:

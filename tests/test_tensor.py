@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tinygan import Tensor, is_grad_enabled, no_grad, ops
+from tinygan import Tensor, grad, is_grad_enabled, no_grad, ops
 
 
 def leaf(values, dtype=np.float64):
@@ -116,3 +116,129 @@ def test_item_and_repr():
 def test_unknown_device_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown device 'tpu'; tinygan knows cpu, cuda"):
         Tensor(np.ones(2)).to("tpu")
+
+
+def test_numpy_scalars_keep_their_dtype():
+    assert Tensor(np.float64(1.5)).dtype == np.float64
+    assert Tensor(np.float32(1.5)).dtype == np.float32
+
+
+# --- PyTorch's backward contract: released graphs, retain_graph, dtypes, grad() ---------------
+
+def test_a_second_backward_through_a_released_graph_is_an_error():
+    x = leaf([0.5, -1.0])
+    y = (ops.tanh(x) * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="a second time .*pass retain_graph=True"):
+        y.backward()
+    np.testing.assert_allclose(x.grad.data, np.tanh(x.data) + x.data / np.cosh(x.data) ** 2)
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = leaf([0.5, -1.0])
+    y = (ops.tanh(x) * x).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.data.copy()
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, 2 * first)
+
+
+def test_backward_releases_what_the_forward_saved():
+    x = leaf(np.ones((4, 4)))
+    h = ops.tanh(x)
+    (h * h).sum().backward()
+    assert h.creator.released and vars(h.creator) == {"released": True}  # y and inputs gone
+
+
+def test_a_shared_subgraph_released_by_one_loss_stops_the_other():
+    x = leaf([1.0, 2.0])
+    h = ops.tanh(x)
+    h.sum().backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        (h * 2).sum().backward()
+
+
+@pytest.mark.parametrize("gradient_dtype", [np.float64, np.float32])
+def test_backward_casts_the_gradient_to_the_tensor_dtype(gradient_dtype):
+    x = leaf([1.0, 2.0], dtype=np.float32)
+    (x * 3).backward(np.ones(2, dtype=gradient_dtype))
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.data, [3.0, 3.0])
+
+
+def test_backward_rejects_a_gradient_that_is_not_float():
+    y = leaf([1.0, 2.0]) * 2
+    with pytest.raises(TypeError, match="gradient has dtype int64; expected a float dtype"):
+        y.backward(np.ones(2, dtype=np.int64))
+
+
+def test_a_backward_returning_the_wrong_dtype_is_named():
+    class Float32Grad(ops.Neg):
+        def backward(self, gy):
+            return Tensor(gy.data.astype(np.float32))
+
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="Float32Grad.backward returned a gradient "
+                                           r"\(shape \(2,\) dtype float32\) for an input of "
+                                           r"shape \(2,\) dtype float64"):
+        Float32Grad.apply(x).sum().backward()
+
+
+def test_grad_returns_gradients_without_touching_dot_grad():
+    x, w = leaf([1.0, 2.0]), leaf([3.0, -1.0])
+    gx, gw = grad((x * w).sum(), [x, w])
+    np.testing.assert_allclose(gx.data, w.data)
+    np.testing.assert_allclose(gw.data, x.data)
+    assert x.grad is None and w.grad is None
+
+
+def test_grad_of_a_non_leaf_and_of_several_outputs():
+    x = leaf([0.3, -0.7])
+    h = ops.tanh(x)
+    gh, = grad([(h * h).sum(), h.sum()], h)
+    np.testing.assert_allclose(gh.data, 2 * h.data + 1)
+
+
+def test_grad_computes_only_what_leads_to_its_inputs():
+    x, w = leaf([1.0, 2.0]), leaf([3.0, -1.0])
+    calls = []
+
+    class Spy(ops.Mul):
+        def backward(self, gy):
+            calls.append(self.needs_input_grad)
+            return super().backward(gy)
+
+    grad(Spy.apply(x, w).sum(), x)
+    assert calls == [(True, False)]  # w requires grad, but nobody asked for it
+
+
+def test_grad_names_an_unused_input_unless_allowed():
+    x, unused = leaf([1.0]), leaf([2.0])
+    with pytest.raises(RuntimeError, match=r"inputs\[1\] \(shape \(1,\)\) was not used"):
+        grad((x * 2).sum(), [x, unused])
+    gx, none = grad((x * 2).sum(), [x, unused], allow_unused=True)
+    assert none is None and gx.data[0] == 2.0
+
+
+def test_grad_checks_its_arguments():
+    x = leaf([1.0])
+    with pytest.raises(RuntimeError, match=r"inputs\[0\] does not require grad"):
+        grad((x * 2).sum(), Tensor(np.ones(1)))
+    with pytest.raises(ValueError, match="2 grad_outputs for 1 outputs"):
+        grad(x * 2, x, grad_outputs=[np.ones(1), np.ones(1)])
+    with pytest.raises(TypeError, match=r"outputs\[0\] must be a Tensor, got ndarray"):
+        grad(np.ones(1), x)
+
+
+def test_create_graph_gives_a_grad_with_a_graph():
+    x = leaf([0.5, 2.0])
+    (x * x * x).sum().backward(create_graph=True)  # x.grad = 3 x^2, recorded
+    assert x.grad.creator is not None
+    gx, = grad(x.grad.sum(), x)  # d/dx sum(3 x^2) = 6 x
+    np.testing.assert_allclose(gx.data, 6 * x.data)
+
+
+def test_an_unrecorded_backward_records_nothing():
+    x = leaf([0.5, 2.0])
+    (x * x).sum().backward()
+    assert x.grad.creator is None and not x.grad.requires_grad

@@ -9,7 +9,8 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 from . import nn, ops, optim  # noqa: E402
 from .nn import manual_seed  # noqa: E402
-from .tensor import Function, Tensor, is_grad_enabled, no_grad  # noqa: E402
+from .tensor import Function, Tensor, grad, is_grad_enabled, no_grad  # noqa: E402
 
-__all__ = ["Function", "Tensor", "is_grad_enabled", "manual_seed", "nn", "no_grad", "ops", "optim"]
+__all__ = ["Function", "Tensor", "grad", "is_grad_enabled", "manual_seed", "nn", "no_grad", "ops",
+           "optim"]
 __version__ = "0.1.0"

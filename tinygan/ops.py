@@ -1,34 +1,66 @@
-"""Every differentiable op: a Function subclass with forward and backward on raw arrays.
+"""Every differentiable op: a Function subclass with forward on raw arrays, backward on Tensors.
 
 Each class is followed by its lower-case name, which takes Tensors positionally and settings
 by keyword, with the names and argument order of ``torch.nn.functional``. ``gy`` is the
-gradient of the loss with respect to the op's output, ``gx`` with respect to an input.
+gradient of the loss with respect to the op's output, ``gx`` with respect to an input. Each
+backward is written with these same ops, so that recorded (create_graph=True) it is itself a
+graph: the gradient of a gradient needs nothing more.
 """
+import numpy as np
+
 from .backend import winograd
 from .backend.layout import images
-from .tensor import Function, Tensor
+from .tensor import Function, Tensor, is_grad_enabled
 
 
 # --- glue: arithmetic with broadcasting, reductions, reshapes -------------------------------
 
-def _sum_to(g, shape):
-    """Undo broadcasting: sum g over the axes along which an input of ``shape`` was stretched."""
-    lead = g.ndim - len(shape)
-    stretched = tuple(lead + i for i, size in enumerate(shape)
-                      if size == 1 and g.shape[lead + i] != 1)
-    if lead or stretched:
-        g = g.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
-    return g.reshape(shape)
+def _stretched_axes(shape, target_ndim, target_shape):
+    """The axes of an array of ``target_shape`` along which one of ``shape`` was broadcast."""
+    lead = target_ndim - len(shape)
+    return tuple(range(lead)) + tuple(lead + i for i, size in enumerate(shape)
+                                      if size == 1 and target_shape[lead + i] != 1)
+
+
+class SumTo(Function):
+    """y = x summed over the axes along which ``shape`` was broadcast to x's shape; the adjoint
+    of broadcast_to (each undoes the other's broadcasting in its backward)."""
+    def forward(self, x, shape=None):
+        self.shape = x.shape
+        return x.sum(axis=_stretched_axes(shape, x.ndim, x.shape), keepdims=True).reshape(shape)
+
+    def backward(self, gy):
+        return broadcast_to(gy, self.shape)
+
+
+def sum_to(x, shape):
+    """x summed down to ``shape`` (x itself if it has that shape already)."""
+    return x if x.shape == tuple(shape) else SumTo.apply(x, shape=tuple(shape))
+
+
+class BroadcastTo(Function):
+    """y = x broadcast to ``shape`` (NumPy's rules; a view)."""
+    def forward(self, x, shape=None):
+        self.shape = x.shape
+        return self.xp.broadcast_to(x, shape)
+
+    def backward(self, gy):
+        return sum_to(gy, self.shape)
+
+
+def broadcast_to(x, shape):
+    """x broadcast to ``shape`` (x itself if it has that shape already)."""
+    return x if x.shape == tuple(shape) else BroadcastTo.apply(x, shape=tuple(shape))
 
 
 class Add(Function):
     """y = a + b"""
     def forward(self, a, b):
-        self.shapes = a.shape, b.shape
         return a + b
 
     def backward(self, gy):
-        return _sum_to(gy, self.shapes[0]), _sum_to(gy, self.shapes[1])
+        a, b = self.inputs
+        return sum_to(gy, a.shape), sum_to(gy, b.shape)
 
 
 add = Add.apply
@@ -37,11 +69,11 @@ add = Add.apply
 class Sub(Function):
     """y = a - b"""
     def forward(self, a, b):
-        self.shapes = a.shape, b.shape
         return a - b
 
     def backward(self, gy):
-        return _sum_to(gy, self.shapes[0]), _sum_to(-gy, self.shapes[1])
+        a, b = self.inputs
+        return sum_to(gy, a.shape), (sum_to(-gy, b.shape) if self.needs_input_grad[1] else None)
 
 
 sub = Sub.apply
@@ -50,11 +82,12 @@ sub = Sub.apply
 class Mul(Function):
     """y = a * b"""
     def forward(self, a, b):
-        self.a, self.b = a, b
         return a * b
 
     def backward(self, gy):
-        return _sum_to(gy * self.b, self.a.shape), _sum_to(gy * self.a, self.b.shape)
+        (a, b), (needs_a, needs_b) = self.inputs, self.needs_input_grad
+        return (sum_to(gy * b, a.shape) if needs_a else None,
+                sum_to(gy * a, b.shape) if needs_b else None)
 
 
 mul = Mul.apply
@@ -63,12 +96,13 @@ mul = Mul.apply
 class Div(Function):
     """y = a / b;  dy/da = 1 / b,  dy/db = -a / b^2"""
     def forward(self, a, b):
-        self.a, self.b = a, b
         return a / b
 
     def backward(self, gy):
-        ga = gy / self.b
-        return _sum_to(ga, self.a.shape), _sum_to(-ga * self.a / self.b, self.b.shape)
+        (a, b), (needs_a, needs_b) = self.inputs, self.needs_input_grad
+        ga = gy / b
+        return (sum_to(ga, a.shape) if needs_a else None,
+                sum_to(-ga * a / b, b.shape) if needs_b else None)
 
 
 div = Div.apply
@@ -86,6 +120,61 @@ class Neg(Function):
 neg = Neg.apply
 
 
+class Pow(Function):
+    """y = x ** p for a Python number p;  dy/dx = p x^(p - 1)"""
+    def forward(self, x, exponent=2):
+        self.exponent = exponent
+        return x ** exponent
+
+    def backward(self, gy):
+        x, = self.inputs
+        return gy * (self.exponent * pow(x, self.exponent - 1))
+
+
+def pow(x, exponent):  # noqa: A001  (like torch.pow; the builtin is not used in this module)
+    """x ** exponent, a Python number; x ** 1 is x and x ** 0 a constant 1 (no graph)."""
+    if exponent == 1:
+        return x
+    if exponent == 0:
+        return Tensor(x.backend.xp.ones_like(x.data))
+    return Pow.apply(x, exponent=exponent)
+
+
+class Log(Function):
+    """y = log x (natural);  dy/dx = 1 / x"""
+    def forward(self, x):
+        return self.xp.log(x)
+
+    def backward(self, gy):
+        x, = self.inputs
+        return gy / x
+
+
+log = Log.apply
+
+
+class Clamp(Function):
+    """y = min(max(x, min), max) (either bound may be None);  dy/dx = 1 where
+    min <= x <= max, else 0, as torch.clamp."""
+    def forward(self, x, min=None, max=None):  # noqa: A002  (torch.clamp's names)
+        self.inside = self.xp.ones(x.shape, dtype=x.dtype)
+        if min is not None:
+            self.inside *= x >= min
+        if max is not None:
+            self.inside *= x <= max
+        return self.xp.clip(x, min, max)
+
+    def backward(self, gy):
+        return gy * Tensor(self.inside)
+
+
+def clamp(x, min=None, max=None):  # noqa: A002
+    """x limited to [min, max] (a None bound is no limit; at least one must be given)."""
+    if min is None and max is None:
+        raise ValueError("clamp: give min, max or both (both None would change nothing)")
+    return Clamp.apply(x, min=min, max=max)
+
+
 class Sum(Function):
     """y = sum of x over ``axis`` (all axes when None); every x element gets gy back."""
     def forward(self, x, axis=None, keepdims=False):
@@ -96,7 +185,7 @@ class Sum(Function):
 
     def backward(self, gy):
         kept = tuple(1 if i in self.axes else n for i, n in enumerate(self.shape))
-        return self.xp.broadcast_to(gy.reshape(kept), self.shape)
+        return broadcast_to(reshape(gy, kept), self.shape)
 
 
 sum = Sum.apply  # noqa: A001  (like torch.sum; the builtin is not used in this module)
@@ -123,7 +212,7 @@ class Reshape(Function):
         return x.reshape(shape)
 
     def backward(self, gy):
-        return gy.reshape(self.shape)
+        return reshape(gy, self.shape)
 
 
 def reshape(x, shape):
@@ -136,16 +225,41 @@ def flatten(x, start_dim=0):
     return reshape(x, x.shape[:start_dim] + (-1,))
 
 
+class Transpose(Function):
+    """y = x with its axes permuted: y's axis i is x's axis axes[i] (all reversed if None)."""
+    def forward(self, x, axes=None):
+        self.axes = tuple(range(x.ndim))[::-1] if axes is None else tuple(axes)
+        return x.transpose(self.axes)
+
+    def backward(self, gy):
+        return transpose(gy, tuple(int(a) for a in np.argsort(self.axes)))
+
+
+def transpose(x, axes=None):
+    """x with its axes permuted (reversed when ``axes`` is None, as x.T)."""
+    return Transpose.apply(x, axes=axes)
+
+
 # --- activations ----------------------------------------------------------------------------
+
+class _LeakyReLUJacobian(Function):
+    """y = g where x > 0, else slope * g: the Jacobian of leaky_relu at a fixed x applied to g.
+    It is diagonal, so its backward is itself (and its derivative in x is 0 almost everywhere)."""
+    def forward(self, g, x=None, slope=0.0):
+        self.x, self.slope = x, slope
+        return self.backend.leaky_relu_backward(x, g, slope)
+
+    def backward(self, gy):
+        return _LeakyReLUJacobian.apply(gy, x=self.x, slope=self.slope)
+
 
 class ReLU(Function):
     """y = max(x, 0)"""
     def forward(self, x):
-        self.positive = x > 0
-        return x * self.positive
+        return x * (x > 0)
 
     def backward(self, gy):
-        return gy * self.positive
+        return _LeakyReLUJacobian.apply(gy, x=self.inputs[0].data, slope=0.0)
 
 
 relu = ReLU.apply
@@ -154,11 +268,11 @@ relu = ReLU.apply
 class LeakyReLU(Function):
     """y = x if x > 0 else negative_slope * x"""
     def forward(self, x, negative_slope=0.01):
-        self.x, self.slope = x, negative_slope
+        self.slope = negative_slope
         return self.backend.leaky_relu(x, negative_slope)
 
     def backward(self, gy):
-        return self.backend.leaky_relu_backward(self.x, gy, self.slope)
+        return _LeakyReLUJacobian.apply(gy, x=self.inputs[0].data, slope=self.slope)
 
 
 leaky_relu = LeakyReLU.apply
@@ -171,7 +285,8 @@ class Tanh(Function):
         return self.y
 
     def backward(self, gy):
-        return gy * (1 - self.y * self.y)
+        y = self.output_tensor(self.y)
+        return gy * (1 - y * y)
 
 
 tanh = Tanh.apply
@@ -190,10 +305,29 @@ class Sigmoid(Function):
         return self.y
 
     def backward(self, gy):
-        return gy * self.y * (1 - self.y)
+        y = self.output_tensor(self.y)
+        return gy * y * (1 - y)
 
 
 sigmoid = Sigmoid.apply
+
+
+class Softmax(Function):
+    """y = exp(x) / sum(exp(x)) along ``axis``;  gx = y * (gy - sum(gy * y) along axis)"""
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        e = self.xp.exp(x - x.max(axis=axis, keepdims=True))  # the largest exponent is 0
+        self.y = e / e.sum(axis=axis, keepdims=True)
+        return self.y
+
+    def backward(self, gy):
+        y = self.output_tensor(self.y)
+        return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
+
+
+def softmax(input, axis=-1):
+    """Softmax along ``axis`` (torch.softmax's ``dim``)."""
+    return Softmax.apply(input, axis=axis)
 
 
 # --- losses ---------------------------------------------------------------------------------
@@ -213,68 +347,72 @@ class _ElementwiseLoss(Function):
                              f"must equal input shape {x.shape}")
 
 
-def _clamped_log(xp, a):
-    """max(log a, -100) for a in [0, 1], never evaluating log(0)."""
-    positive = a > 0
-    return xp.where(positive, xp.maximum(xp.log(xp.where(positive, a, 1)), -100), -100)
+def _clamped_log(a):
+    """max(log a, -100) for a Tensor a in [0, 1], as PyTorch's BCE clamps it; log never sees 0:
+    a is first raised to the dtype's smallest subnormal, whose log is below -100."""
+    tiny = float(np.finfo(a.dtype).smallest_subnormal)
+    return clamp(log(clamp(a, min=tiny)), min=-100.0)
 
 
 class BinaryCrossEntropy(_ElementwiseLoss):
-    """loss = -(t log p + (1 - t) log(1 - p)), each log clamped at -100 as PyTorch does."""
+    """loss = -(t log p + (1 - t) log(1 - p)), each log clamped at -100 as PyTorch does;
+    dloss/dp = (p - t) / (p (1 - p)) (its denominator at least 1e-12), dloss/dt = log(1-p) - log p.
+    """
     def forward(self, p, target, reduction="mean"):
         self.check_shapes("binary_cross_entropy", p, target)
         if p.size and (p.min() < 0 or p.max() > 1):
             raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1], got "
                              f"values in [{float(p.min())}, {float(p.max())}]; use "
                              "binary_cross_entropy_with_logits for raw scores")
-        self.p, self.target = p, target
-        self.log_p, self.log_q = _clamped_log(self.xp, p), _clamped_log(self.xp, 1 - p)
-        return self.reduce(-(target * self.log_p + (1 - target) * self.log_q), reduction)
+        log_p, log_q = _clamped_log(Tensor(p)).data, _clamped_log(Tensor(1 - p)).data
+        return self.reduce(-(target * log_p + (1 - target) * log_q), reduction)
 
     def backward(self, gy):
+        (p, t), (needs_p, needs_t) = self.inputs, self.needs_input_grad
         gy = gy * self.scale
-        p, t = self.p, self.target
-        gp = gy * (p - t) / self.xp.maximum(p * (1 - p), 1e-12)
-        return gp, gy * (self.log_q - self.log_p)
+        return (gy * (p - t) / clamp(p * (1 - p), min=1e-12) if needs_p else None,
+                gy * (_clamped_log(1 - p) - _clamped_log(p)) if needs_t else None)
 
 
 binary_cross_entropy = BinaryCrossEntropy.apply
 
 
 class BinaryCrossEntropyWithLogits(_ElementwiseLoss):
-    """loss = max(x, 0) - x t + log(1 + exp(-|x|)) = BCE(sigmoid(x), t), without overflow."""
+    """loss = max(x, 0) - x t + log(1 + exp(-|x|)) = BCE(sigmoid(x), t), without overflow;
+    dloss/dx = sigmoid(x) - t, dloss/dt = -x."""
     def forward(self, x, target, reduction="mean"):
         self.check_shapes("binary_cross_entropy_with_logits", x, target)
         xp = self.xp
-        self.x, self.target = x, target
         loss = xp.maximum(x, 0) - x * target + xp.log1p(xp.exp(-abs(x)))
         return self.reduce(loss, reduction)
 
     def backward(self, gy):
+        (x, t), (needs_x, needs_t) = self.inputs, self.needs_input_grad
         gy = gy * self.scale
-        return gy * (_stable_sigmoid(self.xp, self.x) - self.target), gy * -self.x
+        return gy * (sigmoid(x) - t) if needs_x else None, gy * -x if needs_t else None
 
 
 binary_cross_entropy_with_logits = BinaryCrossEntropyWithLogits.apply
 
 
 class CrossEntropy(_ElementwiseLoss):
-    """loss_n = logsumexp(x_n) - x_n[t_n] = -log softmax(x_n)[t_n], x (N, K), integer t (N,)."""
+    """loss_n = logsumexp(x_n) - x_n[t_n] = -log softmax(x_n)[t_n], x (N, K), integer t (N,);
+    gx_n = softmax(x_n) - onehot(t_n)."""
     def forward(self, x, target, reduction="mean"):
         if x.ndim != 2:
             raise ValueError(f"cross_entropy: expected logits (N, K), got shape {x.shape}")
         _check_labels(target, x.shape)
         xp = self.xp
         shifted = x - x.max(axis=1, keepdims=True)  # (N, K), largest logit 0: exp cannot overflow
-        log_sum = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))  # (N, 1)
-        self.log_p, self.target = shifted - log_sum, target  # log softmax (N, K)
+        log_p = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))  # log softmax
         rows = xp.arange(x.shape[0])
-        return self.reduce(-self.log_p[rows, target], reduction)
+        self.onehot = xp.zeros_like(x)  # (N, K)
+        self.onehot[rows, target] = 1
+        return self.reduce(-log_p[rows, target], reduction)
 
     def backward(self, gy):
-        gx = self.xp.exp(self.log_p)  # softmax (N, K)
-        gx[self.xp.arange(gx.shape[0]), self.target] -= 1
-        return gx * self.xp.reshape(gy * self.scale, (-1, 1))
+        x, = self.inputs
+        return (softmax(x, axis=1) - Tensor(self.onehot)) * reshape(gy * self.scale, (-1, 1))
 
 
 def _check_labels(target, logits_shape):
@@ -296,22 +434,29 @@ def cross_entropy(input, target, reduction="mean"):
 
 # --- dense layers and pooling ---------------------------------------------------------------
 
-class Linear(Function):
-    """y = x @ w.T: x (N, in), w (out, in) -> (N, out)."""
-    def forward(self, x, w):
-        if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1]:
-            raise ValueError(f"linear: expected input (N, in) and weight (out, in), got input "
-                             f"{x.shape} and weight {w.shape}")
-        self.x, self.w = x, w
-        return x @ w.T
+class MatMul(Function):
+    """y = a @ b: a (N, K), b (K, M) -> (N, M);  ga = gy @ b.T,  gb = a.T @ gy"""
+    def forward(self, a, b):
+        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+            raise ValueError(f"matmul: expected matrices (N, K) and (K, M), got {a.shape} "
+                             f"and {b.shape}")
+        return a @ b
 
     def backward(self, gy):
-        return gy @ self.w, gy.T @ self.x
+        (a, b), (needs_a, needs_b) = self.inputs, self.needs_input_grad
+        return (matmul(gy, transpose(b)) if needs_a else None,
+                matmul(transpose(a), gy) if needs_b else None)
+
+
+matmul = MatMul.apply
 
 
 def linear(input, weight, bias=None):
-    """y = input @ weight.T + bias, as torch.nn.functional.linear (2-D input)."""
-    y = Linear.apply(input, weight)
+    """y = input @ weight.T + bias, as torch.nn.functional.linear (2-D input, weight (out, in))."""
+    if input.ndim != 2 or weight.ndim != 2 or input.shape[1] != weight.shape[1]:
+        raise ValueError(f"linear: expected input (N, in) and weight (out, in), got input "
+                         f"{input.shape} and weight {weight.shape}")
+    y = matmul(input, transpose(weight))  # BLAS reads the transposed view in place
     return y if bias is None else y + bias
 
 
@@ -342,29 +487,51 @@ class AvgPool2d(Function):
         return _windows(_check_4d("avg_pool2d", x), self.kernel).mean(axis=(3, 5))
 
     def backward(self, gy):
-        kh, kw = self.kernel
-        share = gy[:, :, :, None, :, None] / (kh * kw)  # (N, C, OH, 1, OW, 1)
-        grad = self.xp.broadcast_to(share, gy.shape[:3] + (kh, gy.shape[3], kw))
-        return _unpool(self.xp, self.x_shape, grad)
+        return _AvgPool2dAdjoint.apply(gy, kernel=self.kernel, x_shape=self.x_shape)
+
+
+class _AvgPool2dAdjoint(Function):
+    """avg_pool2d's adjoint: each g[n, c, p, q] / (KH KW) spread over its window, zeros where
+    no window reaches; its own adjoint is avg_pool2d."""
+    def forward(self, g, kernel=None, x_shape=None):
+        (kh, kw), self.kernel = kernel, kernel
+        share = g[:, :, :, None, :, None] / (kh * kw)  # (N, C, OH, 1, OW, 1)
+        return _unpool(self.xp, x_shape, self.xp.broadcast_to(
+            share, g.shape[:3] + (kh, g.shape[3], kw)))
+
+    def backward(self, gy):
+        return avg_pool2d(gy, self.kernel)
 
 
 class MaxPool2d(Function):
     """y[n, c, p, q] = max of x over the non-overlapping window (p, q); the gradient goes to
-    the first maximum of each window."""
-    def forward(self, x, kernel_size=2):
+    the first maximum of each window. Given ``argmax`` (N, C, OH, OW), y takes the entries at
+    those window positions instead: the adjoint of _MaxPool2dAdjoint."""
+    def forward(self, x, kernel_size=2, argmax=None):
         self.kernel, self.x_shape = _pair(kernel_size, "kernel_size"), x.shape
         windows = _windows(_check_4d("max_pool2d", x), self.kernel)
         n, c, oh, kh, ow, kw = windows.shape
         flat = windows.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, kh * kw)
-        self.argmax = flat.argmax(axis=4)  # (N, C, OH, OW)
-        return flat.max(axis=4)
+        self.argmax = flat.argmax(axis=4) if argmax is None else argmax  # (N, C, OH, OW)
+        return self.xp.take_along_axis(flat, self.argmax[..., None], axis=4)[..., 0]
 
     def backward(self, gy):
-        (kh, kw), xp = self.kernel, self.xp
-        n, c, oh, ow = gy.shape
-        first_max = xp.arange(kh * kw) == self.argmax[..., None]  # (N, C, OH, OW, KH*KW)
-        grad = (first_max * gy[..., None]).reshape(n, c, oh, ow, kh, kw).transpose(0, 1, 2, 4, 3, 5)
-        return _unpool(xp, self.x_shape, grad)  # (N, C, OH, KH, OW, KW) placed into x
+        return _MaxPool2dAdjoint.apply(gy, kernel=self.kernel, x_shape=self.x_shape,
+                                       argmax=self.argmax)
+
+
+class _MaxPool2dAdjoint(Function):
+    """max_pool2d's adjoint: each g[n, c, p, q] placed at its window's argmax, zeros elsewhere;
+    its own adjoint is max_pool2d with the same argmax."""
+    def forward(self, g, kernel=None, x_shape=None, argmax=None):
+        (kh, kw), self.kernel, self.argmax = kernel, kernel, argmax
+        n, c, oh, ow = g.shape
+        first_max = self.xp.arange(kh * kw) == argmax[..., None]  # (N, C, OH, OW, KH*KW)
+        grad = (first_max * g[..., None]).reshape(n, c, oh, ow, kh, kw).transpose(0, 1, 2, 4, 3, 5)
+        return _unpool(self.xp, x_shape, grad)  # (N, C, OH, KH, OW, KW) placed into x
+
+    def backward(self, gy):
+        return MaxPool2d.apply(gy, kernel_size=self.kernel, argmax=self.argmax)
 
 
 def _check_4d(name, x):
@@ -496,6 +663,33 @@ def _winograd_kernel_grad(backend, gm, v, in_channels):
         backend.winograd_products(gm, v.transpose(0, 2, 1)), in_channels)  # (OC, C, 4, 4)
 
 
+def _tensors(*arrays):
+    """Arrays as Tensors (None stays None): a backward's results when it is not recorded."""
+    return tuple(None if a is None else Tensor(a) for a in arrays)
+
+
+def _conv2d_input_grad(gy, w, x_shape, stride, padding):
+    """gx of y = conv2d(x, w) as the op conv_transpose2d(gy, w), with the output_padding that
+    gives back x's size (the rows and columns the forward's stride skipped at the end)."""
+    extra = tuple(n + 2 * p - k - (m - 1) * s for n, p, k, m, s in
+                  zip(x_shape[2:], padding, w.shape[2:], gy.shape[2:], stride))
+    return conv_transpose2d(gy, w, stride=stride, padding=padding, output_padding=extra)
+
+
+class _Conv2dWeightGrad(Function):
+    """gw[o, c, i, j] = sum over n, oh, ow of gy[n, o, oh, ow] * col(x)[c, i, j, n, oh, ow]:
+    conv2d's weight gradient, bilinear in (x, gy). Its gradients are those of conv2d(x, g)
+    with respect to its input and to its output: conv_transpose2d(gy, g) and conv2d(x, g)."""
+    def forward(self, x, gy, kernel=None, stride=None, padding=None):
+        self.stride, self.padding = stride, padding
+        return _kernel_grad(gy, self.backend.im2col(x, kernel, stride, padding))
+
+    def backward(self, g):
+        (x, gy), (needs_x, needs_gy) = self.inputs, self.needs_input_grad
+        return (_conv2d_input_grad(gy, g, x.shape, self.stride, self.padding) if needs_x else None,
+                conv2d(x, g, stride=self.stride, padding=self.padding) if needs_gy else None)
+
+
 class Conv2d(Function):
     """y = cross-correlation of x (N, C, H, W) with w (OC, C, KH, KW): (N, OC, OH, OW).
 
@@ -531,20 +725,27 @@ class Conv2d(Function):
         return _correlate(self.col, w)
 
     def backward(self, gy):
+        x, w = self.inputs
         needs_gx, needs_gw = self.needs_input_grad
+        if is_grad_enabled():  # recorded: the adjoint ops, differentiable again
+            return (_conv2d_input_grad(gy, w, x.shape, self.stride, self.padding)
+                    if needs_gx else None,
+                    _Conv2dWeightGrad.apply(x, gy, kernel=w.shape[2:], stride=self.stride,
+                                            padding=self.padding) if needs_gw else None)
+        gy = gy.data  # not recorded: the same products, on the transforms the forward kept
         if self.winograd:
             gm = self.backend.winograd_output_adjoint(gy)  # (25, OC, T)
-            return ((_winograd_input_grad(self.backend, gm, self.u, self.image_size)
-                     if needs_gx else None),
-                    (_winograd_kernel_grad(self.backend, gm, self.v, self.w.shape[1])
-                     if needs_gw else None))
+            return _tensors(_winograd_input_grad(self.backend, gm, self.u, self.image_size)
+                            if needs_gx else None,
+                            _winograd_kernel_grad(self.backend, gm, self.v, self.w.shape[1])
+                            if needs_gw else None)
         if self.transposed:
             gx, gw_t = _transposed_backward(self.backend, gy, self.x, self.w_t, (1, 1),
                                             self.flip_padding, self.needs_input_grad)
-            return gx, (_flip(self.xp, gw_t) if needs_gw else None)
+            return _tensors(gx, _flip(self.xp, gw_t) if needs_gw else None)
         gx = _correlate_adjoint(self.backend, gy, self.w, self.image_size,
                                 self.stride, self.padding) if needs_gx else None
-        return gx, (_kernel_grad(gy, self.col) if needs_gw else None)
+        return _tensors(gx, _kernel_grad(gy, self.col) if needs_gw else None)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0):
@@ -583,16 +784,22 @@ class ConvTranspose2d(Function):
         return _correlate_adjoint(self.backend, x, w, out_size, self.stride, self.padding)
 
     def backward(self, gy):
+        x, w = self.inputs
         needs_gx, needs_gw = self.needs_input_grad
-        if self.winograd:  # gx = conv2d(gy, w); gw as conv2d's, whose "gy" was x
+        if is_grad_enabled():  # recorded: gx = conv2d(gy, w), gw as conv2d's with x as its gy
+            return (conv2d(gy, w, stride=self.stride, padding=self.padding) if needs_gx else None,
+                    _Conv2dWeightGrad.apply(gy, x, kernel=w.shape[2:], stride=self.stride,
+                                            padding=self.padding) if needs_gw else None)
+        gy = gy.data  # not recorded: the same products, on the transforms the forward kept
+        if self.winograd:
             v = self.backend.winograd_input(gy)  # (25, 4 C_out, T)
             gx = (self.backend.winograd_output(self.backend.winograd_products(self.u, v),
                                                 gy.shape[0], self.x.shape[2:])
                   if needs_gx else None)
-            return gx, (_winograd_kernel_grad(self.backend, self.gm, v, self.w.shape[1])
-                        if needs_gw else None)
-        return _transposed_backward(self.backend, gy, self.x, self.w, self.stride, self.padding,
-                                    self.needs_input_grad)
+            return _tensors(gx, _winograd_kernel_grad(self.backend, self.gm, v, self.w.shape[1])
+                            if needs_gw else None)
+        return _tensors(*_transposed_backward(self.backend, gy, self.x, self.w, self.stride,
+                                              self.padding, self.needs_input_grad))
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0):
@@ -635,16 +842,35 @@ class BatchNorm(Function):
                              "needs running_mean and running_var")
         else:
             mean, var = running_mean, running_var
-        self.training, self.slope = training, negative_slope
+        self.training, self.slope, self.eps = training, negative_slope, eps
         self.saved = x, mean, 1 / self.xp.sqrt(var + eps), gamma, beta
         return self.backend.bn_act_forward(*self.saved, negative_slope)
 
     def backward(self, gy):
-        args = (*self.saved, self.slope, gy)  # the forward's arguments, then gy
+        if is_grad_enabled():
+            return self._recorded_backward(gy)
+        args = (*self.saved, self.slope, gy.data)  # the forward's arguments, then gy
         gbeta, ggamma = self.backend.bn_act_backward_sums(*args)
         sums = (gbeta, ggamma) if self.training else (self.xp.zeros_like(gbeta),) * 2
         gx = self.backend.bn_act_backward_input(*args, *sums, self.m)
-        return gx, ggamma, gbeta
+        return _tensors(gx, ggamma, gbeta)
+
+    def _recorded_backward(self, gy):
+        """The fused passes' gradients written as ops, the statistics recomputed from x in
+        training mode (they depend on x), so that the backward can be differentiated again."""
+        (x, gamma, _), (_, mean, inv_std, _, _) = self.inputs, self.saved
+        axes, channel = (0,) + tuple(range(2, x.ndim)), (1, -1) + (1,) * (x.ndim - 2)
+        if self.slope != 1.0:  # gz: gy through the activation, at the pre-activation z
+            z = self.backend.bn_act_forward(*self.saved, 1.0)
+            gy = _LeakyReLUJacobian.apply(gy, x=z, slope=self.slope)
+        if self.training:
+            xhat, inv_std = _standardize(x, axes, self.eps)
+        else:
+            inv_std = Tensor(inv_std.reshape(channel))
+            xhat = (x - Tensor(mean.reshape(channel))) * inv_std
+        g = gy * reshape(gamma, channel)
+        gx = _standardized_input_grad(g, xhat, inv_std, axes) if self.training else g * inv_std
+        return gx, (gy * xhat).sum(axis=axes), gy.sum(axis=axes)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -683,18 +909,33 @@ class Normalize(Function):
             group = "sample" if 1 in axes else "channel"
             raise ValueError(f"{name}: needs more than one value per {group} to normalise, "
                              f"got input shape {x.shape}")
-        self.axes = axes
-        centred = x - x.mean(axis=axes, keepdims=True)  # (N, C, H, W)
-        var = (centred * centred).mean(axis=axes, keepdims=True)  # size 1 along axes
-        self.inv_std = 1 / self.xp.sqrt(var + eps)
-        self.xhat, self.gamma = centred * self.inv_std, gamma.reshape(-1, 1, 1)  # gamma (C, 1, 1)
-        return self.gamma * self.xhat + beta.reshape(-1, 1, 1)
+        self.axes, self.eps = axes, eps
+        self.xhat, self.inv_std = _standardize(x, axes, eps)  # (N, C, H, W), size 1 along axes
+        return gamma.reshape(-1, 1, 1) * self.xhat + beta.reshape(-1, 1, 1)
 
     def backward(self, gy):
-        g, xhat, axes = gy * self.gamma, self.xhat, self.axes  # (N, C, H, W)
-        gx = self.inv_std * (g - g.mean(axis=axes, keepdims=True)
-                             - xhat * (g * xhat).mean(axis=axes, keepdims=True))
+        x, gamma, _ = self.inputs
+        if is_grad_enabled():  # recorded: the statistics as ops on x, which they depend on
+            xhat, inv_std = _standardize(x, self.axes, self.eps)
+        else:
+            xhat, inv_std = Tensor(self.xhat), Tensor(self.inv_std)
+        gx = _standardized_input_grad(gy * reshape(gamma, (-1, 1, 1)), xhat, inv_std, self.axes)
         return gx, (gy * xhat).sum(axis=(0, 2, 3)), gy.sum(axis=(0, 2, 3))
+
+
+def _standardize(x, axes, eps):
+    """(xhat, inv_std) with xhat = (x - mean) * inv_std, inv_std = (var + eps)^(-1/2), mean and
+    the biased var over ``axes`` (kept, size 1); x a raw array or a Tensor."""
+    centred = x - x.mean(axis=axes, keepdims=True)
+    inv_std = ((centred * centred).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    return centred * inv_std, inv_std
+
+
+def _standardized_input_grad(g, xhat, inv_std, axes):
+    """gx of xhat = _standardize(x) for g = dloss/dxhat, means over ``axes``:
+    inv_std * (g - mean(g) - xhat * mean(g * xhat))."""
+    return inv_std * (g - g.mean(axis=axes, keepdims=True)
+                      - xhat * (g * xhat).mean(axis=axes, keepdims=True))
 
 
 def _normalize(name, axes, input, weight, bias, eps):

@@ -4,6 +4,12 @@ Reverse mode in one sentence: walk the graph of Functions from the output back t
 leaves in reverse topological order, and hand each Function the gradient of the loss with
 respect to its output (``gy``); it returns the gradients with respect to its inputs
 (``gx``), which are summed wherever a tensor feeds more than one Function.
+
+The order is a post-order of a depth-first search: a Function comes after every Function
+that made one of its inputs, so reversed, its backward runs only once every consumer of its
+output has handed over its share. Backward functions are written with tinygan's own ops; the
+engine runs them under no_grad, or, with create_graph=True, records them like any forward,
+which makes the gradient a Tensor with a graph of its own (gradients of gradients).
 """
 import contextlib
 
@@ -16,14 +22,19 @@ _grad_enabled = True
 
 
 @contextlib.contextmanager
-def no_grad():
-    """Inside this block no graph is recorded: results have no creator and need no grad."""
+def _recording(enabled):
+    """Inside the block the graph is recorded if ``enabled``, else not."""
     global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    previous, _grad_enabled = _grad_enabled, enabled
     try:
         yield
     finally:
         _grad_enabled = previous
+
+
+def no_grad():
+    """Inside this block no graph is recorded: results have no creator and need no grad."""
+    return _recording(False)
 
 
 def is_grad_enabled():
@@ -34,13 +45,15 @@ def is_grad_enabled():
 class Tensor:
     """An array plus what autograd needs: ``requires_grad``, ``grad`` and its ``creator``.
 
-    ``data`` may be a NumPy or CuPy array (kept as it is) or anything ``numpy.asarray``
-    takes; Python floats become float32, PyTorch's default dtype.
+    ``data`` may be a NumPy or CuPy array or scalar (kept as it is) or anything
+    ``numpy.asarray`` takes; Python floats become float32, PyTorch's default dtype.
     """
 
     def __init__(self, data, requires_grad=False, dtype=None):
         if isinstance(data, Tensor):
             data = data.data
+        if isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, as a 0-d array
+            data = np.asarray(data)
         try:
             backend = backends.backend_of(data)
         except TypeError:
@@ -93,51 +106,18 @@ class Tensor:
         return moved
 
     # --- autograd ------------------------------------------------------------------------
-    def backward(self, gradient=None):
-        """Accumulate d(self)/d(leaf) * gradient into ``.grad`` of every leaf that requires grad."""
-        if not self.requires_grad:
-            raise RuntimeError("backward() called on a tensor that does not require grad "
-                               "(no input of the computation had requires_grad=True)")
-        if gradient is None:
-            if self.size != 1:
-                raise RuntimeError(
-                    f"backward() on a tensor of shape {self.shape} needs a gradient argument "
-                    "of that shape; only a one-element tensor can be the root without one")
-            gy = self.backend.xp.ones_like(self.data)
-        else:
-            gy = gradient.data if isinstance(gradient, Tensor) else gradient
-            if gy.shape != self.shape:
-                raise ValueError(f"backward(): gradient has shape {gy.shape}, "
-                                 f"expected the tensor's shape {self.shape}")
-        if self.creator is None:
-            self._accumulate(gy)
-            return
-        grads = {self.creator: gy}  # gradient of the loss w.r.t. each Function's output
-        done = set()  # Functions whose backward has run: no gradient may reach them later
-        for fn in reversed(_topological_order(self.creator)):
-            gxs = fn.backward(grads.pop(fn))
-            done.add(fn)
-            if not isinstance(gxs, tuple):
-                gxs = (gxs,)
-            for tensor, gx in zip(fn.inputs, gxs):
-                if not tensor.requires_grad or gx is None:
-                    continue
-                if gx.shape != tensor.shape:
-                    raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of "
-                                       f"shape {gx.shape} for an input of shape {tensor.shape}")
-                if tensor.creator is None:
-                    tensor._accumulate(gx)
-                elif tensor.creator in done:
-                    raise RuntimeError(f"backward: a gradient reached {type(tensor.creator).__name__} "
-                                       "after its backward ran (the graph was ordered wrongly)")
-                elif tensor.creator in grads:
-                    grads[tensor.creator] = grads[tensor.creator] + gx
-                else:
-                    grads[tensor.creator] = gx
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) * gradient into ``.grad`` of every leaf that requires grad.
 
-    def _accumulate(self, gx):
-        """grad += gx for a leaf (gradients add up over uses and over backward() calls)."""
-        self.grad = Tensor(self.backend.asarray(gx if self.grad is None else self.grad.data + gx))
+        retain_graph: keep the arrays the graph saved, for another backward through it
+        (default: create_graph). create_graph: record this backward too, so that each ``.grad``
+        is a Tensor with a graph and can be differentiated again.
+        """
+        leaves = _backpropagate([self], [gradient], retain_graph, create_graph)
+        with _recording(create_graph):
+            for leaf, gx in leaves.items():
+                leaf.grad = (gx if create_graph else Tensor(gx.data)) if leaf.grad is None \
+                    else leaf.grad + gx
 
     # --- operator sugar (the ops live in ops.py) ------------------------------------------
     def __add__(self, other):
@@ -167,6 +147,16 @@ class Tensor:
     def __neg__(self):
         return ops.neg(self)
 
+    def __pow__(self, exponent):
+        return ops.pow(self, exponent)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    @property
+    def T(self):  # noqa: N802  (the name NumPy and PyTorch use)
+        return ops.transpose(self)
+
     def sum(self, axis=None, keepdims=False):
         return ops.sum(self, axis=axis, keepdims=keepdims)
 
@@ -182,20 +172,156 @@ class Tensor:
         return ops.flatten(self, start_dim)
 
 
-def _topological_order(root):
-    """Functions reachable from ``root`` in post-order: each after every Function that produced
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """The gradients of ``outputs`` (weighted by ``grad_outputs``) with respect to ``inputs``, as
+    torch.autograd.grad: a tuple with one Tensor per input; no ``.grad`` is touched.
+
+    An input that no output depends on is an error, or None with allow_unused=True. With
+    create_graph=True the gradients carry a graph and can be differentiated again.
+    """
+    outputs, inputs = _tensor_list(outputs, "outputs"), _tensor_list(inputs, "inputs")
+    if grad_outputs is not None:
+        grad_outputs = (list(grad_outputs) if isinstance(grad_outputs, (list, tuple))
+                        else [grad_outputs])
+        if len(grad_outputs) != len(outputs):
+            raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for position, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: inputs[{position}] does not require grad "
+                               "(set requires_grad=True on it before the forward pass)")
+    found = _backpropagate(outputs, grad_outputs, retain_graph, create_graph, inputs)
+    for position, t in enumerate(inputs):
+        if t not in found and not allow_unused:
+            raise RuntimeError(f"grad: inputs[{position}] (shape {t.shape}) was not used to "
+                               "compute the outputs; pass allow_unused=True to get None for it")
+    return tuple(found.get(t) for t in inputs)
+
+
+def _tensor_list(values, name):
+    """A Tensor or a list or tuple of Tensors as a list."""
+    values = list(values) if isinstance(values, (list, tuple)) else [values]
+    for position, v in enumerate(values):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"grad: {name}[{position}] must be a Tensor, got {type(v).__name__}")
+    return values
+
+
+def _root_gradient(root, gradient):
+    """The gradient a backward pass starts from at ``root``, as a Tensor of root's dtype."""
+    if not root.requires_grad:
+        raise RuntimeError("backward() called on a tensor that does not require grad "
+                           "(no input of the computation had requires_grad=True)")
+    if gradient is None:
+        if root.size != 1:
+            raise RuntimeError(
+                f"backward() on a tensor of shape {root.shape} needs a gradient argument "
+                "of that shape; only a one-element tensor can be the root without one")
+        return Tensor(root.backend.xp.ones_like(root.data))
+    if not isinstance(gradient, Tensor):
+        gradient = Tensor(root.backend.asarray(gradient))
+    if gradient.shape != root.shape:
+        raise ValueError(f"backward(): gradient has shape {gradient.shape}, "
+                         f"expected the tensor's shape {root.shape}")
+    if gradient.device != root.device:
+        raise ValueError(f"backward(): gradient is on {gradient.device!r}, the tensor on "
+                         f"{root.device!r}; move it with .to({root.device!r}) first")
+    if gradient.dtype.kind != "f":
+        raise TypeError(f"backward(): gradient has dtype {gradient.dtype}; expected a float "
+                        f"dtype (it is cast to the tensor's {root.dtype})")
+    if gradient.dtype != root.dtype:  # as PyTorch: cast, so a float32 .grad stays float32
+        if gradient.requires_grad:
+            raise TypeError(f"backward(): gradient has dtype {gradient.dtype} and requires grad; "
+                            f"give it the tensor's dtype, {root.dtype}")
+        gradient = Tensor(gradient.data.astype(root.dtype))
+    return gradient
+
+
+def _backpropagate(roots, root_grads, retain_graph, create_graph, targets=None):
+    """Run the backward pass from ``roots``; return {tensor: its gradient} for the leaves that
+    require grad (targets None) or for ``targets`` (any tensors requiring grad).
+
+    Each Function's backward runs once, in reverse post-order, after every Function that
+    consumed its output has handed it a gradient; with targets, only on paths to them.
+    """
+    root_grads = [None] * len(roots) if root_grads is None else root_grads
+    targets = None if targets is None else set(targets)
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    grads, found = {}, {}  # gradient of each Function's output; of each leaf or target
+    with _recording(create_graph):
+        for root, gradient in zip(roots, root_grads):
+            _add_gradient(grads, found, root, _root_gradient(root, gradient), targets, set())
+        order = _topological_order([r.creator for r in roots if r.creator is not None])
+        wanted = _wanted(order, targets)
+        done = set()  # Functions whose backward has run: no gradient may reach them later
+        for fn in reversed(order):
+            if fn not in grads:
+                continue
+            fn.needs_input_grad = tuple(wanted(t) for t in fn.inputs)
+            gxs = fn.backward(grads.pop(fn))
+            gxs = gxs if isinstance(gxs, tuple) else (gxs,)
+            for tensor, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):
+                if needed and gx is not None:
+                    _check_gradient(fn, tensor, gx)
+                    _add_gradient(grads, found, tensor, gx, targets, done)
+            done.add(fn)
+            if not retain_graph:
+                fn.release()
+    return found
+
+
+def _wanted(order, targets):
+    """A test of whether a tensor's gradient is needed: every tensor requiring grad, or with
+    targets only the targets and tensors whose creator leads to one."""
+    if targets is None:
+        return lambda t: t.requires_grad
+    leading = set()
+    for fn in order:  # post-order: each Function after its inputs' creators
+        if any(t in targets or t.creator in leading for t in fn.inputs):
+            leading.add(fn)
+    return lambda t: t.requires_grad and (t in targets or t.creator in leading)
+
+
+def _add_gradient(grads, found, tensor, gx, targets, done):
+    """Add gx to what ``tensor`` has received: to its creator's, or to found for a leaf/target."""
+    if (tensor.creator is None and targets is None) or (targets is not None and tensor in targets):
+        found[tensor] = gx if tensor not in found else found[tensor] + gx
+    if tensor.creator is None:
+        return
+    if tensor.creator in done:
+        raise RuntimeError(f"backward: a gradient reached {type(tensor.creator).__name__} "
+                           "after its backward ran (the graph was ordered wrongly)")
+    fn = tensor.creator
+    grads[fn] = gx if fn not in grads else grads[fn] + gx
+
+
+def _check_gradient(fn, tensor, gx):
+    """A Function must return each gradient as a Tensor of its input's shape and dtype."""
+    if not isinstance(gx, Tensor) or gx.shape != tensor.shape or gx.dtype != tensor.dtype:
+        got = (f"shape {gx.shape} dtype {gx.dtype}" if isinstance(gx, Tensor)
+               else type(gx).__name__)
+        raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient ({got}) for an "
+                           f"input of shape {tensor.shape} dtype {tensor.dtype}")
+
+
+def _topological_order(roots):
+    """Functions reachable from ``roots`` in post-order: each after every Function that produced
     one of its inputs, found by an iterative depth-first search (no recursion limit).
 
     A Function is marked visited when it is first expanded, and appended only when the stack
     comes back to it, after all of its inputs' creators (in a DAG, a visited Function that is
     not yet appended would be its own ancestor).
     """
-    order, visited, stack = [], set(), [(root, False)]
+    order, visited, stack = [], set(), [(root, False) for root in reversed(roots)]
     while stack:
         fn, inputs_done = stack.pop()
         if inputs_done:
             order.append(fn)
         elif fn not in visited:
+            if fn.released:
+                raise RuntimeError(
+                    f"backward through the graph a second time ({type(fn).__name__}): the "
+                    "first backward released its saved arrays; pass retain_graph=True to it")
             visited.add(fn)
             stack.append((fn, True))
             stack.extend((t.creator, False) for t in fn.inputs
@@ -204,14 +330,18 @@ def _topological_order(root):
 
 
 class Function:
-    """One differentiable op: ``forward`` and ``backward`` work on raw arrays.
+    """One differentiable op: ``forward`` works on raw arrays, ``backward`` on Tensors.
 
     ``forward(self, *arrays, **settings)`` returns the output array and keeps on ``self``
-    what backward needs. ``backward(self, gy)`` returns one gradient per positional input
-    (a tuple, or a single array for one input; None where none is needed). ``self.xp`` is the
-    array module and ``self.backend`` the backend of the inputs; ``self.needs_input_grad``, one
-    bool per positional input, lets backward skip gradients nobody asked for (as in PyTorch).
+    what backward needs. ``backward(self, gy)`` gets the output's gradient as a Tensor and
+    returns one gradient Tensor per positional input (a tuple, or a single Tensor for one
+    input; None where none is needed), computed with tinygan ops: the engine runs it under
+    no_grad, or recorded when create_graph=True, so the same code is the first derivative and
+    the graph of the second. ``self.inputs`` are the input Tensors, ``self.xp`` the array module,
+    ``self.backend`` the backend; ``self.needs_input_grad``, one bool per positional input, lets
+    backward skip gradients nobody asked for (as in PyTorch).
     """
+    released = False
 
     @classmethod
     def apply(cls, *inputs, **settings):
@@ -227,6 +357,18 @@ class Function:
             output.requires_grad = True
             output.creator = fn
         return output
+
+    def output_tensor(self, array):
+        """``array``, this Function's output, as a Tensor made by it: a recorded backward that
+        uses the output then differentiates through this Function too."""
+        output = Tensor(array)
+        output.requires_grad, output.creator = True, self
+        return output
+
+    def release(self):
+        """Drop the saved arrays and the inputs (after a backward without retain_graph)."""
+        self.__dict__.clear()
+        self.released = True
 
 
 def _as_tensors(op_name, inputs):
