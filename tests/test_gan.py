@@ -138,3 +138,81 @@ def test_label_noise_without_a_generator_is_a_clear_error():
     x = tg.Tensor(np.zeros((4, 2), np.float32))
     with pytest.raises(ValueError, match="label_noise needs rng"):
         gan.train_step(G, D, opt_G, opt_D, x, x, gan.Recipe(label_noise=0.1))
+
+
+# --- the gradient penalties: a double backward through D -------------------------------------
+
+def penalty_models(norm):
+    """A small conv D (8x8 images -> one score each) in tinygan and in torch, same float64
+    weights; ``norm`` is None or "batch" (whose statistics mix the samples' gradients)."""
+    torch = pytest.importorskip("torch")
+    tg.manual_seed(1)
+    middle = [nn.BatchNorm2d(4)] if norm == "batch" else []
+    ours = nn.Sequential(nn.Conv2d(3, 4, 4, stride=2, padding=1), *middle, nn.LeakyReLU(0.2),
+                         nn.Conv2d(4, 1, 4), nn.Flatten(0)).to(dtype=np.float64)
+    their_middle = [torch.nn.BatchNorm2d(4)] if norm == "batch" else []
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 4, 2, 1), *their_middle,
+                                 torch.nn.LeakyReLU(0.2), torch.nn.Conv2d(4, 1, 4),
+                                 torch.nn.Flatten(0)).double()
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()},
+                           strict=False)
+    return torch, ours, theirs
+
+
+def torch_squared_input_gradients(torch, D, x):
+    scores = D(x)
+    g, = torch.autograd.grad(scores.sum(), x, create_graph=True)
+    return scores, (g * g).sum(dim=(1, 2, 3))
+
+
+@pytest.mark.parametrize("penalty", ["gp", "r1"])
+@pytest.mark.parametrize("norm", [None, "batch"])
+def test_the_penalties_and_their_gradients_match_pytorch(penalty, norm):
+    torch, ours, theirs = penalty_models(norm)
+    rng = np.random.default_rng(2)
+    real, fake = rng.standard_normal((5, 3, 8, 8)), rng.standard_normal((5, 3, 8, 8))
+    if penalty == "gp":
+        value = gan.gradient_penalty(ours, tg.Tensor(real), tg.Tensor(fake),
+                                     np.random.default_rng(3))
+        e = torch.tensor(np.random.default_rng(3).random((5, 1, 1, 1)))
+        x_hat = (e * torch.tensor(real) + (1 - e) * torch.tensor(fake)).requires_grad_()
+        norms = (torch_squared_input_gradients(torch, theirs, x_hat)[1] + 1e-12).sqrt()
+        their_value = ((norms - 1) ** 2).mean()
+    else:
+        value, _ = gan.r1_penalty_and_scores(ours, tg.Tensor(real))
+        x = torch.tensor(real, requires_grad=True)
+        their_value = torch_squared_input_gradients(torch, theirs, x)[1].mean()
+    value.backward()
+    their_value.backward()
+    assert value.item() == pytest.approx(their_value.item(), rel=1e-10)
+    their_grads = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        np.testing.assert_allclose(p.grad.data, their_grads[name].grad.numpy(), rtol=1e-8,
+                                   atol=1e-12, err_msg=name)
+
+
+def test_r1_shares_d_of_the_real_batch_with_the_loss():
+    """One forward of D on the real batch feeds both the loss and R1; the step's D gradient
+    is that of loss + r1 / 2 * penalty, and the loss reported includes the penalty."""
+    G, D = tiny_models()
+    rng = np.random.default_rng(0)
+    real, z = (tg.Tensor(rng.standard_normal((16, 2)).astype(np.float32)) for _ in "rz")
+    opt_G, opt_D = optim.Adam(G.parameters()), optim.Adam(D.parameters())
+    plain = gan.train_step(G, D, opt_G, opt_D, real, z, update_G=False)
+    G, D = tiny_models()
+    opt_G, opt_D = optim.Adam(G.parameters()), optim.Adam(D.parameters())
+    with_r1 = gan.train_step(G, D, opt_G, opt_D, real, z, gan.Recipe(r1=10.0), update_G=False)
+    G, D = tiny_models()
+    penalty, _ = gan.r1_penalty_and_scores(D, real)
+    assert with_r1["loss_D"] == pytest.approx(plain["loss_D"] + 5 * penalty.item(), rel=1e-5)
+    assert with_r1["D_x"] == pytest.approx(plain["D_x"], rel=1e-6)
+
+
+def test_the_gradient_penalty_needs_rng_and_excludes_clipping():
+    G, D = tiny_models()
+    opt_G, opt_D = optim.Adam(G.parameters()), optim.Adam(D.parameters())
+    x = tg.Tensor(np.zeros((4, 2), np.float32))
+    with pytest.raises(ValueError, match="gp need rng"):
+        gan.train_step(G, D, opt_G, opt_D, x, x, gan.Recipe(loss="wgan", gp=10))
+    with pytest.raises(ValueError, match="clip: weight clipping and the gradient penalty"):
+        gan.Recipe(loss="wgan", clip=0.01, gp=10).check()

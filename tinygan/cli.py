@@ -37,7 +37,11 @@ class RecipeOptions:
     label_noise: float = option(0.0, "probability of flipping each D target (bce, lsgan)")
     temperature: float = option(1.0, "D's logits are divided by this before the sigmoid (bce)")
     n_critic: int = option(1, "D updates per G update (WGAN paper: 5)")
-    clip: float = option(0.01, "wgan only: clip the critic's weights to [-clip, clip]")
+    clip: float = option(0.01, "wgan only: clip the critic's weights to [-clip, clip] (off "
+                               "with --gp)")
+    gp: float = option(0.0, "WGAN-GP: weight of the gradient penalty on D (paper: 10, with --loss "
+                            "wgan --beta1 0 --beta2 0.9 --n-critic 5 --lr 1e-4); 0: off")
+    r1: float = option(0.0, "R1: gamma of the penalty gamma/2 |grad D(real)|^2 on D; 0: off")
     g_activation: str = option("relu", "G's hidden activation: relu (the paper) or leaky (0.2)",
                                tuple(dcgan.G_SLOPES))
     prior: str = option("gaussian", "latent prior: gaussian N(0, 1) or uniform U(-1, 1)",
@@ -54,10 +58,10 @@ class RecipeOptions:
         return optim.Adam(parameters, lr=self.lr, betas=(self.beta1, self.beta2))
 
     def recipe(self):
-        """The training recipe these flags describe (clip applies to wgan only)."""
-        clip = self.clip if self.loss == "wgan" else 0.0
+        """The training recipe these flags describe (clip applies to wgan without --gp only)."""
+        clip = self.clip if self.loss == "wgan" and not self.gp else 0.0
         return gan.Recipe(self.loss, self.g_loss, self.label_smoothing, self.label_noise,
-                          self.temperature, self.n_critic, clip)
+                          self.temperature, self.n_critic, clip, self.gp, self.r1)
 
     def recipe_problems(self):
         """One '--flag what is wrong' line per recipe setting that cannot work."""

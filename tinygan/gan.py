@@ -9,7 +9,11 @@ D returns raw scores (logits) s; T is the temperature. With x real, G(z) fake:
   hinge  D: relu(1 - s_real) + relu(1 + s_fake); G: -s_fake.
   wgan   D (the critic): s_fake - s_real, its weights clipped to [-clip, clip] after each update,
          n_critic critic updates per G update (with RMSprop in the paper); G: -s_fake.
-Every loss is a mean over the batch.
+Every loss is a mean over the batch. Two gradient penalties can be added to D's loss; each
+differentiates D's gradient with respect to its input, so D's update runs a double backward:
+  gp     WGAN-GP (Gulrajani et al. 2017): gp * mean (||grad_x D(x_hat)|| - 1)^2 at
+         x_hat = e x + (1 - e) G(z), e ~ U(0, 1) per sample (in place of weight clipping).
+  r1     R1 (Mescheder et al. 2018): r1 / 2 * mean ||grad_x D(x)||^2 at the real x.
 """
 import contextlib
 from dataclasses import dataclass
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import ops
-from .tensor import Tensor
+from .tensor import Tensor, grad
 
 LOSSES = ("bce", "lsgan", "hinge", "wgan")
 G_LOSSES = ("non-saturating", "minimax")
@@ -44,6 +48,8 @@ class Recipe:
     temperature: float = 1.0     # D's scores are divided by it before the sigmoid (bce)
     n_critic: int = 1            # D updates per G update
     clip: float = 0.0            # clip D's weights to [-clip, clip] after each update (0: off)
+    gp: float = 0.0              # weight of WGAN-GP's gradient penalty (0: off; paper: 10)
+    r1: float = 0.0              # gamma of the R1 penalty (0: off)
 
     def problems(self):
         """[(setting, what is wrong)] for combinations that cannot work; empty if none."""
@@ -63,7 +69,11 @@ class Recipe:
             ("temperature", self.loss == "bce" or self.temperature == 1,
              f"scales the logits of a sigmoid: loss 'bce' only, not {self.loss!r}"),
             ("n_critic", self.n_critic >= 1, f"must be >= 1, got {self.n_critic}"),
-            ("clip", self.clip >= 0, f"must be >= 0, got {self.clip}")]
+            ("clip", self.clip >= 0, f"must be >= 0, got {self.clip}"),
+            ("gp", self.gp >= 0, f"must be >= 0, got {self.gp}"),
+            ("r1", self.r1 >= 0, f"must be >= 0, got {self.r1}"),
+            ("clip", not (self.clip and self.gp),
+             "weight clipping and the gradient penalty both bound D's slope; use one")]
         return [(name, message) for name, ok, message in rules if not ok]
 
     def check(self):
@@ -96,6 +106,36 @@ def discriminator_loss(recipe, real_scores, fake_scores, rng=None):
     scale = 1 / recipe.temperature
     return (ops.binary_cross_entropy_with_logits(real_scores * scale, t_real)
             + ops.binary_cross_entropy_with_logits(fake_scores * scale, t_fake))
+
+
+def squared_input_gradients(D, x):
+    """(D(x), ||grad_x D(x)_n||^2 per sample n, shape (N,)), the second recorded so that it can
+    be differentiated again: D's update then runs a double backward through D.
+
+    The gradient is that of sum_n D(x)_n; each sample's score depends on its own x_n alone
+    unless D normalises over the batch (batch norm), when the samples' gradients mix.
+    """
+    scores = D(x)
+    g, = grad(scores.sum(), x, create_graph=True)
+    return scores, (g * g).sum(axis=tuple(range(1, g.ndim)))
+
+
+def gradient_penalty(D, real, fake, rng):
+    """WGAN-GP: mean over the batch of (||grad_x D(x_hat)|| - 1)^2 at random interpolates
+    x_hat = e * real + (1 - e) * fake, e ~ U(0, 1) per sample (data only: no graph to G);
+    the 1e-12 keeps the norm's derivative finite where a gradient is zero."""
+    e = rng.random((real.shape[0],) + (1,) * (real.ndim - 1)).astype(real.dtype)
+    e = real.backend.asarray(e)
+    x_hat = Tensor(e * real.data + (1 - e) * fake.data, requires_grad=True)
+    norms = (squared_input_gradients(D, x_hat)[1] + 1e-12) ** 0.5
+    return ((norms - 1) * (norms - 1)).mean()
+
+
+def r1_penalty_and_scores(D, real):
+    """(R1: mean over the batch of ||grad_x D(x)||^2 at the real x, D's scores of x): the
+    scores feed D's loss too, so one forward serves both."""
+    scores, squared = squared_input_gradients(D, Tensor(real.data, requires_grad=True))
+    return squared.mean(), scores
 
 
 def generator_loss(recipe, fake_scores):
@@ -157,14 +197,22 @@ def train_step(G, D, opt_G, opt_D, real, z, recipe=None, update_G=True, rng=None
     """One D update on a real and a fake batch, then (if update_G) one G update.
 
     recipe: a Recipe (default: the DCGAN paper's); rng: a NumPy Generator, needed for label
-    noise. Returns the losses, D's outputs on both batches and every parameter's gradient norm.
+    noise and the gradient penalty's interpolates. loss_D includes the penalties. Returns the losses, D's outputs on both batches and every parameter's gradient norm.
     """
     recipe = Recipe() if recipe is None else recipe
-    if recipe.label_noise and rng is None:
-        raise ValueError("train_step: label_noise needs rng, a numpy.random.Generator")
+    if (recipe.label_noise or recipe.gp) and rng is None:
+        raise ValueError("train_step: label_noise and gp need rng, a numpy.random.Generator")
     fake = G(z)
-    real_scores, fake_scores = D(real), D(fake.detach())
+    if recipe.r1:
+        r1, real_scores = r1_penalty_and_scores(D, real)
+    else:
+        real_scores = D(real)
+    fake_scores = D(fake.detach())
     loss_D = discriminator_loss(recipe, real_scores, fake_scores, rng)
+    if recipe.gp:
+        loss_D = loss_D + gradient_penalty(D, real, fake, rng) * recipe.gp
+    if recipe.r1:
+        loss_D = loss_D + r1 * (recipe.r1 / 2)
     opt_D.zero_grad()
     loss_D.backward()
     norms = gradient_norms(D, "D")
