@@ -3,6 +3,7 @@
     python examples/toy_2d.py                       # the default recipe, writes runs/toy_2d/
     python examples/toy_2d.py --g-loss minimax      # the original loss: see G's gradients vanish
     python examples/toy_2d.py --loss wgan --optimizer rmsprop --lr 5e-5 --n-critic 5
+    python examples/toy_2d.py --loss wgan --gp 10 --n-critic 5 --lr 1e-4 --beta1 0 --beta2 0.9
     python examples/toy_2d.py --sweep               # every recipe x seeds 0-2 -> bench/results/
 
 The real points are 8 Gaussians (std 0.02) evenly spaced on a circle of radius 2, the setup of
@@ -57,6 +58,9 @@ SWEEP = (  # (name, flags added to the command line): the recipes of --sweep
     ("lsgan", "--loss lsgan"),
     ("hinge", "--loss hinge"),
     ("wgan", "--loss wgan --optimizer rmsprop --lr 5e-5 --n-critic 5 --clip 0.01 --steps 10000"),
+    ("wgan-gp", "--loss wgan --gp 10 --n-critic 5 --lr 1e-4 --beta1 0 --beta2 0.9 --steps 10000"),
+    ("r1", "--r1 0.1"),
+    ("r1-1", "--r1 1"),
     ("label-smoothing", "--label-smoothing 0.9"),
     ("label-noise", "--label-noise 0.05"),
     ("temperature", "--temperature 2"),
@@ -252,9 +256,13 @@ def shown_points(config):
 def title(result):
     """The recipe as a figure title."""
     c = result.config
-    return (f"loss {c.loss} ({c.g_loss}), smoothing {c.label_smoothing}, noise {c.label_noise}, "
-            f"T {c.temperature}, n_critic {c.n_critic}, D norm {c.d_norm}, G {c.g_activation}, "
-            f"z {c.prior}, {c.optimizer} lr {c.lr:g}, seed {c.seed}; background: D's "
+    penalties = "".join(f", {name} {value:g}" for name, value in (("gp", c.gp), ("r1", c.r1))
+                        if value)
+    betas = f" betas ({c.beta1:g}, {c.beta2:g})" if c.optimizer == "adam" else ""
+    return (f"loss {c.loss} ({c.g_loss}){penalties}, smoothing {c.label_smoothing}, noise "
+            f"{c.label_noise}, T {c.temperature}, n_critic {c.n_critic}, D norm {c.d_norm}, "
+            f"G {c.g_activation}, z {c.prior}, {c.optimizer} lr {c.lr:g}{betas}, seed {c.seed}; "
+            "background: D's "
             + ("sigmoid(score / T), 0 (blue) to 1 (red)" if c.loss == "bce" else
                "raw score, low (blue) to high (red)"))
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
+import tinygan
 from tinygan import Tensor, nn, ops, tensor
 
 torch = pytest.importorskip("torch")
@@ -167,6 +168,40 @@ def test_random_dags_match_finite_differences(nodes, seed):
     noise = 10 * np.finfo(np.float64).eps * (abs(loss_at(0.0)) + size) / FD_EPS
     error = abs(analytic - numeric) / max(abs(analytic), abs(numeric), noise / FD_TOLERANCE)
     assert error < FD_TOLERANCE, f"analytic {analytic}, numeric {numeric}"
+
+
+def second_order(nodes, arrays, rs, vs, is_torch):
+    """Gradients of H = sum over leaves of <dloss/dleaf, v_leaf> (first gradients recorded)."""
+    if is_torch:
+        leaves = {n: torch.tensor(a, requires_grad=True) for n, a in arrays.items()}
+        loss = evaluate(nodes, leaves, 1, [torch.tensor(r) for r in rs])
+        firsts = torch.autograd.grad(loss, list(leaves.values()), create_graph=True,
+                                     allow_unused=True)
+        h = sum((g * torch.tensor(vs[n])).sum() for n, g in zip(leaves, firsts) if g is not None)
+        seconds = torch.autograd.grad(h, list(leaves.values()), allow_unused=True)
+        return {n: None if g is None else g.numpy() for n, g in zip(leaves, seconds)}
+    leaves = {n: Tensor(a, requires_grad=True) for n, a in arrays.items()}
+    loss = evaluate(nodes, leaves, 0, [Tensor(r) for r in rs])
+    firsts = tinygan.grad(loss, list(leaves.values()), create_graph=True, allow_unused=True)
+    h = sum((g * Tensor(vs[n])).sum() for n, g in zip(leaves, firsts) if g is not None)
+    seconds = tinygan.grad(h, list(leaves.values()), allow_unused=True)
+    return {n: None if g is None else g.data for n, g in zip(leaves, seconds)}
+
+
+@given(nodes=dags(), seed=st.integers(0, 2**32 - 2))
+def test_random_dags_differentiate_their_gradients_like_pytorch(nodes, seed):
+    """The same DAGs, one order up: the gradient of <first gradients, v> with respect to every
+    leaf, the first gradients recorded with create_graph=True (None and zeros agree: an op
+    like relu has a second derivative of 0 almost everywhere)."""
+    arrays, rs = leaf_arrays(seed), output_weights(seed, len(nodes) + 2)
+    rng = np.random.default_rng(seed + 3)
+    vs = {n: rng.standard_normal(a.shape) for n, a in arrays.items()}
+    ours, theirs = (second_order(nodes, arrays, rs, vs, is_torch) for is_torch in (False, True))
+    for name in LEAVES:
+        a, b = (np.zeros(arrays[name].shape) if g is None else g
+                for g in (ours[name], theirs[name]))
+        error = np.abs(a - b).max() / max(np.abs(b).max(), 1e-12)
+        assert error < 1e-8, f"{name}: relative error {error:.2e}"
 
 
 # --- the shapes users build, as regression cases ---------------------------------------------

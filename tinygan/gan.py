@@ -200,8 +200,9 @@ def train_step(G, D, opt_G, opt_D, real, z, recipe=None, update_G=True, rng=None
     noise and the gradient penalty's interpolates. loss_D includes the penalties. Returns the losses, D's outputs on both batches and every parameter's gradient norm.
     """
     recipe = Recipe() if recipe is None else recipe
-    if (recipe.label_noise or recipe.gp) and rng is None:
-        raise ValueError("train_step: label_noise and gp need rng, a numpy.random.Generator")
+    for name in ("label_noise", "gp"):
+        if getattr(recipe, name) and rng is None:
+            raise ValueError(f"train_step: {name} needs rng, a numpy.random.Generator")
     fake = G(z)
     if recipe.r1:
         r1, real_scores = r1_penalty_and_scores(D, real)
