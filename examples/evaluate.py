@@ -55,19 +55,22 @@ def parse_args(argv):
         parser.error("give at least one checkpoint, or --baselines")
     if not 2 <= args.samples <= 10000 or args.probe_train < 0:
         parser.error("--samples must be in [2, 10000] and --probe-train >= 0")
+    if args.seed < 0:
+        parser.error(f"--seed must be >= 0, got {args.seed}")
     return args
 
 
 def load_models(path):
-    """G and D of a train_cifar.py checkpoint, its epoch, step and config."""
-    try:
-        checkpoint = io.load_checkpoint(path)
-        config = checkpoint["meta"]["config"]
-    except (FileNotFoundError, ValueError, KeyError) as error:
-        raise SystemExit(f"error: {path}: not a train_cifar.py checkpoint ({error})") from None
+    """G and D of a train_cifar.py checkpoint, its epoch, step and config; ValueError or
+    FileNotFoundError naming the file if it is none, or its weights do not fit its config."""
+    checkpoint = io.load_training_checkpoint(path)
+    config = checkpoint["meta"]["config"]
     G, D = untrained_models(config)
-    G.load_state_dict(checkpoint["modules"]["G"])
-    D.load_state_dict(checkpoint["modules"]["D"])
+    try:
+        G.load_state_dict(checkpoint["modules"]["G"])
+        D.load_state_dict(checkpoint["modules"]["D"])
+    except ValueError as error:
+        raise ValueError(f"{path}: its weights do not fit its own config: {error}") from None
     meta = checkpoint["meta"]
     epoch = meta.get("epoch", meta["step"] / (50000 // config["batch_size"]))  # older files
     return G, D, epoch, meta["step"], config
@@ -79,10 +82,16 @@ def untrained_models(config):
     return dcgan.models(config)
 
 
-def measure(args):
+def prepare(args):
+    """(the checkpoints' models, the Evaluator): every input read, before anything is measured."""
+    models = [load_models(path) for path in args.checkpoints]
+    return models, evaluation.Evaluator.cifar10(args.samples, args.probe_train, args.seed)
+
+
+def measure(args, prepared=None):
+    """Measure every model (and the baselines); write --json and --plot; returns the report."""
     started = time.perf_counter()
-    models = [load_models(path) for path in args.checkpoints]  # fail early on a bad file
-    evaluator = evaluation.Evaluator.cifar10(args.samples, args.probe_train, args.seed)
+    models, evaluator = prepare(args) if prepared is None else prepared
     rows = []
 
     def add(label, row, epoch=None, step=None):
@@ -144,8 +153,19 @@ def plot(path, rows):
 
 
 def main(argv=None):
+    """Command-line entry point: the exit status (2 for a bad checkpoint or data, 1 if an
+    output cannot be written)."""
     args = parse_args(argv)
-    measure(args)
+    try:
+        prepared = prepare(args)
+    except (FileNotFoundError, ValueError) as error:  # data.DataError is a ValueError
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        measure(args, prepared)
+    except io.WriteError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -74,7 +74,7 @@ def arithmetic(z_grid, terms, rng):
 
 def load_generator(checkpoint_path, device):
     """The generator saved in a training checkpoint, in eval mode on ``device``, and its config."""
-    checkpoint = io.load_checkpoint(checkpoint_path)
+    checkpoint = io.load_training_checkpoint(checkpoint_path)
     config = checkpoint["meta"]["config"]
     G, _ = dcgan.models(config)
     G.load_state_dict(checkpoint["modules"]["G"])
@@ -100,16 +100,28 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if min(args.n, args.nrow, args.rows, args.steps) < 1:
         parser.error("--n, --nrow, --rows and --steps must be >= 1")
+    if args.seed < 0:
+        parser.error(f"--seed must be >= 0, got {args.seed}")
     try:
         device = {"numpy": "cpu", "cupy": "cuda"}[args.backend]
+        backend = backends.get(device)
         G, config = load_generator(args.checkpoint, device)
         terms = parse_arithmetic(args.arithmetic, args.n) if args.arithmetic else None
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    try:
+        write_pictures(args, G, config, terms, backend)
+    except io.WriteError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def write_pictures(args, G, config, terms, backend):
+    """grid.png, the interpolation strips and, with terms, arithmetic.png, in --out."""
     out = Path(args.out) if args.out else Path(args.checkpoint).parent / "generated"
     rng = np.random.default_rng(args.seed)
-    backend = backends.get(device)
 
     def render(z):
         with tg.no_grad():
@@ -126,7 +138,6 @@ def main(argv=None):
                           args.rows, args.steps, path)
         visual.save_grid(out / f"interpolation_{name}.png", render(z), nrow=args.steps, scale=2)
     print(f"wrote grid.png, interpolation_linear.png and interpolation_slerp.png to {out}/")
-    return 0
 
 
 if __name__ == "__main__":

@@ -106,7 +106,8 @@ def parse_args(argv=None):
                         (config.lr > 0, "--lr must be > 0"),
                         (0 <= config.beta1 < 1 and 0 <= config.beta2 < 1,
                          "--beta1 and --beta2 must be in [0, 1)"),
-                        (config.nz >= 1 and config.width >= 1, "--nz and --width must be >= 1")):
+                        (config.nz >= 1 and config.width >= 1, "--nz and --width must be >= 1"),
+                        (config.seed >= 0, f"--seed must be >= 0, got {config.seed}")):
         if not ok:
             parser.error(message)
     for message in config.recipe_problems():

@@ -9,12 +9,17 @@ Writes to --out: a fixed-noise 8x8 sample grid per epoch (samples_epoch_NNN.png)
 metrics.png (SWD, Fréchet distance and classifier score every K epochs), and checkpoint.npz
 (G, D, both Adam states, step, config), each written atomically. All randomness comes from
 --seed and the step number (data order from (seed, epoch), noise from (seed, step)), so the
-checkpoint's step is its RNG state and a resumed run continues exactly. Ctrl-C saves a
-checkpoint and exits; a second Ctrl-C aborts.
+checkpoint's step is its RNG state and a resumed run continues exactly. Ctrl-C or SIGTERM
+saves a checkpoint and exits; a second one aborts.
+
+Before step 1 it checks what the run will need: that --out can be written (and holds no other
+run unless --resume or --overwrite), a lock on --out (a second run into it is refused), the
+memory of the models and a step, the data, and with --eval-every the classifier and test images.
 """
 import argparse
 import csv
 import dataclasses
+import fnmatch
 import itertools
 import math
 import os
@@ -62,11 +67,18 @@ class Config(cli.RecipeOptions):
     eval_every: int = option(0, "every N epochs measure SWD, Fréchet distance and score against "
                                 "the CIFAR-10 test images (0: never)")
     eval_samples: int = option(2000, "samples per --eval-every measurement (<= 10000)")
+    skip_bad_images: bool = option(False, "leave out image files that cannot be decoded (how "
+                                          "many, and the first names, are printed)")
 
 
 # Settings a resumed run may change; the others must match the checkpoint.
 CHANGEABLE_ON_RESUME = {"backend", "epochs", "out", "data", "max_steps", "sample_every",
-                        "checkpoint_every", "eval_every", "eval_samples"}
+                        "checkpoint_every", "eval_every", "eval_samples", "skip_bad_images"}
+# What a run writes in --out (fnmatch patterns): --overwrite deletes these of an earlier run,
+# and a start deletes their temporary files left by killed writes.
+OUTPUTS = ("checkpoint.npz", "history.csv", "grad_norms.csv", "metrics.csv", "curves.png",
+           "grad_norms.png", "metrics.png", "classes.png", "samples_*.png")
+EXIT_SIGNALS = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal number
 
 
 class UserError(Exception):
@@ -74,21 +86,27 @@ class UserError(Exception):
 
 
 def parse_args(argv=None):
-    """The command line as (Config, checkpoint path to resume from or None)."""
+    """The command line as (Config, checkpoint path to resume from or None, --overwrite)."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         argument_default=argparse.SUPPRESS)
     cli.add_options(parser, Config, defaults=False)
     parser.add_argument("--resume", nargs="?", const="", metavar="CHECKPOINT",
                         help="continue a run: from CHECKPOINT, or OUT/checkpoint.npz if none given")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start over in an --out that holds a run: its checkpoint, history "
+                             "and pictures are deleted first")
     given = vars(parser.parse_args(argv))
-    resume = given.pop("resume", None)
+    resume, overwrite = given.pop("resume", None), given.pop("overwrite", False)
     config = Config(**given)
     if resume is None:
-        return config, None
+        return config, None, overwrite
+    if overwrite:
+        raise UserError("--resume continues the run in --out and --overwrite deletes it; "
+                        "give one of them")
     path = Path(resume or Path(config.out) / "checkpoint.npz")
     try:
-        saved = Config(**io.load_checkpoint(path)["meta"]["config"])
+        saved = Config(**io.load_training_checkpoint(path)["meta"]["config"])
     except (FileNotFoundError, ValueError) as error:
         raise UserError(f"--resume: {error}") from None
     clashes = [f"--{k.replace('_', '-')} {given[k]!r} (checkpoint: {getattr(saved, k)!r})"
@@ -97,14 +115,55 @@ def parse_args(argv=None):
         raise UserError("a resumed run keeps the checkpoint's settings; these differ: "
                         + ", ".join(clashes))
     return dataclasses.replace(saved, **{k: v for k, v in given.items()
-                                         if k in CHANGEABLE_ON_RESUME}), path
+                                         if k in CHANGEABLE_ON_RESUME}), path, False
+
+
+def prepare_output(config, resumed, overwrite):
+    """With --out locked: refuse a folder that holds another run (unless resumed or
+    overwritten), delete an overwritten run's outputs and the temporary files of killed
+    writes."""
+    out = Path(config.out)
+    earlier = out / "checkpoint.npz"
+    if earlier.exists() and not resumed and not overwrite:
+        raise UserError(f"{out} already holds a run ({earlier}); continue it with --resume, "
+                        "write elsewhere with --out DIR, or start over with --overwrite")
+    if overwrite:
+        old = [p for p in out.iterdir() if any(fnmatch.fnmatchcase(p.name, o) for o in OUTPUTS)]
+        for path in old:
+            path.unlink()
+        print(f"--overwrite: deleted {len(old)} files of the earlier run in {out}/")
+    stale = io.remove_stale_temporaries(out, OUTPUTS)
+    if stale:
+        print(f"removed {stale} temporary files of interrupted writes from {out}/")
+
+
+def check_memory(config):
+    """Refuse (numpy backend) a model and batch whose step would not fit the available memory."""
+    available = available_memory()
+    need = dcgan.step_memory_bytes(dataclasses.asdict(config), config.batch_size)
+    if config.backend == "numpy" and available is not None and need > available:
+        raise UserError(f"--nz {config.nz} --ngf {config.ngf} --ndf {config.ndf} --batch-size "
+                        f"{config.batch_size} --image-size {config.image_size}: the models and "
+                        f"one step need about {need / 2**30:.1f} GiB, this machine has "
+                        f"{available / 2**30:.1f} GiB available")
+
+
+def available_memory():
+    """MemAvailable of /proc/meminfo in bytes (None where there is no such file)."""
+    try:
+        lines = Path("/proc/meminfo").read_text().splitlines()
+    except OSError:
+        return None
+    kib = next((int(line.split()[1]) for line in lines if line.startswith("MemAvailable:")), None)
+    return None if kib is None else kib * 1024
 
 
 def load_training_images(config):
     """uint8 (N, 3, S, S) training images, with one line saying where they came from."""
     if not config.data:
         return data.load_cifar10(image_size=config.image_size, split="train")
-    images = data.load_images(config.data, image_size=config.image_size, split="train")
+    images = data.load_images(config.data, image_size=config.image_size, split="train",
+                              skip_bad_images=config.skip_bad_images)
     print(f"data: {config.data} ({len(images):,} images)")
     return images
 
@@ -190,6 +249,13 @@ class Run:
                                    {k: self.grad_norms[k] for k in conv_weights})
         self.saved_step = self.step
 
+    def last_checkpoint(self):
+        """Where the last checkpoint is, or that none was written, as part of a message."""
+        if self.saved_step is None:
+            return "no checkpoint had been written yet"
+        return (f"the last good checkpoint is {self.out / 'checkpoint.npz'} (step "
+                f"{self.saved_step:,}), untouched")
+
     def named_weights(self):
         """(G/name or D/name, parameter) for both models."""
         return [(f"{prefix}/{name}", p) for prefix, model in (("G", self.G), ("D", self.D))
@@ -244,26 +310,41 @@ def write_csv(path, columns):
 
 
 class StopRequest:
-    """Turns the first Ctrl-C into a flag checked between steps; a second one aborts."""
+    """Turns the first Ctrl-C (SIGINT) or SIGTERM into a flag checked between steps; a second
+    one aborts. ``signal`` is the one received (None if none)."""
 
     def __init__(self):
-        self.requested = False
+        self.signal = None
+
+    @property
+    def requested(self):
+        return self.signal is not None
 
     def __enter__(self):
-        self.previous = signal.signal(signal.SIGINT, self.handle)
+        self.previous = {s: signal.signal(s, self.handle) for s in EXIT_SIGNALS}
         return self
 
     def handle(self, signum, frame):
-        self.requested = True
-        signal.signal(signal.SIGINT, self.previous)
+        self.signal = signum
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
 
     def __exit__(self, *exc):
-        signal.signal(signal.SIGINT, self.previous)
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
 
 
 def train(config, resume_from=None):
-    """Run the training loop; returns the process exit status (0, or 130 after Ctrl-C)."""
+    """Run the training loop; returns the process exit status (0; 130 after Ctrl-C, 143 after
+    SIGTERM; 1 if an output could not be written)."""
     run = Run(config)
+    if config.eval_every:  # everything an option needs, before step 1
+        try:
+            run.evaluator = evaluation.Evaluator.cifar10(config.eval_samples, probe_train=0,
+                                                         seed=config.seed)
+        except (FileNotFoundError, ValueError) as error:
+            raise UserError(f"--eval-every needs our classifier and the CIFAR-10 test images: "
+                            f"{error}") from None
     images = load_training_images(config)
     steps_per_epoch = run.steps_per_epoch = len(images) // config.batch_size
     if steps_per_epoch == 0:
@@ -284,14 +365,20 @@ def train(config, resume_from=None):
         print(f"note: OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} makes OpenBLAS use that "
               "CPU's kernels for the matrix products; unset it to let OpenBLAS pick this CPU's "
               "(Haswell on an AVX-512 CPU: about half the speed)")
-    with StopRequest() as stop:
-        while run.step < total and not stop.requested:
-            train_epoch(run, images, steps_per_epoch, total, stop)
-        run.save()
-    if stop.requested:
-        print(f"interrupted: checkpoint saved at step {run.step:,}; continue with --resume")
-        return 130
-    run.sample("samples_final.png")
+    try:
+        with StopRequest() as stop:
+            while run.step < total and not stop.requested:
+                train_epoch(run, images, steps_per_epoch, total, stop)
+            run.save()
+        if stop.requested:
+            name = signal.Signals(stop.signal).name
+            print(f"interrupted ({name}): checkpoint saved at step {run.step:,}; continue with "
+                  "--resume")
+            return EXIT_SIGNALS[stop.signal]
+        run.sample("samples_final.png")
+    except io.WriteError as error:
+        print(f"error: {error}; {run.last_checkpoint()}; the run stopped", file=sys.stderr)
+        return 1
     print(f"done: {run.step:,} steps; samples, history, curves and checkpoint in {run.out}/")
     return 0
 
@@ -355,9 +442,7 @@ def check_finite(run, metrics, update_G):
     without a G update loss_G is NaN by design."""
     for name in ("loss_D", "loss_G") if update_G else ("loss_D",):
         if not math.isfinite(metrics[name]):
-            last = (f"the last good checkpoint is {run.out / 'checkpoint.npz'} "
-                    f"(step {run.saved_step:,})"
-                    if run.saved_step is not None else "no checkpoint had been written yet")
+            last = run.last_checkpoint()
             raise TrainingDiverged(f"{name} is {metrics[name]} at step {run.step + 1:,}: training "
                                    f"diverged; {last}. Try a lower --lr or --label-smoothing 0.9.")
 
@@ -371,6 +456,7 @@ def validate(config):
                  "--beta1 and --beta2 must be in [0, 1)"),
                 (config.nz >= 1 and config.ngf >= 1 and config.ndf >= 1,
                  "--nz, --ngf and --ndf must be >= 1"),
+                (config.seed >= 0, f"--seed must be >= 0, got {config.seed}"),
                 (config.image_size in dcgan.IMAGE_SIZES,
                  f"--image-size must be one of {dcgan.IMAGE_SIZES}"),
 
@@ -388,10 +474,17 @@ def validate(config):
 def main(argv=None):
     """Command-line entry point: the exit status (2 for bad input, 3 if training diverged)."""
     try:
-        config, resume_from = parse_args(argv)
+        config, resume_from, overwrite = parse_args(argv)
         validate(config)
-        return train(config, resume_from)
-    except (UserError, data.DataError) as error:
+        check_memory(config)
+        try:
+            io.check_writable(config.out)
+        except io.WriteError as error:
+            raise UserError(f"--out {config.out}: {error}") from None
+        with io.folder_lock(config.out):
+            prepare_output(config, resume_from is not None, overwrite)
+            return train(config, resume_from)
+    except (UserError, data.DataError, io.FolderBusy) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except TrainingDiverged as error:

@@ -419,10 +419,10 @@ def test_unwritable_source_folder_caches_in_the_user_cache(tmp_path, monkeypatch
     folder = image_folder(tmp_path)
     real_atomic_write = data.atomic_write
 
-    def read_only_source_folder(path):
+    def read_only_source_folder(path, mode="wb"):
         if path.parent == tmp_path:
             raise PermissionError(f"read-only: {path}")
-        return real_atomic_write(path)
+        return real_atomic_write(path, mode)
 
     monkeypatch.setattr(data, "atomic_write", read_only_source_folder)
     first = data.load_images(folder)

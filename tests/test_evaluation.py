@@ -169,12 +169,12 @@ def test_evaluate_script_prints_a_table_and_writes_json_and_plot(weights, tmp_pa
 
 
 def test_evaluate_script_refuses_a_file_that_is_not_a_checkpoint(weights, tmp_path,
-                                                                 monkeypatch):
+                                                                 monkeypatch, capsys):
     use_synthetic_evaluator(monkeypatch, weights)
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip")
-    with pytest.raises(SystemExit, match="bad.npz: not a train_cifar.py checkpoint"):
-        evaluate.measure(evaluate.parse_args([str(bad), "--samples", "16"]))
+    assert evaluate.main([str(bad), "--samples", "16"]) == 2
+    assert "bad.npz: not a tinygan checkpoint (not a .npz archive at all)" in capsys.readouterr().err
 
 
 def test_inception_weights_get_an_explanation_not_a_fake_number(capsys):

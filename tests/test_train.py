@@ -163,7 +163,7 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(images, tmp_path):
     os.kill(process.pid, signal.SIGINT)
     out, _ = process.communicate(timeout=60)
     assert process.returncode == 130, open(tmp_path / "stderr.txt").read()
-    assert "interrupted: checkpoint saved at step" in out
+    assert "interrupted (SIGINT): checkpoint saved at step" in out
     assert io.load_checkpoint(tmp_path / "checkpoint.npz")["meta"]["step"] >= 6
 
 

@@ -18,6 +18,10 @@ def add_options(parser, config_class, defaults=True):
     for f in dataclasses.fields(config_class):
         choices = f.metadata["choices"]
         extra = {"default": f.default} if defaults else {}
+        if f.type is bool:  # a switch: present or not
+            parser.add_argument("--" + f.name.replace("_", "-"), action="store_true",
+                                help=f.metadata["help"], **extra)
+            continue
         parser.add_argument("--" + f.name.replace("_", "-"), type=f.type, choices=choices,
                             metavar="{" + ",".join(choices) + "}" if choices else
                             f.type.__name__.upper(),

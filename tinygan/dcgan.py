@@ -14,6 +14,43 @@ G_SLOPES = {"relu": 0.0, "leaky": 0.2}  # G's activation: negative slope
 D_NORMS = ("batch", "instance", "layer", "none")
 
 
+def generator_convs(nz, ngf, nc=3, image_size=32):
+    """G's convolutions in order: (transposed, in, out, kernel, stride, padding); all but the
+    last are followed by batch norm and the activation."""
+    return [(True, nz, ngf * 8, 4, 1, 0),         # (N, 8ngf, 4, 4)
+            (True, ngf * 8, ngf * 4, 4, 2, 1),    # (N, 4ngf, 8, 8)
+            (True, ngf * 4, ngf * 2, 4, 2, 1),    # (N, 2ngf, 16, 16)
+            (True, ngf * 2, ngf, 4, 2, 1),        # (N, ngf, 32, 32)
+            (False, ngf, nc, 3, 1, 1) if image_size == 32   # (N, nc, 32, 32)
+            else (True, ngf, nc, 4, 2, 1)]                  # (N, nc, 64, 64)
+
+
+def discriminator_convs(ndf, nc=3, image_size=32):
+    """D's convolutions in order: (in, out, kernel, stride, padding); each stride-2 one halves
+    the image, down to 4x4, and the last gives one score per image."""
+    channels = [nc] + [ndf * 2 ** i for i in range({32: 3, 64: 4}[image_size])]
+    return ([(c_in, c_out, 4, 2, 1) for c_in, c_out in zip(channels, channels[1:])]
+            + [(channels[-1], 1, 4, 1, 0)])
+
+
+def step_memory_bytes(config, batch_size):
+    """A rough upper estimate of the host memory of one training step of train_cifar.py's
+    models: parameters with their gradients and Adam's two moments (4 x 4 bytes each), and
+    10 float32 copies of every conv's output for the batch (forward, backward, cols and
+    transforms; bench/bench_memory.py measured 5 at 32x32 and 9 at 64x64)."""
+    size, nz, ngf, ndf = (config.get(k, d) for k, d in (("image_size", 32), ("nz", 100),
+                                                        ("ngf", 64), ("ndf", 64)))
+    g_convs = [conv[1:] for conv in generator_convs(nz, ngf, 3, size)]
+    parameters = sum(c_in * c_out * k * k for c_in, c_out, k, _, _ in
+                     g_convs + discriminator_convs(ndf, 3, size))
+    g_sides = [4, 8, 16, 32, size]
+    d_sides = [size >> (i + 1) for i in range(len(discriminator_convs(ndf, 3, size)) - 1)] + [1]
+    outputs = (sum(c_out * side ** 2 for (_, c_out, *_), side in zip(g_convs, g_sides))
+               + sum(c_out * side ** 2 for (_, c_out, *_), side in
+                     zip(discriminator_convs(ndf, 3, size), d_sides)))
+    return 16 * parameters + 10 * 4 * batch_size * outputs
+
+
 def _up(in_channels, out_channels, kernel, stride, padding, slope):
     """ConvTranspose2d -> BatchNorm2d -> ReLU or LeakyReLU (the last two fused): a G block."""
     return [nn.ConvTranspose2d(in_channels, out_channels, kernel, stride, padding, bias=False),
@@ -44,14 +81,9 @@ class Generator(nn.Module):
         if activation not in G_SLOPES:
             raise ValueError(f"activation must be one of {tuple(G_SLOPES)}, got {activation!r}")
         slope = G_SLOPES[activation]
-        layers = (_up(nz, ngf * 8, 4, 1, 0, slope)          # (N, 8ngf, 4, 4)
-                  + _up(ngf * 8, ngf * 4, 4, 2, 1, slope)   # (N, 4ngf, 8, 8)
-                  + _up(ngf * 4, ngf * 2, 4, 2, 1, slope)   # (N, 2ngf, 16, 16)
-                  + _up(ngf * 2, ngf, 4, 2, 1, slope))      # (N, ngf, 32, 32)
-        if image_size == 32:
-            layers.append(nn.Conv2d(ngf, nc, 3, 1, 1, bias=False))           # (N, nc, 32, 32)
-        else:
-            layers.append(nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False))  # (N, nc, 64, 64)
+        *blocks, (transposed, *last) = generator_convs(nz, ngf, nc, image_size)
+        layers = [layer for _, *conv in blocks for layer in _up(*conv, slope)]
+        layers.append((nn.ConvTranspose2d if transposed else nn.Conv2d)(*last, bias=False))
         layers.append(nn.Tanh())
         self.main = nn.Sequential(*layers)
         init_weights(self)
@@ -68,13 +100,11 @@ class Discriminator(nn.Module):
         _check_image_size(image_size)
         if norm not in D_NORMS:
             raise ValueError(f"norm must be one of {D_NORMS}, got {norm!r}")
-        layers = _down(nc, ndf, "none")                     # (N, ndf, S/2, S/2)
-        channels = ndf
-        for _ in range({32: 2, 64: 3}[image_size]):        # ... down to (N, C, 4, 4)
-            layers += _down(channels, channels * 2, norm)
-            channels *= 2
-        layers += [nn.Conv2d(channels, 1, 4, 1, 0, bias=False),  # (N, 1, 1, 1)
-                   nn.Flatten(start_dim=0)]                 # (N,)
+        *blocks, last = discriminator_convs(ndf, nc, image_size)
+        layers = [layer for i, (c_in, c_out, *_) in enumerate(blocks)
+                  for layer in _down(c_in, c_out, "none" if i == 0 else norm)]
+        layers += [nn.Conv2d(*last, bias=False),                # (N, 1, 1, 1)
+                   nn.Flatten(start_dim=0)]                     # (N,)
         self.main = nn.Sequential(*layers)
         init_weights(self)
 

@@ -1,7 +1,13 @@
-"""Files: atomic writes, and checkpoints of modules and optimizers as one .npz file."""
+"""Files: atomic writes, run folders (probe, lock, stale temporaries), and checkpoints of
+modules and optimizers as one .npz file."""
 import contextlib
+import errno
+import fcntl
+import fnmatch
 import json
 import os
+import re
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -11,20 +17,107 @@ import numpy as np
 CHECKPOINT_FORMAT = 1
 
 
+LOCK_NAME = ".lock"
+TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp$")  # atomic_write's .NAME.XXXXXXXX.tmp
+
+
+class WriteError(OSError):
+    """A file that could not be written, named, with the reason (no space, no permission)."""
+
+
+class FolderBusy(RuntimeError):
+    """Another process holds a folder's lock."""
+
+
+def _write_error(path, error):
+    """A WriteError naming ``path``, with the free space where it is about space."""
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOSPC:
+        reason += f" ({free_space(path.parent)} free)"
+    return WriteError(error.errno, f"cannot write {path}: {reason}")
+
+
+def free_space(folder):
+    """The free space of the file system holding ``folder``, e.g. '1.2 GB' ('unknown' if none)."""
+    try:
+        return f"{shutil.disk_usage(folder).free / 1e9:.1f} GB"
+    except OSError:
+        return "unknown"
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode="wb"):
-    """Open a temporary file beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    """Open a temporary file beside ``path``; rename it onto ``path`` only if the block succeeds.
+
+    A failure to create, write or rename raises WriteError naming ``path``; ``path`` is then
+    left as it was.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                             suffix=".tmp")
+    except OSError as error:
+        raise _write_error(path, error) from None
     try:
         os.chmod(temporary, 0o644)  # mkstemp makes it private (0o600); make it an ordinary file
         with os.fdopen(handle, mode, newline=None if "b" in mode else "") as file:
             yield file
         os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise _write_error(path, error) from None
     except BaseException:
-        os.unlink(temporary)
+        Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def check_writable(folder):
+    """Create ``folder`` if needed and write and remove a probe file in it: WriteError if any
+    of that fails (a read-only folder, a regular file in the way, a full disk)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise WriteError(errno.ENOTDIR, f"cannot write to {folder}: it is a file, not a folder")
+    with atomic_write(folder / ".probe") as file:
+        file.write(b"probe")
+    (folder / ".probe").unlink()
+
+
+@contextlib.contextmanager
+def folder_lock(folder):
+    """Hold an exclusive lock on ``folder`` for the block (flock on folder/.lock, which holds
+    our PID): FolderBusy names the PID of a live holder. The lock of a process that died
+    (kill -9 included) is released by the kernel, so it is simply taken over."""
+    path = Path(folder) / LOCK_NAME
+    with open(path, "a+") as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            file.seek(0)
+            holder = file.read().strip() or "unknown"
+            raise FolderBusy(f"another run (PID {holder}) is writing to {folder}; wait for it, "
+                             "or give this one another --out") from None
+        file.seek(0)
+        file.truncate()
+        file.write(str(os.getpid()))
+        file.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
+def remove_stale_temporaries(folder, patterns):
+    """Delete atomic_write's leftovers (.NAME.XXXXXXXX.tmp) of files whose NAME matches one of
+    ``patterns`` (fnmatch), left by writes that were killed; returns how many. Call it while
+    holding the folder's lock, so that no live write loses its file."""
+    removed = 0
+    for path in Path(folder).glob(".*.tmp"):
+        match = TEMPORARY.match(path.name)
+        if match and any(fnmatch.fnmatchcase(match["name"], p) for p in patterns):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def save_checkpoint(path, modules, optimizers, meta, arrays=None):
@@ -56,14 +149,24 @@ def load_checkpoint(path):
     {"meta", "modules": {name: state dict}, "optimizers": {...}, "arrays": {...}}.
     """
     path = Path(path)
+    if path.is_dir():
+        raise FileNotFoundError(f"{path} is a folder; give the checkpoint file in it "
+                                f"(e.g. {path / 'checkpoint.npz'})")
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path}: not a tinygan checkpoint (not a .npz archive at all)")
     try:
         with np.load(path, allow_pickle=False) as f:
             flat = {key: f[key] for key in f.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise ValueError(f"{path}: a damaged .npz archive ({type(error).__name__}); not a "
+                         "readable tinygan checkpoint") from None
+    try:
         header = json.loads(str(flat.pop("__header__")))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
-        raise ValueError(f"{path}: not a readable tinygan checkpoint ({error})") from None
+    except (KeyError, ValueError):
+        raise ValueError(f"{path}: a .npz archive, but not a tinygan checkpoint (it has no "
+                         "tinygan header)") from None
     if header.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path}: checkpoint format {header.get('format')}, "
                          f"this tinygan reads format {CHECKPOINT_FORMAT}")
@@ -83,3 +186,14 @@ def load_checkpoint(path):
         optimizers[name] = {k: v for k, v in info.items() if k not in extra} | {"state": state}
     return {"meta": header["meta"], "modules": {name: under(name) for name in header["modules"]},
             "optimizers": optimizers, "arrays": under("arrays")}
+
+
+def load_training_checkpoint(path):
+    """load_checkpoint for a train_cifar.py checkpoint: ValueError unless it holds G, D and the
+    run's config (the classifier's weights, say, are a tinygan checkpoint of another kind)."""
+    checkpoint = load_checkpoint(path)
+    if not {"G", "D"} <= set(checkpoint["modules"]) or "config" not in checkpoint["meta"]:
+        held = ", ".join(checkpoint["modules"]) or "no modules"
+        raise ValueError(f"{path}: a tinygan checkpoint of {held}, not a train_cifar.py "
+                         "training checkpoint (expected G, D and their config)")
+    return checkpoint

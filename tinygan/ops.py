@@ -53,9 +53,19 @@ def broadcast_to(x, shape):
     return x if x.shape == tuple(shape) else BroadcastTo.apply(x, shape=tuple(shape))
 
 
+def _check_broadcast(name, a, b):
+    """Raise a ValueError naming the op and both shapes unless they broadcast together."""
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} do not broadcast together "
+                         "(trailing sizes must be equal or 1)") from None
+
+
 class Add(Function):
     """y = a + b"""
     def forward(self, a, b):
+        _check_broadcast("add", a, b)
         return a + b
 
     def backward(self, gy):
@@ -69,6 +79,7 @@ add = Add.apply
 class Sub(Function):
     """y = a - b"""
     def forward(self, a, b):
+        _check_broadcast("sub", a, b)
         return a - b
 
     def backward(self, gy):
@@ -82,6 +93,7 @@ sub = Sub.apply
 class Mul(Function):
     """y = a * b"""
     def forward(self, a, b):
+        _check_broadcast("mul", a, b)
         return a * b
 
     def backward(self, gy):
@@ -96,6 +108,7 @@ mul = Mul.apply
 class Div(Function):
     """y = a / b;  dy/da = 1 / b,  dy/db = -a / b^2"""
     def forward(self, a, b):
+        _check_broadcast("div", a, b)
         return a / b
 
     def backward(self, gy):
@@ -209,7 +222,11 @@ class Reshape(Function):
     """y = x with a new shape (same elements, same order)."""
     def forward(self, x, shape=None):
         self.shape = x.shape
-        return x.reshape(shape)
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot view shape {x.shape} ({x.size} elements) as "
+                             f"{shape}") from None
 
     def backward(self, gy):
         return reshape(gy, self.shape)
@@ -750,7 +767,8 @@ class Conv2d(Function):
 
 def conv2d(input, weight, bias=None, stride=1, padding=0):
     """2-D cross-correlation, plus ``bias`` (OC,) per output channel when given."""
-    y = Conv2d.apply(input, weight, stride=stride, padding=padding)
+    y = Conv2d.apply(input, weight, stride=stride, padding=padding)  # checks the ranks first
+    _check_bias("conv2d", bias, weight.shape[0])
     return y if bias is None else y + reshape(bias, (1, -1, 1, 1))
 
 
@@ -805,8 +823,16 @@ class ConvTranspose2d(Function):
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0):
     """2-D transposed convolution, plus ``bias`` (C_out,) per output channel when given."""
     y = ConvTranspose2d.apply(input, weight, stride=stride, padding=padding,
-                              output_padding=output_padding)
+                              output_padding=output_padding)  # checks the ranks first
+    _check_bias("conv_transpose2d", bias, weight.shape[1])
     return y if bias is None else y + reshape(bias, (1, -1, 1, 1))
+
+
+def _check_bias(name, bias, out_channels):
+    """A conv's bias must be (out_channels,)."""
+    if bias is not None and bias.shape != (out_channels,):
+        raise ValueError(f"{name}: bias of shape {bias.shape}, expected ({out_channels},): one "
+                         "per output channel of the weight")
 
 
 # --- normalisation --------------------------------------------------------------------------
