@@ -390,31 +390,30 @@ def train_epoch(run, images, steps_per_epoch, total, stop):
     order = np.random.default_rng([config.seed, 0, epoch])
     batches = itertools.islice(data.batches(images, config.batch_size, order), start, None)
     steps = min(steps_per_epoch, total - epoch * steps_per_epoch)
-    bar = tqdm(total=steps, initial=start, desc=f"epoch {epoch + 1}/{config.epochs}",
-               unit="step", leave=False, file=sys.stderr)
-    started = time.perf_counter()
-    for real in itertools.islice(batches, steps - start):
-        began = time.perf_counter()
-        update_G = (run.step + 1) % config.n_critic == 0
-        metrics = gan.train_step(run.G, run.D, run.opt_G, run.opt_D, run.tensor(real),
-                                 run.tensor(noise(config, run.step, len(real))), run.recipe,
-                                 update_G, np.random.default_rng([config.seed, 3, run.step]))
-        grad_norms = metrics.pop("grad_norms")
-        metrics["images_per_s"] = len(real) / (time.perf_counter() - began)
-        check_finite(run, metrics, update_G)
-        run.step += 1
-        run.record(epoch + 1, metrics, grad_norms)
-        bar.update()
-        bar.set_postfix(loss_D=f"{metrics['loss_D']:.3f}", loss_G=f"{metrics['loss_G']:.3f}",
-                        D_x=f"{metrics['D_x']:.2f}", D_G_z=f"{metrics['D_G_z']:.2f}",
-                        img_s=f"{metrics['images_per_s']:.0f}")
-        if config.sample_every and run.step % config.sample_every == 0:
-            run.sample(f"samples_step_{run.step:07d}.png")
-        if stop.requested:
-            break
-        if config.checkpoint_every and run.step % config.checkpoint_every == 0:
-            run.save()
-    bar.close()
+    with tqdm(total=steps, initial=start, desc=f"epoch {epoch + 1}/{config.epochs}",
+              unit="step", leave=False, file=sys.stderr) as bar:  # closed on errors too
+        started = time.perf_counter()
+        for real in itertools.islice(batches, steps - start):
+            began = time.perf_counter()
+            update_G = (run.step + 1) % config.n_critic == 0
+            metrics = gan.train_step(run.G, run.D, run.opt_G, run.opt_D, run.tensor(real),
+                                     run.tensor(noise(config, run.step, len(real))), run.recipe,
+                                     update_G, np.random.default_rng([config.seed, 3, run.step]))
+            grad_norms = metrics.pop("grad_norms")
+            metrics["images_per_s"] = len(real) / (time.perf_counter() - began)
+            check_finite(run, metrics, update_G)
+            run.step += 1
+            run.record(epoch + 1, metrics, grad_norms)
+            bar.update()
+            bar.set_postfix(loss_D=f"{metrics['loss_D']:.3f}", loss_G=f"{metrics['loss_G']:.3f}",
+                            D_x=f"{metrics['D_x']:.2f}", D_G_z=f"{metrics['D_G_z']:.2f}",
+                            img_s=f"{metrics['images_per_s']:.0f}")
+            if config.sample_every and run.step % config.sample_every == 0:
+                run.sample(f"samples_step_{run.step:07d}.png")
+            if stop.requested:
+                break
+            if config.checkpoint_every and run.step % config.checkpoint_every == 0:
+                run.save()
     if run.step % steps_per_epoch == 0:
         finish_epoch(run, epoch, run.step - epoch * steps_per_epoch - start,
                      time.perf_counter() - started)

@@ -123,7 +123,8 @@ def torch_gradients(nodes, arrays, rs):
     leaves = {name: torch.tensor(a, requires_grad=True) for name, a in arrays.items()}
     loss = evaluate(nodes, leaves, 1, [torch.tensor(r) for r in rs])
     loss.backward()
-    return float(loss.detach()), {n: None if t.grad is None else t.grad.numpy() for n, t in leaves.items()}
+    return float(loss.detach()), {n: None if t.grad is None else t.grad.numpy()
+                                  for n, t in leaves.items()}
 
 
 def check_against_torch(nodes, seed):

@@ -197,7 +197,8 @@ def train_step(G, D, opt_G, opt_D, real, z, recipe=None, update_G=True, rng=None
     """One D update on a real and a fake batch, then (if update_G) one G update.
 
     recipe: a Recipe (default: the DCGAN paper's); rng: a NumPy Generator, needed for label
-    noise and the gradient penalty's interpolates. loss_D includes the penalties. Returns the losses, D's outputs on both batches and every parameter's gradient norm.
+    noise and the gradient penalty's interpolates. loss_D includes the penalties. Returns the
+    losses, D's outputs on both batches and every parameter's gradient norm.
     """
     recipe = Recipe() if recipe is None else recipe
     for name in ("label_noise", "gp"):

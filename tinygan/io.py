@@ -34,7 +34,9 @@ def _write_error(path, error):
     reason = error.strerror or str(error)
     if error.errno == errno.ENOSPC:
         reason += f" ({free_space(path.parent)} free)"
-    return WriteError(error.errno, f"cannot write {path}: {reason}")
+    failure = WriteError(f"cannot write {path}: {reason}")
+    failure.errno = error.errno
+    return failure
 
 
 def free_space(folder):
@@ -77,7 +79,7 @@ def check_writable(folder):
     of that fails (a read-only folder, a regular file in the way, a full disk)."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise WriteError(errno.ENOTDIR, f"cannot write to {folder}: it is a file, not a folder")
+        raise WriteError(f"cannot write to {folder}: it is a file, not a folder")
     with atomic_write(folder / ".probe") as file:
         file.write(b"probe")
     (folder / ".probe").unlink()
