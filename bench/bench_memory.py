@@ -12,8 +12,7 @@ with Function.release made a no-op, which keeps every graph until it is garbage,
 import argparse
 import tracemalloc
 
-import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy loads it
-import numpy as np
+import tinygan  # noqa: F401  (first: it sets OpenBLAS's thread timeout before NumPy loads)
 
 import common
 from bench_train import setup, tinygan_step

@@ -1,13 +1,21 @@
 """Shared pytest set-up: hypothesis settings and the error summary printed after the run."""
+import pytest
 from hypothesis import HealthCheck, settings
 
 from op_cases import MAX_ERRORS
+from support import write_image_folder
 
 # The default keeps CI fast; `pytest --hypothesis-profile=thorough` draws ten times more cases.
 settings.register_profile("tinygan", deadline=None, max_examples=40,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", parent=settings.get_profile("tinygan"), max_examples=400)
 settings.load_profile("tinygan")
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    """48 random 32x32 RGB PNGs in two class folders: 6 steps per epoch at batch 8."""
+    return write_image_folder(tmp_path_factory.mktemp("images"), count=48)
 
 
 ORACLES = ("finite differences", "pytorch", "double: finite differences", "double: pytorch")

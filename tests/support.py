@@ -5,6 +5,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from tinygan import io
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -25,3 +27,32 @@ def write_image_folder(folder, count=48, size=32, seed=0):
         pixels = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
         Image.fromarray(pixels).save(target / f"{i:04d}.png")
     return Path(folder)
+
+
+# train_cifar.py flags of a tiny DCGAN run: 8x8-noise models, batch 8, a checkpoint every 2 steps
+TINY = ["--nz", "8", "--ngf", "4", "--ndf", "4", "--batch-size", "8", "--checkpoint-every", "2"]
+
+
+def run_main(main, args, capsys=None):
+    """(exit status, what it printed) of a script's main() on args (made strings)."""
+    if capsys:
+        capsys.readouterr()
+    status = main([str(a) for a in args])
+    return status, (capsys.readouterr() if capsys else None)
+
+
+class _Saved:
+    """Anything with a state_dict(), for writing a hand-edited checkpoint."""
+
+    def __init__(self, state):
+        self.state = state
+
+    def state_dict(self):
+        return self.state
+
+
+def save_edited(path, checkpoint):
+    """Write a checkpoint (as io.load_checkpoint returns it, edited) to path."""
+    io.save_checkpoint(path, {k: _Saved(v) for k, v in checkpoint["modules"].items()},
+                       {k: _Saved(v) for k, v in checkpoint["optimizers"].items()},
+                       checkpoint["meta"], checkpoint["arrays"])

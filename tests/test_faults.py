@@ -4,7 +4,6 @@ Each test is one item of issue 18: a way a careless or hostile user used to lose
 traceback. Runs are tiny (8x8 noise models on 48 random images, batch 8).
 """
 import errno
-import os
 import re
 import signal
 import subprocess
@@ -17,7 +16,8 @@ import pytest
 from PIL import Image
 
 import test_evaluation
-from support import EXAMPLES, load_example, write_image_folder
+from support import (EXAMPLES, TINY, load_example, run_main, save_edited,
+                     write_image_folder)
 from tinygan import classifier, data, io, ops, Tensor
 
 train_cifar = load_example("train_cifar")
@@ -25,17 +25,10 @@ generate = load_example("generate")
 evaluate = load_example("evaluate")
 toy_2d = load_example("toy_2d")
 
-TINY = ["--nz", "8", "--ngf", "4", "--ndf", "4", "--batch-size", "8", "--checkpoint-every", "2"]
-
-
-@pytest.fixture(scope="module")
-def images(tmp_path_factory):
-    return write_image_folder(tmp_path_factory.mktemp("images"), count=48)  # 6 steps per epoch
 
 
 def run(args, capsys=None):
-    status = train_cifar.main([str(a) for a in args])
-    return status, (capsys.readouterr() if capsys else None)
+    return run_main(train_cifar.main, args, capsys)
 
 
 def step_of(path):
@@ -309,21 +302,10 @@ def test_evaluate_on_weights_that_do_not_fit_their_config_is_one_line(images, tm
     assert run(TINY + ["--data", images, "--out", tmp_path, "--max-steps", "1"])[0] == 0
     checkpoint = io.load_checkpoint(tmp_path / "checkpoint.npz")
     checkpoint["meta"]["config"]["ngf"] = 8  # the weights are ngf 4
-    io.save_checkpoint(tmp_path / "edited.npz",
-                       {k: _Saved(v) for k, v in checkpoint["modules"].items()},
-                       {k: _Saved(v) for k, v in checkpoint["optimizers"].items()},
-                       checkpoint["meta"], checkpoint["arrays"])
+    save_edited(tmp_path / "edited.npz", checkpoint)
     assert evaluate.main([str(tmp_path / "edited.npz")]) == 2
     err = capsys.readouterr().err
     assert "edited.npz: its weights do not fit its own config" in err and one_line(err)
-
-
-class _Saved:
-    def __init__(self, state):
-        self.state = state
-
-    def state_dict(self):
-        return self.state
 
 
 def test_generate_given_a_folder_says_so(tmp_path, capsys):

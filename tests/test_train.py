@@ -9,23 +9,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from support import EXAMPLES, load_example, write_image_folder
+from support import EXAMPLES, TINY, load_example, run_main, save_edited
 from tinygan import io
 
 train_cifar = load_example("train_cifar")
 generate = load_example("generate")
 
-TINY = ["--nz", "8", "--ngf", "4", "--ndf", "4", "--batch-size", "8", "--checkpoint-every", "2"]
-
-
-@pytest.fixture(scope="module")
-def images(tmp_path_factory):
-    return write_image_folder(tmp_path_factory.mktemp("images"), count=48)  # 6 steps per epoch
 
 
 def run(args, capsys=None):
-    status = train_cifar.main([str(a) for a in args])
-    return status, (capsys.readouterr() if capsys else None)
+    return run_main(train_cifar.main, args, capsys)
 
 
 def weights(path):
@@ -96,23 +89,10 @@ def test_resume_refuses_a_checkpoint_of_another_model_layout(images, tmp_path, c
     checkpoint = io.load_checkpoint(tmp_path / "checkpoint.npz")
     state = checkpoint["modules"]["G"]
     state["main.99.weight"] = state.pop("main.1.weight")
-    modules = {name: _Saved(values) for name, values in checkpoint["modules"].items()}
-    optimizers = {name: _Saved(values) for name, values in checkpoint["optimizers"].items()}
-    io.save_checkpoint(tmp_path / "checkpoint.npz", modules, optimizers, checkpoint["meta"],
-                       checkpoint["arrays"])
+    save_edited(tmp_path / "checkpoint.npz", checkpoint)
     status, printed = run(["--resume", "--out", tmp_path], capsys)
     assert status == 2 and "it does not fit this model" in printed.err
     assert "unexpected keys ['main.99.weight']" in printed.err and "Traceback" not in printed.err
-
-
-class _Saved:
-    """Anything with a state_dict(), for writing a hand-edited checkpoint."""
-
-    def __init__(self, state):
-        self.state = state
-
-    def state_dict(self):
-        return self.state
 
 
 def test_a_nan_loss_stops_with_a_message_and_keeps_the_last_checkpoint(images, tmp_path, capsys,
