@@ -18,7 +18,10 @@ setup(
     # Pillow comes with matplotlib; data.py needs Image.Resampling (9.1+).
     install_requires=["numpy>=1.24", "numba>=0.58", "matplotlib>=3.7", "Pillow>=9.1", "tqdm>=4.60"],
     extras_require={
-        "cuda": ["cupy-cuda12x>=13"],
+        # CuPy with the CUDA libraries it loads at run time (cuBLAS, NVRTC, ...) as wheels:
+        # a machine needs only the NVIDIA driver. cuda for CUDA 12 drivers, cuda13 for 13.
+        "cuda": ["cupy-cuda12x[ctk]>=14"],
+        "cuda13": ["cupy-cuda13x[ctk]>=14"],
         # bench/ times PyTorch beside tinygan; install torch==2.13.0 (CPU) with it here.
         "bench": ["threadpoolctl>=3"],
         # NVRTC compiles every kernel in the tests (no GPU or driver needed).

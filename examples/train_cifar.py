@@ -400,6 +400,7 @@ def train_epoch(run, images, steps_per_epoch, total, stop):
                                      run.tensor(noise(config, run.step, len(real))), run.recipe,
                                      update_G, np.random.default_rng([config.seed, 3, run.step]))
             grad_norms = metrics.pop("grad_norms")
+            run.backend.synchronize()  # a GPU's queued work is part of the step's time
             metrics["images_per_s"] = len(real) / (time.perf_counter() - began)
             check_finite(run, metrics, update_G)
             run.step += 1

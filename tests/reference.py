@@ -74,6 +74,13 @@ def bn_statistics(x):
     return x.mean(axis=axes), x.var(axis=axes)
 
 
+def bn_running_update(running_mean, running_var, mean, var, momentum, m):
+    """The running statistics after one batch, as new arrays: each moves toward the batch's by
+    momentum, the variance made unbiased (var m / (m - 1))."""
+    return (running_mean + momentum * (mean - running_mean),
+            running_var + momentum * (var * m / (m - 1) - running_var))
+
+
 def gz_and_xhat(x, mean, inv_std, gamma, beta, slope, gy):
     """gz = gy * act'(gamma xhat + beta) and xhat = (x - mean) inv_std."""
     xhat = (x - _per_channel(mean, x.ndim)) * _per_channel(inv_std, x.ndim)

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, strategies as st
 
 import tinygan
-from cuda_emulation import KERNELS, LAUNCHES, fake_cupy, installed, not_installed
+from cuda_emulation import CALLS, KERNELS, LAUNCHES, TO_HOST, fake_cupy, installed, not_installed
 from test_cuda_kernels import bn_inputs, channel_shapes, conv_geometries
+from support import load_example
 from tinygan import backend, dcgan, gan, optim
 from tinygan.backend import cpu
 
@@ -185,6 +186,42 @@ def test_with_no_gpu_found_asking_for_cuda_says_so(monkeypatch):
         backend.get("cuda")
 
 
+def cannot_load(library):
+    """What CuPy raises when a CUDA library it needs is missing (CuPy 14's wording)."""
+    def fail(*args, **kwargs):
+        raise RuntimeError(f"CuPy failed to load {library}: OSError: {library}: cannot open "
+                           "shared object file: No such file or directory")
+    return fail
+
+
+@pytest.mark.parametrize("broken, library, what", [
+    ("compile", "libnvrtc.so.12", "compile and launch a kernel (NVRTC)"),
+    ("matmul", "libcublas.so.12", "run a matrix product (cuBLAS)"),
+])
+def test_a_missing_cuda_library_is_one_line_with_the_fix(broken, library, what, monkeypatch):
+    """check_available compiles and launches a probe kernel and runs one product, so a missing
+    NVRTC or cuBLAS is found when the backend loads, not at the first step."""
+    if broken == "compile":
+        monkeypatch.setattr(fake_cupy.RawKernel, "compile", cannot_load(library))
+    else:
+        monkeypatch.setattr(fake_cupy, "matmul", cannot_load(library))
+    with installed(), pytest.raises(RuntimeError) as error:
+        backend.get("cuda")
+    message = str(error.value)
+    assert "\n" not in message and f"CuPy found a GPU but cannot {what}" in message
+    assert f"CuPy failed to load {library}" in message and 'pip install -e ".[cuda]"' in message
+
+
+def test_a_missing_library_stops_train_cifar_with_one_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(fake_cupy, "matmul", cannot_load("libcublas.so.12"))
+    with installed():
+        status = load_example("train_cifar").main(["--backend", "cupy", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert status == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith("error: --backend cupy: CuPy found a GPU but cannot run a matrix "
+                          "product (cuBLAS)")
+
+
 def test_primitives_refuse_mismatched_shapes_before_launching(cuda):
     x = cuda.asarray(np.ones((2, 3, 4), np.float32))
     per_channel, wrong = cuda.asarray(np.ones(3, np.float32)), cuda.asarray(np.ones(2, np.float32))
@@ -202,3 +239,40 @@ def test_primitives_refuse_mismatched_shapes_before_launching(cuda):
                                          r"\(3,\), got \(2,\)"):
         cuda.bn_act_backward_input(x, per_channel, per_channel, per_channel, per_channel, 0.0, x,
                                    per_channel, wrong, 24)
+
+
+# Device calls of one default training step (kernel launches, CuPy elementwise, reduction and
+# copy calls, matrix products), and its device-to-host copies. Issue 19 found about 19,800
+# calls (about 18,700 of them Winograd transforms as CuPy expressions) and 25 copies, each copy a
+# wait for the device; CuPy spends about 10 us of host time per call.
+CALL_BUDGET = {32: 400, 64: 450}
+
+
+def calls_of_one_step(size, batch):
+    """(device calls by kind, device-to-host copies) of the second default training step."""
+    tinygan.manual_seed(0)
+    G, D = (m.to("cuda") for m in dcgan.models({"image_size": size}))
+    opt_G, opt_D = (optim.Adam(m.parameters(), lr=2e-4, betas=(0.5, 0.999)) for m in (G, D))
+    rng = np.random.default_rng(0)
+    cuda = backend.get("cuda")
+    real = tinygan.Tensor(cuda.asarray(rng.uniform(-1, 1, (batch, 3, size, size)), np.float32))
+    z = tinygan.Tensor(cuda.asarray(rng.standard_normal((batch, 100, 1, 1)), np.float32))
+    gan.train_step(G, D, opt_G, opt_D, real, z)  # the first step also allocates Adam's moments
+    CALLS.clear()
+    TO_HOST.clear()
+    gan.train_step(G, D, opt_G, opt_D, real, z)
+    return CALLS.copy(), sum(TO_HOST.values())
+
+
+@pytest.mark.parametrize("size", sorted(CALL_BUDGET))
+def test_a_training_step_stays_within_its_call_budget_and_waits_once(cuda, size, capsys):
+    """The counts do not depend on the batch (two batches give the same), so the test runs
+    small batches for the budget of 32x32 at batch 128."""
+    (calls, to_host), (calls_again, _) = calls_of_one_step(size, 2), calls_of_one_step(size, 3)
+    assert calls == calls_again
+    total = sum(calls.values())
+    with capsys.disabled():
+        print(f"\n{size}x{size} DCGAN step on cuda: {total} device calls, {to_host} "
+              f"device-to-host copy; most: {calls.most_common(4)}")
+    assert total <= CALL_BUDGET[size], calls.most_common(10)
+    assert to_host == 1

@@ -1,4 +1,5 @@
-"""Every kernels/*.cu file compiles for real GPUs (sm_80, sm_90) with NVRTC, and none spills.
+"""Every kernels/*.cu file compiles for real GPUs (sm_80, sm_90) with NVRTC, with the options
+cupy.RawKernel passes, and none spills.
 
 NVRTC comes from PyPI and needs no GPU or driver: pip install "cuda-bindings>=12,<13"
 "nvidia-cuda-nvrtc-cu12==12.9.*". Without it these tests skip, except under CI (the CI
@@ -18,6 +19,10 @@ from cuda_emulation import KERNELS
 from cuda_emulation.build import kernel_signatures
 
 ARCHITECTURES = ("sm_80", "sm_90")
+# What cupy.RawKernel adds to our options on its way to NVRTC (CuPy 14.2,
+# cupy/cuda/compiler.py _compile_with_cache_cuda): flush denormals to zero. CuPy's own compile
+# path cannot be used here: it asks the driver for the GPU's architecture first.
+CUPY_OPTIONS = ("-ftz=true",)
 KERNEL_FILES = sorted(KERNELS.glob("*.cu"))
 REPORT = KERNELS.parent / "bench" / "results" / "kernel_registers.md"
 INSTALL = 'pip install "cuda-bindings>=12,<13" "nvidia-cuda-nvrtc-cu12==12.9.*"'
@@ -53,7 +58,7 @@ def nvrtc_compile(nvrtc, path, architecture, extra_options=()):
     status, program = nvrtc.nvrtcCreateProgram(path.read_bytes(), path.name.encode(), 0, [], [])
     assert status == nvrtc.nvrtcResult.NVRTC_SUCCESS, f"nvrtcCreateProgram: {status}"
     options = [f"--gpu-architecture={architecture}".encode(), b"--ptxas-options=-v",
-               *(o.encode() for o in cuda_backend.COMPILE_OPTIONS), *extra_options]
+               *(o.encode() for o in cuda_backend.COMPILE_OPTIONS + CUPY_OPTIONS), *extra_options]
     (status,) = nvrtc.nvrtcCompileProgram(program, len(options), options)
     _, size = nvrtc.nvrtcGetProgramLogSize(program)
     log = b" " * size

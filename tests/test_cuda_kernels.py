@@ -189,6 +189,42 @@ def test_bn_act_backward_input_kernel_matches_numpy(shape, slope, data, seed):
     np.testing.assert_allclose(gx.get(), expected, rtol=BN_RTOL, atol=BN_ATOL)
 
 
+@given(channel_shapes(), st.sampled_from([1, 7, 32, 256]), st.integers(1, 5),
+       st.integers(0, 2**32 - 1))
+def test_bn_sums_and_moments_kernels_give_the_statistics(shape, block, blocks, seed):
+    """bn_sums on a (blocks, C) grid, each block too few or too many for the channel's values,
+    then bn_moments: the mean and biased variance of every channel."""
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(shape) * 3 + 1).astype(np.float32)
+    xc = np.ascontiguousarray(x.swapaxes(0, 1)).reshape(shape[1], -1)  # (C, M)
+    channels, inner = xc.shape
+    sums = cupy.zeros(2 * channels, dtype=np.float64)
+    kernel("bn_sums")((blocks, channels), (block,), (cupy.asarray(xc), sums, np.int32(inner)))
+    mean, var = output(channels), output(channels)
+    kernel("bn_moments")((1,), (3,), (sums, mean.array, var.array, np.int32(channels),
+                                      np.int64(inner)))
+    for got, expected in zip((mean.get(), var.get()), reference.bn_statistics(x)):
+        np.testing.assert_allclose(got, expected, rtol=BN_RTOL, atol=BN_ATOL)
+
+
+@given(st.integers(1, 300), st.data(), st.integers(0, 2**32 - 1))
+def test_bn_running_update_kernel_matches_numpy(channels, data, seed):
+    rng = np.random.default_rng(seed)
+    running = [rng.standard_normal(channels, dtype=np.float32),
+               rng.uniform(0.5, 2, channels).astype(np.float32)]
+    batch = [rng.standard_normal(channels, dtype=np.float32),
+             rng.uniform(0.1, 3, channels).astype(np.float32)]
+    device_running, device_batch = [Guarded(a) for a in running], [Guarded(a) for a in batch]
+    grid, block = data.draw(launches(channels))
+    kernel("bn_running_update")(grid, block, (*(a.array for a in device_running),
+                                              *(a.array for a in device_batch),
+                                              np.int32(channels), np.float32(0.1),
+                                              np.float32(50 / 49)))
+    expected = reference.bn_running_update(*running, *batch, 0.1, 50)
+    for got, want in zip(device_running, expected):
+        np.testing.assert_allclose(got.get(), want, rtol=BN_RTOL, atol=BN_ATOL)
+
+
 THREAD_IDS = """
 extern "C" __global__ void thread_ids(float* out)
 {

@@ -174,7 +174,8 @@ def test_evaluate_script_refuses_a_file_that_is_not_a_checkpoint(weights, tmp_pa
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip")
     assert evaluate.main([str(bad), "--samples", "16"]) == 2
-    assert "bad.npz: not a tinygan checkpoint (not a .npz archive at all)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "bad.npz: not a tinygan checkpoint (not a .npz archive at all)" in err
 
 
 def test_inception_weights_get_an_explanation_not_a_fake_number(capsys):

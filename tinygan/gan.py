@@ -16,6 +16,7 @@ differentiates D's gradient with respect to its input, so D's update runs a doub
   r1     R1 (Mescheder et al. 2018): r1 / 2 * mean ||grad_x D(x)||^2 at the real x.
 """
 import contextlib
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -153,24 +154,33 @@ def generator_loss(recipe, fake_scores):
 
 
 def d_values(recipe, scores):
-    """What D says of each sample, float64: sigmoid(score / T) for bce, else the raw score."""
+    """What D says of each sample (a NumPy array of scores), float64: sigmoid(score / T) for
+    bce, else the raw score."""
     values = np.asarray(scores, np.float64)
     return 1 / (1 + np.exp(-values / recipe.temperature)) if recipe.loss == "bce" else values
 
 
-def d_output(recipe, scores):
-    """What D says of a batch (a Tensor of scores), for logs: the mean of d_values."""
-    return float(d_values(recipe, scores.numpy()).mean())
+def d_mean(recipe, scores):
+    """What D says of a batch (a Tensor of scores) on average, a 0-d array on its device: the
+    mean of sigmoid(score / T) for bce, written (1 + tanh(score / 2T)) / 2, which cannot
+    overflow, else of the raw scores."""
+    values = scores.data
+    if recipe.loss == "bce":
+        values = scores.backend.xp.tanh(values * (0.5 / recipe.temperature)) * 0.5 + 0.5
+    return values.mean()
 
 
-def gradient_norms(module, prefix):
-    """{prefix/name: L2 norm of its gradient} for every parameter that has one."""
-    norms = {}
-    for name, p in module.named_parameters():
-        if p.grad is not None:
-            flat = p.grad.data.ravel()
-            norms[f"{prefix}/{name}"] = float(p.backend.xp.sqrt(p.backend.xp.dot(flat, flat)))
-    return norms
+def squared_gradient_norms(module, prefix):
+    """{prefix/name: |gradient|^2, a 0-d array on its device} for every parameter with one."""
+    return {f"{prefix}/{name}": p.backend.xp.dot(p.grad.data.ravel(), p.grad.data.ravel())
+            for name, p in module.named_parameters() if p.grad is not None}
+
+
+def to_host(backend, values):
+    """{name: 0-d array on ``backend``} as {name: float}, in a single device-to-host copy (each
+    copy waits for the device to finish: one per step lets launches and GPU work overlap)."""
+    stacked = backend.xp.stack(list(values.values()))  # one copy kernel on the device
+    return dict(zip(values, backend.to_numpy(stacked).astype(np.float64).tolist()))
 
 
 def clip_weights(module, bound):
@@ -217,18 +227,19 @@ def train_step(G, D, opt_G, opt_D, real, z, recipe=None, update_G=True, rng=None
         loss_D = loss_D + r1 * (recipe.r1 / 2)
     opt_D.zero_grad()
     loss_D.backward()
-    norms = gradient_norms(D, "D")
     opt_D.step()
     if recipe.clip:
         clip_weights(D, recipe.clip)
-    metrics = {"loss_D": loss_D.item(), "D_x": d_output(recipe, real_scores),
-               "D_G_z": d_output(recipe, fake_scores), "loss_G": float("nan")}
+    on_device = {"loss_D": loss_D.data, "D_x": d_mean(recipe, real_scores),
+                 "D_G_z": d_mean(recipe, fake_scores)} | squared_gradient_norms(D, "D")
     if update_G:
         with frozen(D):  # G's update needs gradients through D, not of D's weights
             loss_G = generator_loss(recipe, D(fake))
             opt_G.zero_grad()
             loss_G.backward()
-        norms.update(gradient_norms(G, "G"))
         opt_G.step()
-        metrics["loss_G"] = loss_G.item()
+        on_device |= {"loss_G": loss_G.data} | squared_gradient_norms(G, "G")
+    values = to_host(real.backend, on_device)  # the step's one wait for the device
+    norms = {k: math.sqrt(v) for k, v in values.items() if k[:2] in ("D/", "G/")}
+    metrics = {k: values.get(k, math.nan) for k in ("loss_D", "D_x", "D_G_z", "loss_G")}
     return metrics | {"grad_norms": norms}

@@ -8,7 +8,6 @@ graph: the gradient of a gradient needs nothing more.
 """
 import numpy as np
 
-from .backend import winograd
 from .backend.layout import images
 from .tensor import Function, Tensor, is_grad_enabled
 
@@ -576,7 +575,8 @@ def max_pool2d(input, kernel_size=2):
 #   weight gradient       gw = gy @ col.T                     (both ops)
 # Activations are (N, C, H, W) lying channel-major in memory (backend/layout.py), so _rows and
 # _images move between that and (C, N*H*W) without copying.
-# The DCGAN's stride-2 4x4 convs take Winograd's F(4x4, 2x2) instead (backend/winograd.py):
+# Where the backend says so (winograd_applies: on the CPU, the DCGAN's stride-2 4x4 convs), a
+# conv takes Winograd's F(4x4, 2x2) instead (backend/winograd.py):
 # the same three products on transformed tiles, 25/64 of the multiply-adds:
 #   conv forward          y  = output(U @ V),     U = filter(w), V = input(x)     (25 products)
 #   conv input gradient   gx = input_adjoint(U.T @ gM),  gM = output_adjoint(gy)
@@ -713,7 +713,8 @@ class Conv2d(Function):
     With stride 1 and fewer output than input channels (the generator's last 3x3 conv: 64 -> 3)
     it runs as conv_transpose2d(x, _flip(w), K-1-p), whose cols have OC rather than C rows.
     Stride-2 4x4 convs with padding 1, sides that are multiples of 8 and at least
-    winograd.MIN_CHANNELS input channels run as Winograd F(4, 2).
+    winograd.MIN_CHANNELS input channels run as Winograd F(4, 2) where the backend has that
+    route (backend.winograd_applies).
     """
     def forward(self, x, w, stride=1, padding=0):
         self.stride, self.padding = _check_conv_args("conv2d", x, w, stride, padding)
@@ -725,8 +726,8 @@ class Conv2d(Function):
         out_size = ((h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1)
         _check_output_size("conv2d", x, w, out_size)
         self.w, self.image_size = w, (h, wd)
-        self.winograd = winograd.applies(self.image_size, (kh, kw), self.stride, self.padding,
-                                         x.shape[1])
+        self.winograd = self.backend.winograd_applies(self.image_size, (kh, kw), self.stride,
+                                                      self.padding, x.shape[1])
         if self.winograd:
             self.v, self.u = self.backend.winograd_input(x), self.backend.winograd_filter(w)
             m = self.backend.winograd_products(self.u, self.v)  # (25, OC, T)
@@ -793,8 +794,8 @@ class ConvTranspose2d(Function):
                          zip(x.shape[2:], self.stride, self.padding, w.shape[2:], extra))
         _check_output_size("conv_transpose2d", x, w, out_size)
         self.x, self.w = x, w
-        self.winograd = winograd.applies(out_size, w.shape[2:], self.stride, self.padding,
-                                         w.shape[1])
+        self.winograd = self.backend.winograd_applies(out_size, w.shape[2:], self.stride,
+                                                      self.padding, w.shape[1])
         if self.winograd:  # y is conv2d's input gradient for "gy" = x
             self.gm = self.backend.winograd_output_adjoint(x)  # (25, C_in, T)
             self.u = self.backend.winograd_filter(w)  # (25, C_in, 4 C_out)
@@ -861,15 +862,15 @@ class BatchNorm(Function):
                                  f"got input shape {x.shape}")
             mean, var = self.backend.bn_statistics(x)
             if running_mean is not None:
-                running_mean += momentum * (mean - running_mean)
-                running_var += momentum * (var * self.m / (self.m - 1) - running_var)
+                self.backend.bn_running_update(running_mean, running_var, mean, var, momentum,
+                                               self.m)
         elif running_mean is None or running_var is None:
             raise ValueError("batch_norm: eval mode (training=False) "
                              "needs running_mean and running_var")
         else:
             mean, var = running_mean, running_var
         self.training, self.slope, self.eps = training, negative_slope, eps
-        self.saved = x, mean, 1 / self.xp.sqrt(var + eps), gamma, beta
+        self.saved = x, mean, (var + eps) ** -0.5, gamma, beta
         return self.backend.bn_act_forward(*self.saved, negative_slope)
 
     def backward(self, gy):

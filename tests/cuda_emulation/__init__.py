@@ -7,7 +7,7 @@
   ``not_installed()`` makes ``import cupy`` fail.
 """
 from .build import KERNELS, BuildError, EmulatedKernel
-from .fake import LAUNCHES, installed, module as fake_cupy, not_installed
+from .fake import CALLS, LAUNCHES, TO_HOST, installed, module as fake_cupy, not_installed
 
-__all__ = ["KERNELS", "LAUNCHES", "BuildError", "EmulatedKernel", "fake_cupy", "installed",
-           "not_installed"]
+__all__ = ["CALLS", "KERNELS", "LAUNCHES", "TO_HOST", "BuildError", "EmulatedKernel",
+           "fake_cupy", "installed", "not_installed"]

@@ -26,10 +26,11 @@ CACHE = Path(os.environ.get("TINYGAN_EMULATION_CACHE",
 COMPILER = ["g++", "-O2", "-std=c++20", "-shared", "-fPIC"]
 
 KERNEL_SIGNATURE = re.compile(r'extern\s+"C"\s+__global__\s+void\s+(\w+)\s*\(([^)]*)\)')
-PARAMETER = re.compile(r"(const float\*|float\*|int|long long|float) ?(\w+)")
+PARAMETER = re.compile(
+    r"(const float\*|float\*|const double\*|double\*|int|long long|float) ?(\w+)")
 # The NumPy type that carries each parameter type: the element type for pointers.
-NUMPY_TYPES = {"const float*": np.float32, "float*": np.float32, "int": np.int32,
-               "long long": np.int64, "float": np.float32}
+NUMPY_TYPES = {"const float*": np.float32, "float*": np.float32, "const double*": np.float64,
+               "double*": np.float64, "int": np.int32, "long long": np.int64, "float": np.float32}
 
 
 class BuildError(RuntimeError):
@@ -44,7 +45,7 @@ class Parameter:
 
     @property
     def is_pointer(self):
-        """True for an array parameter (``float*`` or ``const float*``)."""
+        """True for an array parameter (``float*``, ``double*``, const or not)."""
         return self.c_type.endswith("*")
 
     @property

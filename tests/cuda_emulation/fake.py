@@ -44,6 +44,16 @@ GRID_LIMITS = (2**31 - 1, 65535, 65535)
 BLOCK_LIMITS = (1024, 1024, 64)
 MAX_THREADS_PER_BLOCK = 1024
 LAUNCHES = collections.Counter()  # kernel name -> launches so far, for tests to check coverage
+# Every device call so far, by what it is ("kernel.im2col", "ufunc.add.__call__",
+# "cupy.zeros", "setitem", "astype"), counted as NumPy executes it: an upper bound for CuPy,
+# which runs mean or var as one reduction where NumPy makes two or three calls.
+CALLS = collections.Counter()
+# Device-to-host copies so far (asnumpy, get, float, int, bool, item, tolist): each one waits
+# for the device to finish all queued work.
+TO_HOST = collections.Counter()
+# cupy functions that make a view or an uninitialised array: no kernel runs.
+VIEWS = {"broadcast_to", "empty", "empty_like", "expand_dims", "moveaxis", "reshape",
+         "transpose"}
 
 
 class ndarray(np.ndarray):  # noqa: N801 (the name CuPy uses)
@@ -51,6 +61,7 @@ class ndarray(np.ndarray):  # noqa: N801 (the name CuPy uses)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """Run a ufunc on host views of device arrays; NumPy array operands are refused."""
+        CALLS[f"ufunc.{ufunc.__name__}.{method}"] += 1
         out = kwargs.get("out", ())
         refuse_host_arrays(ufunc.__name__, inputs + out)
         if out:
@@ -64,9 +75,42 @@ class ndarray(np.ndarray):  # noqa: N801 (the name CuPy uses)
         """Index as NumPy does, but give a 0-d device array where NumPy gives a scalar."""
         return to_device(super().__getitem__(host_view(index)))
 
+    def __setitem__(self, index, value):
+        """Assign as NumPy does: one copy (or fill) kernel on the device."""
+        refuse_host_arrays("ndarray.__setitem__", (value,))
+        CALLS["setitem"] += 1
+        super().__setitem__(host_view(index), host_view(value))
+
+    def astype(self, dtype, *args, **kwargs):
+        """A cast: a copy kernel unless the dtype is already the one asked for (copy=False)."""
+        if np.dtype(dtype) != self.dtype or kwargs.get("copy", True):
+            CALLS["astype"] += 1
+        return to_device(self.view(np.ndarray).astype(dtype, *args, **kwargs))
+
     def get(self):
         """A NumPy copy of this array (cupy.ndarray.get)."""
+        TO_HOST["get"] += 1
         return np.array(self.view(np.ndarray))
+
+    def __float__(self):
+        TO_HOST["float"] += 1
+        return float(self.view(np.ndarray))
+
+    def __int__(self):
+        TO_HOST["int"] += 1
+        return int(self.view(np.ndarray))
+
+    def __bool__(self):
+        TO_HOST["bool"] += 1
+        return bool(self.view(np.ndarray))
+
+    def item(self, *args):
+        TO_HOST["item"] += 1
+        return self.view(np.ndarray).item(*args)
+
+    def tolist(self):
+        TO_HOST["tolist"] += 1
+        return self.view(np.ndarray).tolist()
 
 
 def host_view(value):
@@ -104,6 +148,9 @@ def device_function(name):
     @functools.wraps(numpy_function)
     def function(*args, **kwargs):
         refuse_host_arrays(name, args + tuple(kwargs.values()))
+        copies = name == "ascontiguousarray" and not host_view(args[0]).flags.c_contiguous
+        if (name not in VIEWS and name != "ascontiguousarray") or copies:
+            CALLS[f"cupy.{name}"] += 1
         kwargs = {key: host_view(value) for key, value in kwargs.items()}
         return to_device(numpy_function(*host_view(args), **kwargs))
     return function
@@ -123,7 +170,7 @@ def array(obj, dtype=None, copy=True, order="K"):
 
 
 def asnumpy(a):
-    """cupy.asnumpy: a NumPy copy of a device array; other data through numpy.asarray."""
+    """cupy.asnumpy: a NumPy copy of a device array (counted by get); others as numpy.asarray."""
     return a.get() if isinstance(a, ndarray) else np.asarray(a)
 
 
@@ -236,6 +283,7 @@ class RawKernel:
                   for index, (parameter, value) in enumerate(zip(parameters, args))]
         self._kernel.launch(grid, block, values)
         LAUNCHES[self.name] += 1
+        CALLS[f"kernel.{self.name}"] += 1
 
 
 def module_getattr(name):

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from . import cpu_kernels as kernels, cpu_winograd
+from . import cpu_kernels as kernels, cpu_winograd, winograd
 from .layout import channel_major, empty_images, images
 from .winograd import ALPHA, TILE
 
@@ -101,6 +101,11 @@ def _transformed(rows, cols, dtype):
     long)."""
     plane = rows * cols + 64 // np.dtype(dtype).itemsize
     return np.empty((ALPHA ** 2, plane), dtype)[:, :rows * cols].reshape(ALPHA ** 2, rows, cols)
+
+
+def winograd_applies(image_size, kernel, stride, padding, in_channels):
+    """Whether a conv takes the Winograd route here: wherever it applies (winograd.applies)."""
+    return winograd.applies(image_size, kernel, stride, padding, in_channels)
 
 
 def winograd_products(a, b):
@@ -198,6 +203,13 @@ def bn_statistics(x):
     mean, var = np.empty(x.shape[1], x.dtype), np.empty(x.shape[1], x.dtype)
     kernels.bn_statistics(_channels(x), mean, var)
     return mean, var
+
+
+def bn_running_update(running_mean, running_var, mean, var, momentum, m):
+    """In place: running_mean += momentum (mean - running_mean);
+    running_var += momentum (var m / (m - 1) - running_var) (the unbiased variance, as PyTorch)."""
+    running_mean += momentum * (mean - running_mean)
+    running_var += momentum * (var * m / (m - 1) - running_var)
 
 
 def bn_act_backward_sums(x, mean, inv_std, gamma, beta, slope, gy):

@@ -5,13 +5,11 @@ Every launch passes contiguous float32 arrays and numpy-typed scalars (np.int32 
 np.int64 for ``long long``, np.float32 for ``float``): RawKernel ignores strides, and sends a
 bare Python int as 8 bytes, which would garble an ``int`` parameter.
 """
-import functools
 import math
 from pathlib import Path
 
 import numpy as np
 
-from . import winograd
 from .layout import channel_major, empty_images
 
 try:
@@ -23,22 +21,53 @@ name = "cuda"
 xp = cupy
 BLOCK = 256
 MAX_BLOCKS = 65535  # grid-stride loops cover anything larger
-INSTALL_HINT = 'install CuPy with: pip install -e ".[cuda]"'
+MAX_CHANNEL_BLOCKS = 64  # blocks per channel of bn_sums: enough to fill a GPU at C >= 64
+INSTALL_HINT = 'install CuPy with: pip install -e ".[cuda]" (".[cuda13]" for CUDA 13 drivers)'
+LIBRARY_HINT = ('pip install -e ".[cuda]" (".[cuda13]" for CUDA 13 drivers) installs CuPy with '
+                'the CUDA libraries it loads; or install the CUDA toolkit that matches CuPy')
+PROBE_KERNEL = 'extern "C" __global__ void probe(float* x) { x[threadIdx.x] += 1.0f; }'
 COMPILE_OPTIONS = ("-std=c++14",)  # NVRTC options; tests/test_cuda_compile.py uses the same
 _kernels = {}
 
 
 def check_available():
-    """Raise a RuntimeError that says why when CuPy or a usable GPU is missing."""
+    """Raise a one-line RuntimeError that says why and how to fix it when CuPy, a usable GPU,
+    the compiler (NVRTC) or the matrix library (cuBLAS) is missing: one probe kernel is
+    compiled and launched and one small product run, so nothing fails later, mid-run."""
     if cupy is None:
         raise RuntimeError(f"the cuda device needs CuPy, which is not installed "
                            f"({_IMPORT_ERROR}); {INSTALL_HINT}")
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except cupy.cuda.runtime.CUDARuntimeError as error:
-        raise RuntimeError(f"CuPy is installed but no GPU is usable: {error}") from None
+        raise RuntimeError(f"CuPy is installed but no GPU is usable: {error} (is the NVIDIA "
+                           "driver installed and recent enough for this CuPy?)") from None
     if count == 0:
         raise RuntimeError("CuPy is installed but no GPU was found")
+    for what, probe in (("compile and launch a kernel (NVRTC)", _probe_kernel),
+                        ("run a matrix product (cuBLAS)", _probe_product)):
+        try:
+            probe()
+        except Exception as error:  # noqa: BLE001  (any failure here becomes the one line)
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else \
+                type(error).__name__
+            raise RuntimeError(f"CuPy found a GPU but cannot {what}: {reason}; {LIBRARY_HINT}") \
+                from None
+
+
+def _probe_kernel():
+    """Compile and launch a one-line kernel, and read its result back."""
+    x = cupy.zeros(1, dtype=np.float32)
+    cupy.RawKernel(PROBE_KERNEL, "probe", options=COMPILE_OPTIONS)((1,), (1,), (x,))
+    if float(x[0]) != 1.0:
+        raise RuntimeError(f"the probe kernel wrote {float(x[0])} instead of 1")
+
+
+def _probe_product():
+    """One 2x2 matrix product on cuBLAS."""
+    a = cupy.ones((2, 2), dtype=np.float32)
+    if float(cupy.matmul(a, a)[0, 0]) != 2.0:
+        raise RuntimeError("a 2x2 product of ones is not 2")
 
 
 def kernel_dir():
@@ -135,18 +164,11 @@ def col2im(col, image_size, stride, padding):
     return x
 
 
-# Winograd's transforms as CuPy array expressions (winograd.py), not yet kernels of their own.
-winograd_filter = functools.partial(winograd.filter_transform, cupy)
-winograd_filter_adjoint = functools.partial(winograd.filter_transform_adjoint, cupy)
-winograd_input = functools.partial(winograd.input_transform, cupy)
-winograd_input_adjoint = functools.partial(winograd.input_transform_adjoint, cupy)
-winograd_output = functools.partial(winograd.output_transform, cupy)
-winograd_output_adjoint = functools.partial(winograd.output_transform_adjoint, cupy)
-
-
-def winograd_products(a, b):
-    """The 25 matrix products a[uv] @ b[uv] of the transformed domain."""
-    return a @ b
+def winograd_applies(image_size, kernel, stride, padding, in_channels):
+    """Never: on the GPU every conv is im2col (or col2im) and one cuBLAS product, three
+    launches, where Winograd's transforms as CuPy array expressions took about 3,000 (one
+    multiply and one add per term) and would leave each step host-bound."""
+    return False
 
 
 def leaky_relu(x, slope):
@@ -204,10 +226,32 @@ def bn_act_forward(x, mean, inv_std, gamma, beta, slope):
 
 
 def bn_statistics(x):
-    """(mean, var) of x per channel (axis 1) over every other axis; var is the biased one
-    (CuPy's reductions over the channel-major (C, M) view)."""
+    """(mean, var) of x per channel (axis 1) over every other axis; var is the biased one.
+    Two launches: kernels/bn_sums.cu adds each channel's values and squares in double, on a
+    grid of (blocks, C), and kernels/bn_moments.cu turns the sums into float32 statistics."""
     (xc,) = _channels(x)
-    return xc.mean(axis=1), xc.var(axis=1)
+    channels, inner = xc.shape
+    sums = cupy.zeros(2 * channels, dtype=np.float64)
+    blocks = max(1, min(math.ceil(inner / BLOCK), MAX_CHANNEL_BLOCKS))
+    kernel("bn_sums")((blocks, channels), (BLOCK,), (xc, sums, np.int32(inner)))
+    mean, var = (cupy.empty(channels, dtype=np.float32) for _ in range(2))
+    launch("bn_moments", channels, (sums, mean, var, np.int32(channels), np.int64(inner)))
+    return mean, var
+
+
+def bn_running_update(running_mean, running_var, mean, var, momentum, m):
+    """In place, one launch (kernels/bn_running_update.cu):
+    running_mean += momentum (mean - running_mean);
+    running_var += momentum (var m / (m - 1) - running_var)."""
+    for a in (running_mean, running_var):
+        if a.dtype != np.float32 or not a.flags.c_contiguous:
+            raise TypeError("bn_running_update updates the running statistics in place: "
+                            "they must be contiguous float32")
+    _check_shapes("bn_running_update", running_mean.shape, running_var, mean, var)
+    mean, var = _float32(mean, var)
+    launch("bn_running_update", mean.size,
+           (running_mean, running_var, mean, var, np.int32(mean.size), np.float32(momentum),
+            np.float32(m / (m - 1))))
 
 
 def bn_act_backward_sums(x, mean, inv_std, gamma, beta, slope, gy):
