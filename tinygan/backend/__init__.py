@@ -1,14 +1,9 @@
 """Backend registry: maps an array to the backend that owns it, and a device name to a backend.
 
-A backend is a module exposing the same small set of names: ``name``, ``xp`` (the array
-module), ``check_available``, ``asarray``, ``to_numpy``, ``synchronize``, ``im2col``,
-``col2im``, ``adam_update``, ``leaky_relu`` and ``leaky_relu_backward``, the batch-norm passes
-``bn_statistics``, ``bn_running_update``, ``bn_act_forward``, ``bn_act_backward_sums`` and
-``bn_act_backward_input``, and ``winograd_applies``, which says where a conv takes Winograd's
-route: where it says yes, the backend also has ``winograd_products`` and the Winograd
-transforms ``winograd_filter``, ``winograd_input``, ``winograd_output`` and their
-``_adjoint``s (the CPU backend; the CUDA one runs every conv as im2col and one product).
-Ops reach arrays only through these names, so no op ever branches on the backend.
+A backend is a module with the names that contract.py lists (``Backend``, and ``Winograd`` where
+its ``winograd_applies`` can say yes), with their shapes: the CPU one (cpu.py, numba kernels)
+and the CUDA one (cuda.py, kernels/*.cu through CuPy). Ops reach arrays only through these
+names, so no op ever branches on the backend.
 """
 import importlib
 

@@ -137,17 +137,17 @@ def _geometry(n, c, h, w, kernel_size, stride, padding, oh, ow):
     return tuple(np.int32(v) for v in (n, c, h, w, *kernel_size, *stride, *padding, oh, ow))
 
 
-def im2col(x, kernel_size, stride, padding):
+def im2col(x, kernel, stride, padding):
     """col[c, i, j, n, oh, ow] = x_padded[n, c, stride_h * oh + i, stride_w * ow + j]
     (kernels/im2col.cu, which reads x channel-major).
     """
     _check_float32(x)
     n, c, h, w = x.shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
     col = cupy.empty((c, kh, kw, n, oh, ow), dtype=np.float32)
     launch("im2col", col.size, (channel_major(cupy, x), col)
-           + _geometry(n, c, h, w, kernel_size, stride, padding, oh, ow))
+           + _geometry(n, c, h, w, kernel, stride, padding, oh, ow))
     return col
 
 
