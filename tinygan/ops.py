@@ -62,7 +62,7 @@ def _check_broadcast(name, a, b):
 
 
 class Add(Function):
-    """y = a + b"""
+    """y = a + b;  ga = gy, gb = gy (each summed over the axes it was broadcast along)"""
     def forward(self, a, b):
         _check_broadcast("add", a, b)
         return a + b
@@ -76,7 +76,7 @@ add = Add.apply
 
 
 class Sub(Function):
-    """y = a - b"""
+    """y = a - b;  ga = gy, gb = -gy (each summed over the axes it was broadcast along)"""
     def forward(self, a, b):
         _check_broadcast("sub", a, b)
         return a - b
@@ -90,7 +90,7 @@ sub = Sub.apply
 
 
 class Mul(Function):
-    """y = a * b"""
+    """y = a * b;  ga = gy b, gb = gy a (each summed over the axes it was broadcast along)"""
     def forward(self, a, b):
         _check_broadcast("mul", a, b)
         return a * b
@@ -121,7 +121,7 @@ div = Div.apply
 
 
 class Neg(Function):
-    """y = -x"""
+    """y = -x;  gx = -gy"""
     def forward(self, x):
         return -x
 
@@ -270,7 +270,7 @@ class _LeakyReLUJacobian(Function):
 
 
 class ReLU(Function):
-    """y = max(x, 0)"""
+    """y = max(x, 0);  gx = gy where x > 0, else 0"""
     def forward(self, x):
         return x * (x > 0)
 
@@ -282,7 +282,7 @@ relu = ReLU.apply
 
 
 class LeakyReLU(Function):
-    """y = x if x > 0 else negative_slope * x"""
+    """y = x if x > 0 else negative_slope * x;  gx = gy where x > 0, else negative_slope * gy"""
     def forward(self, x, negative_slope=0.01):
         self.slope = negative_slope
         return self.backend.leaky_relu(x, negative_slope)
@@ -497,7 +497,8 @@ def _unpool(xp, x_shape, windows_grad):
 
 
 class AvgPool2d(Function):
-    """y[n, c, p, q] = mean of x over the non-overlapping window (p, q) of size KH x KW."""
+    """y[n, c, p, q] = mean of x over the non-overlapping window (p, q) of size KH x KW;
+    gx = gy[n, c, p, q] / (KH KW) at every pixel of window (p, q), 0 where no window reaches."""
     def forward(self, x, kernel_size=2):
         self.kernel, self.x_shape = _pair(kernel_size, "kernel_size"), x.shape
         return _windows(_check_4d("avg_pool2d", x), self.kernel).mean(axis=(3, 5))
@@ -520,8 +521,8 @@ class _AvgPool2dAdjoint(Function):
 
 
 class MaxPool2d(Function):
-    """y[n, c, p, q] = max of x over the non-overlapping window (p, q); the gradient goes to
-    the first maximum of each window. Given ``argmax`` (N, C, OH, OW), y takes the entries at
+    """y[n, c, p, q] = max of x over the non-overlapping window (p, q);  gx = gy[n, c, p, q] at
+    the first maximum of each window, 0 elsewhere. Given ``argmax`` (N, C, OH, OW), y takes the entries at
     those window positions instead: the adjoint of _MaxPool2dAdjoint."""
     def forward(self, x, kernel_size=2, argmax=None):
         self.kernel, self.x_shape = _pair(kernel_size, "kernel_size"), x.shape
@@ -708,7 +709,9 @@ class _Conv2dWeightGrad(Function):
 
 
 class Conv2d(Function):
-    """y = cross-correlation of x (N, C, H, W) with w (OC, C, KH, KW): (N, OC, OH, OW).
+    """y = cross-correlation of x (N, C, H, W) with w (OC, C, KH, KW): (N, OC, OH, OW);
+    gx = conv_transpose2d(gy, w), gw[o, c, i, j] = sum over n, oh, ow of gy[n, o, oh, ow]
+    x_padded[n, c, i + s oh, j + s ow] (the correlation of x with gy).
 
     With stride 1 and fewer output than input channels (the generator's last 3x3 conv: 64 -> 3)
     it runs as conv_transpose2d(x, _flip(w), K-1-p), whose cols have OC rather than C rows.
