@@ -522,8 +522,8 @@ class _AvgPool2dAdjoint(Function):
 
 class MaxPool2d(Function):
     """y[n, c, p, q] = max of x over the non-overlapping window (p, q);  gx = gy[n, c, p, q] at
-    the first maximum of each window, 0 elsewhere. Given ``argmax`` (N, C, OH, OW), y takes the entries at
-    those window positions instead: the adjoint of _MaxPool2dAdjoint."""
+    the first maximum of each window, 0 elsewhere. Given ``argmax`` (N, C, OH, OW), y takes
+    the entries at those window positions instead: the adjoint of _MaxPool2dAdjoint."""
     def forward(self, x, kernel_size=2, argmax=None):
         self.kernel, self.x_shape = _pair(kernel_size, "kernel_size"), x.shape
         windows = _windows(_check_4d("max_pool2d", x), self.kernel)
