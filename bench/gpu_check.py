@@ -33,6 +33,7 @@ from PIL import Image
 
 from tinygan import backend, dcgan, gan, optim
 from tinygan.backend import cpu
+from tinygan.backend.layout import conv_output_size
 from tinygan.io import atomic_write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,14 +129,15 @@ def layer_shapes(size, batch):
     convs, g_outputs, d_outputs, side = [], [], [], 1
     for i, (transposed, c_in, c_out, k, s, p) in enumerate(dcgan.generator_convs(100, 64, 3,
                                                                                    size)):
-        out = (side - 1) * s - 2 * p + k if transposed else (side + 2 * p - k) // s + 1
+        out = ((side - 1) * s - 2 * p + k if transposed
+               else conv_output_size((side,), (k,), (s,), (p,))[0])
         convs.append((f"G.{i}", (batch, c_out, out, out) if transposed
                       else (batch, c_in, side, side), (k, k), (s, s), (p, p)))
         g_outputs.append((batch, c_out, out, out))
         side = out
     for i, (c_in, c_out, k, s, p) in enumerate(dcgan.discriminator_convs(64, 3, size)):
         convs.append((f"D.{i}", (batch, c_in, side, side), (k, k), (s, s), (p, p)))
-        side = (side + 2 * p - k) // s + 1
+        side = conv_output_size((side,), (k,), (s,), (p,))[0]
         d_outputs.append((batch, c_out, side, side))
     return convs, g_outputs[:-1] + d_outputs[1:-1]
 

@@ -5,13 +5,14 @@ kernels/*.cu (CUDA) must agree with them.
 """
 import numpy as np
 
+from tinygan.backend.layout import conv_output_size
+
 
 def im2col(x, kernel, stride, padding):
     """col[c, i, j, n, oh, ow] = x_padded[n, c, i + stride_h * oh, j + stride_w * ow]."""
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    oh = (h + 2 * ph - kh) // sh + 1
-    ow = (w + 2 * pw - kw) // sw + 1
+    oh, ow = conv_output_size((h, w), kernel, stride, padding)
     padded = np.pad(x.transpose(1, 0, 2, 3), ((0, 0), (0, 0), (ph, ph), (pw, pw)))  # (C, N, ., .)
     col = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)  # (C, KH, KW, N, OH, OW)
     for i in range(kh):

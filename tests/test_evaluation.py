@@ -98,14 +98,14 @@ def test_generate_is_seeded_and_leaves_g_in_training_mode():
     assert not np.array_equal(first, running) and G.training
 
 
-def test_to_float_scales_uint8_and_averages_64_down_to_32():
+def test_classifier_input_scales_uint8_and_averages_64_down_to_32():
     images = np.full((1, 3, 64, 64), 255, np.uint8)
     images[..., ::2, ::2] = 0
-    out = evaluation.to_float(images)
+    out = evaluation.classifier_input(images)
     assert out.shape == (1, 3, 32, 32) and out.dtype == np.float32
     np.testing.assert_allclose(out, 0.5)  # (3 * 1 + (-1)) / 4
     with pytest.raises(ValueError, match="square multiples of 32 pixels, got 48x48"):
-        evaluation.to_float(np.zeros((1, 3, 48, 48), np.float32))
+        evaluation.classifier_input(np.zeros((1, 3, 48, 48), np.float32))
 
 
 def synthetic_evaluator(weights, count=32, probe_train=32):

@@ -7,10 +7,10 @@ import os
 # so import tinygan before NumPy (and before PyTorch, which loads NumPy).
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
-from . import nn, ops, optim  # noqa: E402
+from . import nn, ops, optim, viz  # noqa: E402
 from .nn import manual_seed  # noqa: E402
 from .tensor import Function, Tensor, grad, is_grad_enabled, no_grad  # noqa: E402
 
 __all__ = ["Function", "Tensor", "grad", "is_grad_enabled", "manual_seed", "nn", "no_grad", "ops",
-           "optim"]
+           "optim", "viz"]
 __version__ = "0.1.0"

@@ -141,8 +141,12 @@ def batches(images, batch_size, rng, drop_last=True):
 
 
 def to_float(images):
-    """uint8 [0, 255] (N, 3, S, S) -> float32 [-1, 1]: x / 127.5 - 1, the inverse of to_uint8."""
-    return np.asarray(images).astype(np.float32) / np.float32(127.5) - np.float32(1)
+    """Images as float32 in [-1, 1]: uint8 [0, 255] x -> x / 127.5 - 1 (the inverse of
+    to_uint8); float images are taken to be in [-1, 1] already and only cast."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        return images.astype(np.float32, copy=False)
+    return images.astype(np.float32) / np.float32(127.5) - np.float32(1)
 
 
 def to_uint8(images):

@@ -21,11 +21,10 @@ SIZE = 32  # the classifier's input size; 64x64 samples are averaged down 2x2 fi
 COVERED_SHARE = 0.2  # a class is covered if it gets at least 0.2 / K of the samples
 
 
-def to_float(images):
-    """uint8 [0, 255] -> float32 [-1, 1], averaged down to 32x32 if larger: (N, 3, 32, 32)."""
-    images = np.asarray(images)
-    images = data.to_float(images) if images.dtype == np.uint8 else images.astype(
-        np.float32, copy=False)
+def classifier_input(images):
+    """Images as our classifier takes them: float32 [-1, 1] (data.to_float), averaged down to
+    32x32 if larger: (N, 3, 32, 32)."""
+    images = data.to_float(images)
     n, c, h, w = images.shape
     if h != SIZE:
         if h % SIZE or w != h:
@@ -70,10 +69,10 @@ class Evaluator:
                              f"training images, got count {count}, probe_train {probe_train}")
         self.count, self.probe_train, self.seed = count, probe_train, seed
         rng = np.random.default_rng([seed, 4])
-        self.full_test = to_float(test)
+        self.full_test = classifier_input(test)
         self.test = self.full_test[rng.permutation(len(test))[:count]]
         pick = rng.permutation(len(train))[:max(count, probe_train)]
-        self.train, self.train_labels = to_float(train[pick]), train_labels[pick]
+        self.train, self.train_labels = classifier_input(train[pick]), train_labels[pick]
         self.classifier, self.classifier_meta = classifier.load_pretrained(weights)
         features, _ = classifier.predict(self.classifier, self.test)
         self.test_statistics = metrics.gaussian_statistics(features)
@@ -87,7 +86,7 @@ class Evaluator:
 
     def image_metrics(self, images):
         """SWD against the test images, Fréchet distance and classifier score of float images."""
-        images = to_float(images)[:self.count]
+        images = classifier_input(images)[:self.count]
         swd = metrics.sliced_wasserstein(images, self.test, seed=self.seed)
         features, probabilities = classifier.predict(self.classifier, images)
         frechet = metrics.frechet_distance(*metrics.gaussian_statistics(features),

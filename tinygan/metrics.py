@@ -111,13 +111,6 @@ def _default_levels(height, width):
     return levels
 
 
-def _to_float(images):
-    """float32 in [-1, 1]: uint8 x -> x / 127.5 - 1, floats unchanged."""
-    if images.dtype == np.uint8:
-        return data.to_float(images)
-    return images.astype(np.float32)
-
-
 def _descriptors(images, levels, rows, cols, step):
     """Patch descriptors (levels, N * P, 147) float32 of one set, per channel (x - mean) / std."""
     count = len(images)
@@ -126,7 +119,7 @@ def _descriptors(images, levels, rows, cols, step):
     for start in range(0, count, CHUNK_IMAGES):
         stop = min(start + CHUNK_IMAGES, count)
         which = np.arange(stop - start)[:, None]  # (n, 1)
-        pyramid = laplacian_pyramid(_to_float(images[start:stop]), levels)
+        pyramid = laplacian_pyramid(data.to_float(images[start:stop]), levels)
         for level, band in enumerate(pyramid):
             windows = np.lib.stride_tricks.sliding_window_view(band, (PATCH, PATCH), axis=(2, 3))
             # windows: (n, 3, h - 6, w - 6, 7, 7); patches: (n, P, 3, 7, 7)

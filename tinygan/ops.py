@@ -8,7 +8,7 @@ graph: the gradient of a gradient needs nothing more.
 """
 import numpy as np
 
-from .backend.layout import images
+from .backend.layout import conv_output_size, images
 from .tensor import Function, Tensor, is_grad_enabled
 
 
@@ -725,8 +725,8 @@ class Conv2d(Function):
             raise ValueError(f"conv2d: the weight {w.shape} has in_channels={w.shape[1]}, but the "
                              f"input {x.shape} has {x.shape[1]} channels")
         (h, wd), (kh, kw) = x.shape[2:], w.shape[2:]
-        (sh, sw), (ph, pw) = self.stride, self.padding
-        out_size = ((h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1)
+        (ph, pw) = self.padding
+        out_size = conv_output_size((h, wd), (kh, kw), self.stride, self.padding)
         _check_output_size("conv2d", x, w, out_size)
         self.w, self.image_size = w, (h, wd)
         self.winograd = self.backend.winograd_applies(self.image_size, (kh, kw), self.stride,

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 
 from . import cpu_kernels as kernels, cpu_winograd, winograd
-from .layout import channel_major, empty_images, images
+from .layout import channel_major, conv_output_size, empty_images, images
 from .winograd import ALPHA, TILE
 
 name = "cpu"
@@ -68,8 +68,7 @@ def im2col(x, kernel, stride, padding):
     """col[c, i, j, n, oh, ow] = x_padded[n, c, i + stride_h * oh, j + stride_w * ow]."""
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    oh = (h + 2 * ph - kh) // sh + 1
-    ow = (w + 2 * pw - kw) // sw + 1
+    oh, ow = conv_output_size((h, w), kernel, stride, padding)
     col = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)  # (C, KH, KW, N, OH, OW)
     x_cm = channel_major(np, x).reshape(c, n, h * w)
     if _one_window((h, w), kernel, padding):  # col[c, i, j, n] = x[c, n, i, j]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .layout import channel_major, empty_images
+from .layout import channel_major, conv_output_size, empty_images
 
 try:
     import cupy
@@ -143,8 +143,8 @@ def im2col(x, kernel, stride, padding):
     """
     _check_float32(x)
     n, c, h, w = x.shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    kh, kw = kernel
+    oh, ow = conv_output_size((h, w), kernel, stride, padding)
     col = cupy.empty((c, kh, kw, n, oh, ow), dtype=np.float32)
     launch("im2col", col.size, (channel_major(cupy, x), col)
            + _geometry(n, c, h, w, kernel, stride, padding, oh, ow))

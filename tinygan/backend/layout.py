@@ -1,4 +1,5 @@
-"""Where an activation's numbers lie in memory: channel-major, shared by the backends and ops.
+"""Where an activation's numbers lie in memory (channel-major), and a conv's geometry: shared
+by the backends and ops.
 
 An activation has PyTorch's shape (N, C, H, W) but is stored as a contiguous (C, N, H, W)
 array seen through swapaxes(0, 1). That is the layout in which a conv's matrix product
@@ -21,3 +22,10 @@ def images(cm):
 def empty_images(xp, shape, dtype):
     """An uninitialised (N, C, ...) array of ``shape``, channel-major in memory."""
     return images(xp.empty((shape[1], shape[0], *shape[2:]), dtype=dtype))
+
+
+def conv_output_size(image_size, kernel, stride, padding):
+    """(OH, OW) of a conv over an (H, W) image: (H + 2 padding - kernel) // stride + 1 per side
+    (a transposed conv's input size, for its output of image_size)."""
+    return tuple((n + 2 * p - k) // s + 1 for n, k, s, p in zip(image_size, kernel, stride,
+                                                                 padding))
