@@ -8,7 +8,7 @@ graph: the gradient of a gradient needs nothing more.
 """
 import numpy as np
 
-from .backend.layout import conv_output_size, images
+from . import convolution
 from .tensor import Function, Tensor, is_grad_enabled
 
 
@@ -568,20 +568,8 @@ def max_pool2d(input, kernel_size=2):
 
 
 # --- convolution ----------------------------------------------------------------------------
-# With col = im2col(x) of shape (C, KH, KW, N, OH, OW) and w of shape (OC, C, KH, KW), both seen
-# as matrices with C*KH*KW rows or columns, each product is one matrix multiply that reads col
-# in place (BLAS takes the transposes as flags, not copies):
-#   conv forward          y  = w @ col                        (OC, N*OH*OW)
-#   conv input gradient   gx = col2im(w.T @ gy)               <- this IS conv_transpose2d
-#   weight gradient       gw = gy @ col.T                     (both ops)
-# Activations are (N, C, H, W) lying channel-major in memory (backend/layout.py), so _rows and
-# _images move between that and (C, N*H*W) without copying.
-# Where the backend says so (winograd_applies: on the CPU, the DCGAN's stride-2 4x4 convs), a
-# conv takes Winograd's F(4x4, 2x2) instead (backend/winograd.py):
-# the same three products on transformed tiles, 25/64 of the multiply-adds:
-#   conv forward          y  = output(U @ V),     U = filter(w), V = input(x)     (25 products)
-#   conv input gradient   gx = input_adjoint(U.T @ gM),  gM = output_adjoint(gy)
-#   weight gradient       gw = filter_adjoint(gM @ V.T)
+# conv2d and conv_transpose2d are each other's adjoint: the same three products in swapped
+# roles (convolution.py computes them, on the route it chooses for the geometry).
 
 def _pair(value, name):
     """An int or a pair of ints as a pair."""
@@ -612,75 +600,6 @@ def _check_output_size(name, x, w, out_size):
                          "stride and padding")
 
 
-def _rows(a):
-    """(N, C, H, W) -> (C, N*H*W): one matrix row per channel (a view if a is channel-major)."""
-    return a.transpose(1, 0, 2, 3).reshape(a.shape[1], -1)
-
-
-def _images(rows, n, size):
-    """(C, N*H*W) -> (N, C, H, W), the inverse of _rows: a channel-major view, no copy."""
-    return images(rows.reshape(rows.shape[0], n, *size))
-
-
-def _correlate(col, w):
-    """y[n, o, oh, ow] = sum over c, i, j of w[o, c, i, j] * col[c, i, j, n, oh, ow]"""
-    c, kh, kw, n, oh, ow = col.shape
-    y = w.reshape(w.shape[0], -1) @ col.reshape(c * kh * kw, -1)  # (OC, N*OH*OW)
-    return _images(y, n, (oh, ow))  # (N, OC, OH, OW)
-
-
-def _flip(xp, w):
-    """w[o, c, i, j] -> w[c, o, KH-1-i, KW-1-j]: its own inverse. With stride 1,
-    conv2d(x, w, padding p) = conv_transpose2d(x, _flip(w), padding K-1-p), and vice versa."""
-    return xp.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-
-
-def _correlate_adjoint(backend, gy, w, image_size, stride, padding):
-    """gx = col2im(gcol), gcol[c, i, j, n, oh, ow] = sum over o of w[o, c, i, j] gy[n, o, oh, ow]
-
-    With stride 1 the same gx is a full correlation of gy with the flipped kernel:
-    gx = correlate(im2col(gy, padding k - 1 - p), w[:, :, ::-1, ::-1] with o and c swapped),
-    whose col has OC*KH*KW * N*H*W entries instead of C*KH*KW * N*OH*OW; the smaller one is
-    built (for the DCGAN's last 3x3 conv, 27 rows instead of 576).
-    """
-    oc, c, kh, kw = w.shape
-    flip_padding = (kh - 1 - padding[0], kw - 1 - padding[1])
-    flip_is_smaller = oc * image_size[0] * image_size[1] < c * gy.shape[2] * gy.shape[3]
-    if tuple(stride) == (1, 1) and flip_is_smaller and min(flip_padding) >= 0:
-        col = backend.im2col(gy, (kh, kw), (1, 1), flip_padding)  # (OC, KH, KW, N, H, W)
-        return _correlate(col, _flip(backend.xp, w))
-    gcol = w.reshape(oc, -1).T @ _rows(gy)  # (C*KH*KW, N*OH*OW)
-    gcol = gcol.reshape(c, kh, kw, gy.shape[0], *gy.shape[2:])  # (C, KH, KW, N, OH, OW)
-    return backend.col2im(gcol, image_size, stride, padding)
-
-
-def _kernel_grad(gy, col):
-    """gw[o, c, i, j] = sum over n, oh, ow of gy[n, o, oh, ow] * col[c, i, j, n, oh, ow]"""
-    c, kh, kw = col.shape[:3]
-    gw = _rows(gy) @ col.reshape(c * kh * kw, -1).T  # (OC, C*KH*KW)
-    return gw.reshape(gy.shape[1], c, kh, kw)
-
-
-def _transposed_backward(backend, gy, x, w, stride, padding, needs):
-    """Gradients (gx, gw) of y = conv_transpose2d(x, w), each only if ``needs`` says so (else
-    None): gx is conv2d(gy, w), and gw the conv2d weight gradient with x and gy in swapped
-    roles; both read one col = im2col(gy)."""
-    col = backend.im2col(gy, w.shape[2:], stride, padding)  # (C_out, KH, KW, N, H, W)
-    return (_correlate(col, w) if needs[0] else None), (_kernel_grad(x, col) if needs[1] else None)
-
-
-def _winograd_input_grad(backend, gm, u, image_size):
-    """gx of the Winograd conv y = output(u @ v(x)), from gm = output_adjoint(gy)."""
-    return backend.winograd_input_adjoint(
-        backend.winograd_products(u.transpose(0, 2, 1), gm), image_size)  # (N, C, H, W)
-
-
-def _winograd_kernel_grad(backend, gm, v, in_channels):
-    """gw of the Winograd conv y = output(u(w) @ v), from gm = output_adjoint(gy)."""
-    return backend.winograd_filter_adjoint(
-        backend.winograd_products(gm, v.transpose(0, 2, 1)), in_channels)  # (OC, C, 4, 4)
-
-
 def _tensors(*arrays):
     """Arrays as Tensors (None stays None): a backward's results when it is not recorded."""
     return tuple(None if a is None else Tensor(a) for a in arrays)
@@ -700,7 +619,9 @@ class _Conv2dWeightGrad(Function):
     with respect to its input and to its output: conv_transpose2d(gy, g) and conv2d(x, g)."""
     def forward(self, x, gy, kernel=None, stride=None, padding=None):
         self.stride, self.padding = stride, padding
-        return _kernel_grad(gy, self.backend.im2col(x, kernel, stride, padding))
+        route = convolution.choose(self.backend, x.shape[2:], kernel, stride, padding, x.shape[1],
+                                   gy.shape[1])
+        return route.kernel_grad(x, gy)
 
     def backward(self, g):
         (x, gy), (needs_x, needs_gy) = self.inputs, self.needs_input_grad
@@ -711,39 +632,18 @@ class _Conv2dWeightGrad(Function):
 class Conv2d(Function):
     """y = cross-correlation of x (N, C, H, W) with w (OC, C, KH, KW): (N, OC, OH, OW);
     gx = conv_transpose2d(gy, w), gw[o, c, i, j] = sum over n, oh, ow of gy[n, o, oh, ow]
-    x_padded[n, c, i + s oh, j + s ow] (the correlation of x with gy).
-
-    With stride 1 and fewer output than input channels (the generator's last 3x3 conv: 64 -> 3)
-    it runs as conv_transpose2d(x, _flip(w), K-1-p), whose cols have OC rather than C rows.
-    Stride-2 4x4 convs with padding 1, sides that are multiples of 8 and at least
-    winograd.MIN_CHANNELS input channels run as Winograd F(4, 2) where the backend has that
-    route (backend.winograd_applies).
+    x_padded[n, c, i + s oh, j + s ow] (the correlation of x with gy). convolution.choose
+    picks how the three products are computed (im2col, its flipped twin, or Winograd).
     """
     def forward(self, x, w, stride=1, padding=0):
         self.stride, self.padding = _check_conv_args("conv2d", x, w, stride, padding)
         if x.shape[1] != w.shape[1]:
             raise ValueError(f"conv2d: the weight {w.shape} has in_channels={w.shape[1]}, but the "
                              f"input {x.shape} has {x.shape[1]} channels")
-        (h, wd), (kh, kw) = x.shape[2:], w.shape[2:]
-        (ph, pw) = self.padding
-        out_size = conv_output_size((h, wd), (kh, kw), self.stride, self.padding)
-        _check_output_size("conv2d", x, w, out_size)
-        self.w, self.image_size = w, (h, wd)
-        self.winograd = self.backend.winograd_applies(self.image_size, (kh, kw), self.stride,
-                                                      self.padding, x.shape[1])
-        if self.winograd:
-            self.v, self.u = self.backend.winograd_input(x), self.backend.winograd_filter(w)
-            m = self.backend.winograd_products(self.u, self.v)  # (25, OC, T)
-            return self.backend.winograd_output(m, x.shape[0], out_size)
-        self.flip_padding = (kh - 1 - ph, kw - 1 - pw)
-        self.transposed = (self.stride == (1, 1) and min(self.flip_padding) >= 0
-                           and w.shape[0] * h * wd < x.shape[1] * out_size[0] * out_size[1])
-        if self.transposed:
-            self.x, self.w_t = x, _flip(self.xp, w)  # (C, OC, KH, KW)
-            return _correlate_adjoint(self.backend, x, self.w_t, out_size, (1, 1),
-                                      self.flip_padding)
-        self.col = self.backend.im2col(x, (kh, kw), self.stride, self.padding)
-        return _correlate(self.col, w)
+        self.route = convolution.choose(self.backend, x.shape[2:], w.shape[2:], self.stride,
+                                        self.padding, x.shape[1], w.shape[0])
+        _check_output_size("conv2d", x, w, self.route.out_size)
+        return self.route.correlate(x, w)
 
     def backward(self, gy):
         x, w = self.inputs
@@ -753,20 +653,9 @@ class Conv2d(Function):
                     if needs_gx else None,
                     _Conv2dWeightGrad.apply(x, gy, kernel=w.shape[2:], stride=self.stride,
                                             padding=self.padding) if needs_gw else None)
-        gy = gy.data  # not recorded: the same products, on the transforms the forward kept
-        if self.winograd:
-            gm = self.backend.winograd_output_adjoint(gy)  # (25, OC, T)
-            return _tensors(_winograd_input_grad(self.backend, gm, self.u, self.image_size)
-                            if needs_gx else None,
-                            _winograd_kernel_grad(self.backend, gm, self.v, self.w.shape[1])
-                            if needs_gw else None)
-        if self.transposed:
-            gx, gw_t = _transposed_backward(self.backend, gy, self.x, self.w_t, (1, 1),
-                                            self.flip_padding, self.needs_input_grad)
-            return _tensors(gx, _flip(self.xp, gw_t) if needs_gw else None)
-        gx = _correlate_adjoint(self.backend, gy, self.w, self.image_size,
-                                self.stride, self.padding) if needs_gx else None
-        return _tensors(gx, _kernel_grad(gy, self.col) if needs_gw else None)
+        gy = gy.data  # not recorded: raw products, on what the route built in the forward
+        return _tensors(self.route.correlate_adjoint(gy, w.data) if needs_gx else None,
+                        self.route.kernel_grad(x.data, gy) if needs_gw else None)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0):
@@ -777,11 +666,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
 
 
 class ConvTranspose2d(Function):
-    """y = conv2d's input gradient applied to x (N, C_in, H, W) with w (C_in, C_out, KH, KW).
-
-    Output size (H - 1) * stride - 2 * padding + KH + output_padding. Its input gradient is
-    conv2d's forward, and its weight gradient conv2d's weight gradient with the roles swapped;
-    where that conv2d runs as Winograd F(4, 2), so do all three.
+    """y = conv2d's input gradient applied to x (N, C_in, H, W) with w (C_in, C_out, KH, KW):
+    (N, C_out, (H - 1) * stride - 2 * padding + KH + output_padding, ...);
+    gx = conv2d(gy, w), gw = conv2d's weight gradient with x and gy in swapped roles. The
+    products are those of the conv2d whose input is y (convolution.choose picks the route).
     """
     def forward(self, x, w, stride=1, padding=0, output_padding=0):
         self.stride, self.padding = _check_conv_args("conv_transpose2d", x, w, stride, padding)
@@ -796,14 +684,9 @@ class ConvTranspose2d(Function):
         out_size = tuple((n - 1) * s - 2 * p + k + e for n, s, p, k, e in
                          zip(x.shape[2:], self.stride, self.padding, w.shape[2:], extra))
         _check_output_size("conv_transpose2d", x, w, out_size)
-        self.x, self.w = x, w
-        self.winograd = self.backend.winograd_applies(out_size, w.shape[2:], self.stride,
-                                                      self.padding, w.shape[1])
-        if self.winograd:  # y is conv2d's input gradient for "gy" = x
-            self.gm = self.backend.winograd_output_adjoint(x)  # (25, C_in, T)
-            self.u = self.backend.winograd_filter(w)  # (25, C_in, 4 C_out)
-            return _winograd_input_grad(self.backend, self.gm, self.u, out_size)
-        return _correlate_adjoint(self.backend, x, w, out_size, self.stride, self.padding)
+        self.route = convolution.choose(self.backend, out_size, w.shape[2:], self.stride,
+                                        self.padding, w.shape[1], w.shape[0])
+        return self.route.correlate_adjoint(x, w)
 
     def backward(self, gy):
         x, w = self.inputs
@@ -812,16 +695,9 @@ class ConvTranspose2d(Function):
             return (conv2d(gy, w, stride=self.stride, padding=self.padding) if needs_gx else None,
                     _Conv2dWeightGrad.apply(gy, x, kernel=w.shape[2:], stride=self.stride,
                                             padding=self.padding) if needs_gw else None)
-        gy = gy.data  # not recorded: the same products, on the transforms the forward kept
-        if self.winograd:
-            v = self.backend.winograd_input(gy)  # (25, 4 C_out, T)
-            gx = (self.backend.winograd_output(self.backend.winograd_products(self.u, v),
-                                                gy.shape[0], self.x.shape[2:])
-                  if needs_gx else None)
-            return _tensors(gx, _winograd_kernel_grad(self.backend, self.gm, v, self.w.shape[1])
-                            if needs_gw else None)
-        return _tensors(*_transposed_backward(self.backend, gy, self.x, self.w, self.stride,
-                                              self.padding, self.needs_input_grad))
+        gy = gy.data  # not recorded: raw products, on what the route built in the forward
+        return _tensors(self.route.correlate(gy, w.data) if needs_gx else None,
+                        self.route.kernel_grad(gy, x.data) if needs_gw else None)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0):
