@@ -23,6 +23,10 @@ from tinygan import backend as backends
 from tinygan import data, dcgan, gan, io, visual
 
 
+# Random streams besides the grid's (default_rng(seed)): default_rng([seed, STREAM])
+INTERPOLATION, ARITHMETIC_NOISE = 1, 2
+
+
 def lerp(z0, z1, t):
     """(1 - t) z0 + t z1"""
     return (1 - t) * z0 + t * z1
@@ -130,11 +134,11 @@ def write_pictures(args, G, config, terms, backend):
     z_grid = gan.sample_latent(rng, (args.n, config["nz"], 1, 1), config.get("prior", "gaussian"))
     visual.save_grid(out / "grid.png", render(z_grid), nrow=args.nrow, scale=2)
     if terms:
-        z = arithmetic(z_grid, terms, np.random.default_rng([args.seed, 2]))
+        z = arithmetic(z_grid, terms, np.random.default_rng([args.seed, ARITHMETIC_NOISE]))
         visual.save_grid(out / "arithmetic.png", render(z), nrow=8, scale=2)
         print(f"wrote arithmetic.png: {len(terms)} term rows and the result row")
     for name, path in (("linear", lerp), ("slerp", slerp)):
-        z = interpolation(np.random.default_rng([args.seed, 1]), config["nz"],
+        z = interpolation(np.random.default_rng([args.seed, INTERPOLATION]), config["nz"],
                           args.rows, args.steps, path)
         visual.save_grid(out / f"interpolation_{name}.png", render(z), nrow=args.steps, scale=2)
     print(f"wrote grid.png, interpolation_linear.png and interpolation_slerp.png to {out}/")

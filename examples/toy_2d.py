@@ -50,6 +50,8 @@ SURFACE_POINTS = 120  # D's decision surface is evaluated on a SURFACE_POINTS^2 
 D_NORMS = ("none", "batch", "layer")
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "results"
 SEEDS = (0, 1, 2)
+# Random streams: numpy.random.default_rng([seed, STREAM, ...]) (1 is no longer used)
+STEP_POINTS, EVAL_NOISE, SHOWN_POINTS = 0, 2, 3  # + step, -, -
 SWEEP = (  # (name, flags added to the command line): the recipes of --sweep
     ("default", ""),
     ("minimax", "--g-loss minimax"),
@@ -198,7 +200,7 @@ def train(config, verbose=True):
     G, D = generator(config), discriminator(config)
     opt_G, opt_D = config.make_optimizer(G.parameters()), config.make_optimizer(D.parameters())
     rules = config.recipe()
-    z = gan.sample_latent(np.random.default_rng([config.seed, 2]), (EVAL_SAMPLES, config.nz),
+    z = gan.sample_latent(np.random.default_rng([config.seed, EVAL_NOISE]), (EVAL_SAMPLES, config.nz),
                           config.prior)
     snapshot_at = set(np.linspace(0, config.steps, SNAPSHOTS).round().astype(int).tolist())
     history = {k: [] for k in ("step", "loss_D", "loss_G", "D_x", "D_G_z")}
@@ -220,7 +222,7 @@ def train(config, verbose=True):
         if step == config.steps:
             break
         began = time.perf_counter()
-        rng = np.random.default_rng([config.seed, 0, step])
+        rng = np.random.default_rng([config.seed, STEP_POINTS, step])
         real = tg.Tensor(real_points(rng, config.batch_size))
         noise = tg.Tensor(gan.sample_latent(rng, (config.batch_size, config.nz), config.prior))
         metrics = gan.train_step(G, D, opt_G, opt_D, real, noise, rules,
@@ -251,7 +253,7 @@ def draw_frame(axis, frame, config, real):
 
 def shown_points(config):
     """The 1,000 real points drawn in every picture of a run."""
-    return real_points(np.random.default_rng([config.seed, 3]), 1000)
+    return real_points(np.random.default_rng([config.seed, SHOWN_POINTS]), 1000)
 
 
 def title(result):

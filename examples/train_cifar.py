@@ -40,6 +40,9 @@ from tinygan.cli import option
 BACKEND_DEVICES = {"numpy": "cpu", "cupy": "cuda"}
 HISTORY_COLUMNS = ("step", "epoch", "loss_D", "loss_G", "D_x", "D_G_z", "images_per_s")
 EVAL_COLUMNS = ("epoch", "swd", "frechet", "score", "classes_covered")
+# Every random number comes from numpy.random.default_rng([seed, STREAM, ...]), one stream per
+# use, so that the step number is the whole random state (exact resume):
+DATA_ORDER, NOISE, FIXED_NOISE, RECIPE_NOISE = range(4)  # + epoch, + step, -, + step
 
 
 @dataclass
@@ -175,7 +178,7 @@ def batch_shape(shape):
 
 def noise(config, step, n):
     """The latent batch of a step (n, nz, 1, 1) from the prior, a function of (seed, step) only."""
-    return gan.sample_latent(np.random.default_rng([config.seed, 1, step]), (n, config.nz, 1, 1),
+    return gan.sample_latent(np.random.default_rng([config.seed, NOISE, step]), (n, config.nz, 1, 1),
                              config.prior)
 
 
@@ -193,7 +196,7 @@ class Run:
                           for m in dcgan.models(dataclasses.asdict(config)))
         self.opt_G, self.opt_D = (config.make_optimizer(m.parameters()) for m in (self.G, self.D))
         self.recipe = config.recipe()
-        self.fixed_noise = gan.sample_latent(np.random.default_rng([config.seed, 2]),
+        self.fixed_noise = gan.sample_latent(np.random.default_rng([config.seed, FIXED_NOISE]),
                                              (64, config.nz, 1, 1), config.prior)
         self.step, self.saved_step = 0, None
         self.history = {k: [] for k in HISTORY_COLUMNS}
@@ -387,7 +390,7 @@ def train_epoch(run, images, steps_per_epoch, total, stop):
     """Train from run.step to the end of its epoch (or to ``total``, or to a Ctrl-C)."""
     config = run.config
     epoch, start = divmod(run.step, steps_per_epoch)
-    order = np.random.default_rng([config.seed, 0, epoch])
+    order = np.random.default_rng([config.seed, DATA_ORDER, epoch])
     batches = itertools.islice(data.batches(images, config.batch_size, order), start, None)
     steps = min(steps_per_epoch, total - epoch * steps_per_epoch)
     with tqdm(total=steps, initial=start, desc=f"epoch {epoch + 1}/{config.epochs}",
@@ -398,7 +401,7 @@ def train_epoch(run, images, steps_per_epoch, total, stop):
             update_G = (run.step + 1) % config.n_critic == 0
             metrics = gan.train_step(run.G, run.D, run.opt_G, run.opt_D, run.tensor(real),
                                      run.tensor(noise(config, run.step, len(real))), run.recipe,
-                                     update_G, np.random.default_rng([config.seed, 3, run.step]))
+                                     update_G, np.random.default_rng([config.seed, RECIPE_NOISE, run.step]))
             grad_norms = metrics.pop("grad_norms")
             run.backend.synchronize()  # a GPU's queued work is part of the step's time
             metrics["images_per_s"] = len(real) / (time.perf_counter() - began)

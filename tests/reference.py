@@ -75,11 +75,11 @@ def bn_statistics(x):
     return x.mean(axis=axes), x.var(axis=axes)
 
 
-def bn_running_update(running_mean, running_var, mean, var, momentum, m):
+def bn_running_update(running_mean, running_var, mean, var, momentum, count):
     """The running statistics after one batch, as new arrays: each moves toward the batch's by
-    momentum, the variance made unbiased (var m / (m - 1))."""
+    momentum, the variance made unbiased (var count / (count - 1))."""
     return (running_mean + momentum * (mean - running_mean),
-            running_var + momentum * (var * m / (m - 1) - running_var))
+            running_var + momentum * (var * count / (count - 1) - running_var))
 
 
 def gz_and_xhat(x, mean, inv_std, gamma, beta, slope, gy):
@@ -96,8 +96,8 @@ def bn_act_backward_sums(x, mean, inv_std, gamma, beta, slope, gy):
     return gz.sum(axis=axes), (gz * xhat).sum(axis=axes)
 
 
-def bn_act_backward_input(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_gz_xhat, m):
-    """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m), per channel (axis 1)."""
+def bn_act_backward_input(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_gz_xhat, count):
+    """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / count), per channel (axis 1)."""
     gz, xhat = gz_and_xhat(x, mean, inv_std, gamma, beta, slope, gy)
-    correction = (_per_channel(sum_gz, x.ndim) + xhat * _per_channel(sum_gz_xhat, x.ndim)) / m
+    correction = (_per_channel(sum_gz, x.ndim) + xhat * _per_channel(sum_gz_xhat, x.ndim)) / count
     return _per_channel(gamma * inv_std, x.ndim) * (gz - correction)

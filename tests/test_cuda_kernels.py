@@ -158,7 +158,7 @@ def test_bn_act_forward_kernel_matches_numpy(shape, slope, data, seed):
 
 
 @given(channel_shapes(), st.sampled_from([0.0, 0.2, 1.0]), st.data(), st.integers(0, 2**32 - 1))
-def test_bn_act_backward_pre_kernel_matches_numpy(shape, slope, data, seed):
+def test_bn_act_backward_terms_kernel_matches_numpy(shape, slope, data, seed):
     rng = np.random.default_rng(seed)
     x, stats = bn_inputs(rng, shape)
     gy = rng.standard_normal(shape, dtype=np.float32)
@@ -166,7 +166,7 @@ def test_bn_act_backward_pre_kernel_matches_numpy(shape, slope, data, seed):
     grid, block = data.draw(launches(x.size))
     args = (tuple(a.array for a in inputs) + (gz.array, gz_xhat.array) + layout(shape)
             + (np.float32(slope),))
-    kernel("bn_act_backward_pre")(grid, block, args)
+    kernel("bn_act_backward_terms")(grid, block, args)
     expected_gz, xhat = reference.gz_and_xhat(x, *stats, slope, gy)
     np.testing.assert_allclose(gz.get(), expected_gz, rtol=BN_RTOL, atol=BN_ATOL)
     np.testing.assert_allclose(gz_xhat.get(), expected_gz * xhat, rtol=BN_RTOL, atol=BN_ATOL)

@@ -51,13 +51,13 @@ def step_memory_bytes(config, batch_size):
     return 16 * parameters + 10 * 4 * batch_size * outputs
 
 
-def _up(in_channels, out_channels, kernel, stride, padding, slope):
+def _generator_block(in_channels, out_channels, kernel, stride, padding, slope):
     """ConvTranspose2d -> BatchNorm2d -> ReLU or LeakyReLU (the last two fused): a G block."""
     return [nn.ConvTranspose2d(in_channels, out_channels, kernel, stride, padding, bias=False),
             nn.BatchNormAct2d(out_channels, negative_slope=slope)]
 
 
-def _down(in_channels, out_channels, norm):
+def _discriminator_block(in_channels, out_channels, norm):
     """Conv2d(4, 2, 1) -> [normalisation ->] LeakyReLU(0.2): one D block, halves H and W."""
     conv = nn.Conv2d(in_channels, out_channels, 4, 2, 1, bias=False)
     if norm == "batch":
@@ -82,7 +82,7 @@ class Generator(nn.Module):
             raise ValueError(f"activation must be one of {tuple(G_SLOPES)}, got {activation!r}")
         slope = G_SLOPES[activation]
         *blocks, (transposed, *last) = generator_convs(nz, ngf, nc, image_size)
-        layers = [layer for _, *conv in blocks for layer in _up(*conv, slope)]
+        layers = [layer for _, *conv in blocks for layer in _generator_block(*conv, slope)]
         layers.append((nn.ConvTranspose2d if transposed else nn.Conv2d)(*last, bias=False))
         layers.append(nn.Tanh())
         self.main = nn.Sequential(*layers)
@@ -102,7 +102,7 @@ class Discriminator(nn.Module):
             raise ValueError(f"norm must be one of {D_NORMS}, got {norm!r}")
         *blocks, last = discriminator_convs(ndf, nc, image_size)
         layers = [layer for i, (c_in, c_out, *_) in enumerate(blocks)
-                  for layer in _down(c_in, c_out, "none" if i == 0 else norm)]
+                  for layer in _discriminator_block(c_in, c_out, "none" if i == 0 else norm)]
         layers += [nn.Conv2d(*last, bias=False),                # (N, 1, 1, 1)
                    nn.Flatten(start_dim=0)]                     # (N,)
         self.main = nn.Sequential(*layers)

@@ -19,6 +19,7 @@ from .tensor import Tensor, no_grad
 
 SIZE = 32  # the classifier's input size; 64x64 samples are averaged down 2x2 first
 COVERED_SHARE = 0.2  # a class is covered if it gets at least 0.2 / K of the samples
+SAMPLE_NOISE, SUBSETS = 3, 4  # random streams: numpy.random.default_rng([seed, STREAM])
 
 
 def classifier_input(images):
@@ -41,7 +42,7 @@ def generate(G, count, seed=0, batch_size=500, batch_statistics=True, prior="gau
     instead of its running averages.
     """
     nz, device = G.main[0].weight.shape[0], G.main[0].weight.device
-    rng = np.random.default_rng([seed, 3])
+    rng = np.random.default_rng([seed, SAMPLE_NOISE])
     G.train(batch_statistics)
     out = []
     with no_grad():
@@ -68,7 +69,7 @@ class Evaluator:
                              f"at most {len(train)} for {len(test)} test and {len(train)} "
                              f"training images, got count {count}, probe_train {probe_train}")
         self.count, self.probe_train, self.seed = count, probe_train, seed
-        rng = np.random.default_rng([seed, 4])
+        rng = np.random.default_rng([seed, SUBSETS])
         self.full_test = classifier_input(test)
         self.test = self.full_test[rng.permutation(len(test))[:count]]
         pick = rng.permutation(len(train))[:max(count, probe_train)]

@@ -179,13 +179,11 @@ def load_checkpoint(path):
     optimizers = {}
     for name, info in header["optimizers"].items():
         arrays = {tuple(k.rsplit("/", 1)): v for k, v in under(name).items()}  # (key, index)
-        scalars = info.get("scalars") or [  # checkpoints before RMSprop kept Adam's step alone
-            None if step is None else {"step": step} for step in info["steps"]]
+        scalars = info["scalars"]
         state = [None if numbers is None else
                  numbers | {key: v for (key, index), v in arrays.items() if index == str(i)}
                  for i, numbers in enumerate(scalars)]
-        extra = ("scalars", "steps")
-        optimizers[name] = {k: v for k, v in info.items() if k not in extra} | {"state": state}
+        optimizers[name] = {k: v for k, v in info.items() if k != "scalars"} | {"state": state}
     return {"meta": header["meta"], "modules": {name: under(name) for name in header["modules"]},
             "optimizers": optimizers, "arrays": under("arrays")}
 

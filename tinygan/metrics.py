@@ -40,12 +40,12 @@ def _blur(images):
     return sum(k * padded[..., i:i + height, :] for i, k in enumerate(BINOMIAL))
 
 
-def _down(images):
+def _downsample(images):
     """Halve H and W: blur, then keep every other pixel."""
     return _blur(images)[..., ::2, ::2]  # (N, C, H/2, W/2)
 
 
-def _up(images):
+def _upsample(images):
     """Double H and W: insert zeros between pixels, then blur and multiply by 4."""
     count, channels, height, width = images.shape
     spread = np.zeros((count, channels, 2 * height, 2 * width), dtype=images.dtype)
@@ -58,8 +58,8 @@ def laplacian_pyramid(images, levels):
     pyramid = []
     gaussian = np.asarray(images)  # (N, C, H, W), H and W divisible by 2^(levels - 1)
     for _ in range(levels - 1):
-        smaller = _down(gaussian)  # (N, C, H/2, W/2)
-        pyramid.append(gaussian - _up(smaller))
+        smaller = _downsample(gaussian)  # (N, C, H/2, W/2)
+        pyramid.append(gaussian - _upsample(smaller))
         gaussian = smaller
     pyramid.append(gaussian)
     return pyramid
@@ -69,7 +69,7 @@ def reconstruct_pyramid(pyramid):
     """G_k = L_k + up(G_{k+1}), from the coarsest level back to G_0."""
     image = pyramid[-1]
     for laplacian in reversed(pyramid[:-1]):
-        image = laplacian + _up(image)
+        image = laplacian + _upsample(image)
     return image  # (N, C, H, W)
 
 

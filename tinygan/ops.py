@@ -348,8 +348,8 @@ def softmax(input, axis=-1):
 
 # --- losses ---------------------------------------------------------------------------------
 
-class _ElementwiseLoss(Function):
-    """Shared reduction of a per-element loss: 'mean' (default), 'sum' or 'none'."""
+class _Loss(Function):
+    """Shared reduction of a loss per element or per row: 'mean' (default), 'sum' or 'none'."""
     def reduce(self, loss, reduction):
         if reduction not in ("mean", "sum", "none"):
             raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
@@ -370,7 +370,7 @@ def _clamped_log(a):
     return clamp(log(clamp(a, min=tiny)), min=-100.0)
 
 
-class BinaryCrossEntropy(_ElementwiseLoss):
+class BinaryCrossEntropy(_Loss):
     """loss = -(t log p + (1 - t) log(1 - p)), each log clamped at -100 as PyTorch does;
     dloss/dp = (p - t) / (p (1 - p)) (its denominator at least 1e-12), dloss/dt = log(1-p) - log p.
     """
@@ -393,7 +393,7 @@ class BinaryCrossEntropy(_ElementwiseLoss):
 binary_cross_entropy = BinaryCrossEntropy.apply
 
 
-class BinaryCrossEntropyWithLogits(_ElementwiseLoss):
+class BinaryCrossEntropyWithLogits(_Loss):
     """loss = max(x, 0) - x t + log(1 + exp(-|x|)) = BCE(sigmoid(x), t), without overflow;
     dloss/dx = sigmoid(x) - t, dloss/dt = -x."""
     def forward(self, x, target, reduction="mean"):
@@ -411,7 +411,7 @@ class BinaryCrossEntropyWithLogits(_ElementwiseLoss):
 binary_cross_entropy_with_logits = BinaryCrossEntropyWithLogits.apply
 
 
-class CrossEntropy(_ElementwiseLoss):
+class CrossEntropy(_Loss):
     """loss_n = logsumexp(x_n) - x_n[t_n] = -log softmax(x_n)[t_n], x (N, K), integer t (N,);
     gx_n = softmax(x_n) - onehot(t_n)."""
     def forward(self, x, target, reduction="mean"):
@@ -734,15 +734,15 @@ class BatchNorm(Function):
         if channels is None or gamma.shape != (channels,) or beta.shape != (channels,):
             raise ValueError(f"batch_norm: expected input (N, C, ...) and weight and bias of shape "
                              f"(C,), got input {x.shape}, weight {gamma.shape}, bias {beta.shape}")
-        self.m = x.size // channels
+        self.count = x.size // channels  # values per channel
         if training:
-            if self.m == 1:
+            if self.count == 1:
                 raise ValueError(f"batch_norm: training needs more than one value per channel, "
                                  f"got input shape {x.shape}")
             mean, var = self.backend.bn_statistics(x)
             if running_mean is not None:
                 self.backend.bn_running_update(running_mean, running_var, mean, var, momentum,
-                                               self.m)
+                                               self.count)
         elif running_mean is None or running_var is None:
             raise ValueError("batch_norm: eval mode (training=False) "
                              "needs running_mean and running_var")
@@ -758,7 +758,7 @@ class BatchNorm(Function):
         args = (*self.saved, self.slope, gy.data)  # the forward's arguments, then gy
         gbeta, ggamma = self.backend.bn_act_backward_sums(*args)
         sums = (gbeta, ggamma) if self.training else (self.xp.zeros_like(gbeta),) * 2
-        gx = self.backend.bn_act_backward_input(*args, *sums, self.m)
+        gx = self.backend.bn_act_backward_input(*args, *sums, self.count)
         return _tensors(gx, ggamma, gbeta)
 
     def _recorded_backward(self, gy):

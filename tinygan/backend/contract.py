@@ -56,9 +56,10 @@ class Backend(Protocol):
     def bn_statistics(self, x):
         """x (N, C, ...) -> (mean, biased var), each (C,), over every axis but 1."""
 
-    def bn_running_update(self, running_mean, running_var, mean, var, momentum, m):
+    def bn_running_update(self, running_mean, running_var, mean, var, momentum, count):
         """In place, all (C,): running_mean += momentum (mean - running_mean);
-        running_var += momentum (var m / (m - 1) - running_var), m values per channel."""
+        running_var += momentum (var count / (count - 1) - running_var), count values per
+        channel."""
 
     def bn_act_forward(self, x, mean, inv_std, gamma, beta, slope):
         """y = act(gamma (x - mean) inv_std + beta), act(z) = z if z > 0 else slope z;
@@ -69,8 +70,8 @@ class Backend(Protocol):
         the beta and gamma gradients."""
 
     def bn_act_backward_input(self, x, mean, inv_std, gamma, beta, slope, gy, sum_gz,
-                              sum_gz_xhat, m):
-        """gx (N, C, ...) = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m)."""
+                              sum_gz_xhat, count):
+        """gx (N, C, ...) = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / count)."""
 
 
 class Winograd(Protocol):

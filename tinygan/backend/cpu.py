@@ -208,11 +208,11 @@ def bn_statistics(x):
     return mean, var
 
 
-def bn_running_update(running_mean, running_var, mean, var, momentum, m):
+def bn_running_update(running_mean, running_var, mean, var, momentum, count):
     """In place: running_mean += momentum (mean - running_mean);
-    running_var += momentum (var m / (m - 1) - running_var) (the unbiased variance, as PyTorch)."""
+    running_var += momentum (var count / (count - 1) - running_var) (the unbiased variance, as PyTorch)."""
     running_mean += momentum * (mean - running_mean)
-    running_var += momentum * (var * m / (m - 1) - running_var)
+    running_var += momentum * (var * count / (count - 1) - running_var)
 
 
 def bn_act_backward_sums(x, mean, inv_std, gamma, beta, slope, gy):
@@ -224,9 +224,9 @@ def bn_act_backward_sums(x, mean, inv_std, gamma, beta, slope, gy):
     return sum_gz, sum_gz_xhat
 
 
-def bn_act_backward_input(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_gz_xhat, m):
-    """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m), per channel (axis 1)."""
+def bn_act_backward_input(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_gz_xhat, count):
+    """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / count), per channel (axis 1)."""
     gx = empty_images(np, x.shape, x.dtype)
     kernels.bn_act_backward_input(_channels(x), mean, inv_std, gamma, beta, slope, _channels(gy),
-                                  sum_gz, sum_gz_xhat, m, _channels(gx))
+                                  sum_gz, sum_gz_xhat, count, _channels(gx))
     return gx

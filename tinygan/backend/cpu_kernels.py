@@ -183,16 +183,16 @@ def bn_act_forward(x, mean, inv_std, gamma, beta, slope, y):
 @reduce_jit
 def bn_statistics(x, mean, var):
     """mean[c] = sum over k of x[c, k] / M;  var[c] = sum over k of (x[c, k] - mean[c])^2 / M."""
-    m = x.shape[1]
+    count = x.shape[1]
     for ch in prange(x.shape[0]):
         total = 0.0
-        for k in range(m):
+        for k in range(count):
             total += x[ch, k]
-        centre = total / m
+        centre = total / count
         squares = 0.0
-        for k in range(m):
+        for k in range(count):
             squares += (x[ch, k] - centre) ** 2
-        mean[ch], var[ch] = centre, squares / m
+        mean[ch], var[ch] = centre, squares / count
 
 
 @numba.njit(cache=True, inline="always")
@@ -217,12 +217,13 @@ def bn_act_backward_sums(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_g
 
 
 @jit
-def bn_act_backward_input(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_gz_xhat, m, gx):
-    """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m), with xhat = (x - mean) inv_std
+def bn_act_backward_input(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_gz_xhat, count,
+                          gx):
+    """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / count), xhat = (x - mean) inv_std
     and gz = gy act'(gamma xhat + beta)."""
     for ch in prange(x.shape[0]):
         for k in range(x.shape[1]):
             g, xhat = gz_and_xhat(x[ch, k], mean[ch], inv_std[ch], gamma[ch], beta[ch], slope,
                                   gy[ch, k])
-            correction = (sum_gz[ch] + xhat * sum_gz_xhat[ch]) / m
+            correction = (sum_gz[ch] + xhat * sum_gz_xhat[ch]) / count
             gx[ch, k] = gamma[ch] * inv_std[ch] * (g - correction)

@@ -239,10 +239,10 @@ def bn_statistics(x):
     return mean, var
 
 
-def bn_running_update(running_mean, running_var, mean, var, momentum, m):
+def bn_running_update(running_mean, running_var, mean, var, momentum, count):
     """In place, one launch (kernels/bn_running_update.cu):
     running_mean += momentum (mean - running_mean);
-    running_var += momentum (var m / (m - 1) - running_var)."""
+    running_var += momentum (var count / (count - 1) - running_var)."""
     for a in (running_mean, running_var):
         if a.dtype != np.float32 or not a.flags.c_contiguous:
             raise TypeError("bn_running_update updates the running statistics in place: "
@@ -251,23 +251,23 @@ def bn_running_update(running_mean, running_var, mean, var, momentum, m):
     mean, var = _float32(mean, var)
     launch("bn_running_update", mean.size,
            (running_mean, running_var, mean, var, np.int32(mean.size), np.float32(momentum),
-            np.float32(m / (m - 1))))
+            np.float32(count / (count - 1))))
 
 
 def bn_act_backward_sums(x, mean, inv_std, gamma, beta, slope, gy):
-    """(sum of gz, sum of gz * xhat) per channel: kernels/bn_act_backward_pre.cu writes gz and
+    """(sum of gz, sum of gz * xhat) per channel: kernels/bn_act_backward_terms.cu writes gz and
     gz * xhat in one pass, CuPy sums their (C, M) rows."""
     _check_shapes("bn_act_backward_sums", x.shape, gy)
     stats = _check_per_channel("bn_act_backward_sums", x, mean, inv_std, gamma, beta)
     xc, gyc = _channels(x, gy)
     gz, gz_xhat = cupy.empty_like(xc), cupy.empty_like(xc)
-    launch("bn_act_backward_pre", xc.size,
+    launch("bn_act_backward_terms", xc.size,
            (xc, gyc, *stats, gz, gz_xhat) + _channel_layout(xc) + (np.float32(slope),))
     return gz.sum(axis=1), gz_xhat.sum(axis=1)
 
 
-def bn_act_backward_input(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_gz_xhat, m):
-    """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / m) in one pass
+def bn_act_backward_input(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_gz_xhat, count):
+    """gx = gamma inv_std (gz - (sum_gz + xhat sum_gz_xhat) / count) in one pass
     (kernels/bn_act_backward_input.cu).
     """
     _check_shapes("bn_act_backward_input", x.shape, gy)
@@ -276,5 +276,5 @@ def bn_act_backward_input(x, mean, inv_std, gamma, beta, slope, gy, sum_gz, sum_
     gx = empty_images(cupy, x.shape, np.float32)
     xc, gyc, gxc = _channels(x, gy, gx)
     launch("bn_act_backward_input", xc.size, (xc, *stats, gyc, *sums, gxc)
-           + _channel_layout(xc) + (np.float32(slope), np.float32(m)))
+           + _channel_layout(xc) + (np.float32(slope), np.float32(count)))
     return gx

@@ -1,10 +1,10 @@
-// First half of the fused batch-norm + activation backward, one pass:
+// The terms of the fused batch-norm + activation backward's sums, one pass:
 //   xhat = (x - mean[c]) * inv_std[c];  z = gamma[c] * xhat + beta[c]
 //   gz = gy * (z > 0 ? 1 : slope)   (the activation's backward)
 //   gz_xhat = gz * xhat             (summed per channel afterwards: the gamma gradient)
 // All (outer, C, inner) arrays contiguous float32; tinygan passes channel-major (C, M) arrays,
 // outer 1 and inner M = N * H * W. Per-channel arrays: (C,).
-extern "C" __global__ void bn_act_backward_pre(const float* x, const float* gy, const float* mean,
+extern "C" __global__ void bn_act_backward_terms(const float* x, const float* gy, const float* mean,
                                                const float* inv_std, const float* gamma,
                                                const float* beta, float* gz, float* gz_xhat,
                                                long long size, int channels, int inner, float slope)
