@@ -200,8 +200,8 @@ def train(config, verbose=True):
     G, D = generator(config), discriminator(config)
     opt_G, opt_D = config.make_optimizer(G.parameters()), config.make_optimizer(D.parameters())
     rules = config.recipe()
-    z = gan.sample_latent(np.random.default_rng([config.seed, EVAL_NOISE]), (EVAL_SAMPLES, config.nz),
-                          config.prior)
+    z = gan.sample_latent(np.random.default_rng([config.seed, EVAL_NOISE]),
+                          (EVAL_SAMPLES, config.nz), config.prior)
     snapshot_at = set(np.linspace(0, config.steps, SNAPSHOTS).round().astype(int).tolist())
     history = {k: [] for k in ("step", "loss_D", "loss_G", "D_x", "D_G_z")}
     weights = [f"{prefix}/{name}" for prefix, model in (("G", G), ("D", D))

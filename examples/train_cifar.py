@@ -178,8 +178,8 @@ def batch_shape(shape):
 
 def noise(config, step, n):
     """The latent batch of a step (n, nz, 1, 1) from the prior, a function of (seed, step) only."""
-    return gan.sample_latent(np.random.default_rng([config.seed, NOISE, step]), (n, config.nz, 1, 1),
-                             config.prior)
+    return gan.sample_latent(np.random.default_rng([config.seed, NOISE, step]),
+                             (n, config.nz, 1, 1), config.prior)
 
 
 class Run:
@@ -401,7 +401,8 @@ def train_epoch(run, images, steps_per_epoch, total, stop):
             update_G = (run.step + 1) % config.n_critic == 0
             metrics = gan.train_step(run.G, run.D, run.opt_G, run.opt_D, run.tensor(real),
                                      run.tensor(noise(config, run.step, len(real))), run.recipe,
-                                     update_G, np.random.default_rng([config.seed, RECIPE_NOISE, run.step]))
+                                     update_G,
+                                     np.random.default_rng([config.seed, RECIPE_NOISE, run.step]))
             grad_norms = metrics.pop("grad_norms")
             run.backend.synchronize()  # a GPU's queued work is part of the step's time
             metrics["images_per_s"] = len(real) / (time.perf_counter() - began)

@@ -91,8 +91,9 @@ def plot_class_shares(path, shares, names, title):
     save_figure(fig, path)
 
 
-METRIC_TITLES = {"swd": "SWD x1e3 (lower is better)", "frechet": "Fréchet distance, own classifier "
-                 "(lower is better)", "score": "classifier score (higher is better)",
+METRIC_TITLES = {"swd": "SWD x1e3 (lower is better)",
+                 "frechet": "Fréchet distance, own classifier (lower is better)",
+                 "score": "classifier score (higher is better)",
                  "probe": "D-features probe accuracy (higher is better)",
                  "classes_covered": "CIFAR-10 classes covered (of 10, our classifier's votes)"}
 

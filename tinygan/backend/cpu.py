@@ -210,7 +210,8 @@ def bn_statistics(x):
 
 def bn_running_update(running_mean, running_var, mean, var, momentum, count):
     """In place: running_mean += momentum (mean - running_mean);
-    running_var += momentum (var count / (count - 1) - running_var) (the unbiased variance, as PyTorch)."""
+    running_var += momentum (var count / (count - 1) - running_var), the unbiased variance as
+    in PyTorch."""
     running_mean += momentum * (mean - running_mean)
     running_var += momentum * (var * count / (count - 1) - running_var)
 
