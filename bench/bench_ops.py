@@ -27,7 +27,8 @@ import torch.nn.functional as F
 
 import common
 from tinygan import backend as backends
-from tinygan import dcgan, nn, ops
+from tinygan import nn, ops
+from tinygan.gan import dcgan
 from tinygan.backend.layout import channel_major, images
 
 # --- config ---------------------------------------------------------------------------------

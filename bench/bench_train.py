@@ -23,7 +23,8 @@ import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy lo
 import numpy as np
 
 import common
-from tinygan import Function, dcgan, gan, ops, optim
+from tinygan import Function, gan, ops, optim
+from tinygan.gan import dcgan
 from tinygan.backend import cpu
 from tinygan.io import atomic_write
 

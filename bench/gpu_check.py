@@ -31,7 +31,8 @@ import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy lo
 import numpy as np
 from PIL import Image
 
-from tinygan import backend, dcgan, gan, optim
+from tinygan import backend, gan, optim
+from tinygan.gan import dcgan
 from tinygan.backend import cpu
 from tinygan.backend.layout import conv_output_size
 from tinygan.io import atomic_write

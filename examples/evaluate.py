@@ -18,7 +18,8 @@ from pathlib import Path
 import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy loads it
 import numpy as np
 
-from tinygan import dcgan, evaluation, io, visual
+from tinygan import io
+from tinygan.gan import dcgan, evaluation, visual
 
 METRICS = ("swd", "frechet", "score", "probe", "classes_covered")
 INCEPTION_MESSAGE = (

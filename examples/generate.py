@@ -20,7 +20,8 @@ import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy lo
 import numpy as np
 
 from tinygan import backend as backends
-from tinygan import data, dcgan, gan, io, visual
+from tinygan import gan, io
+from tinygan.gan import data, dcgan, visual
 
 
 # Random streams besides the grid's (default_rng(seed)): default_rng([seed, STREAM])

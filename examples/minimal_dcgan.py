@@ -9,7 +9,8 @@ import argparse
 import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy loads it
 import numpy as np
 
-from tinygan import data, dcgan, ops, optim, visual
+from tinygan import ops, optim
+from tinygan.gan import data, dcgan, visual
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--data", default="", help="an image folder or archive (default: CIFAR-10)")

@@ -36,8 +36,9 @@ import numpy as np  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from tinygan import cli, dcgan, gan, io, nn, ops, visual  # noqa: E402
-from tinygan.cli import option  # noqa: E402
+from tinygan import gan, io, nn, ops  # noqa: E402
+from tinygan.gan import cli, dcgan, visual  # noqa: E402
+from tinygan.gan.cli import option  # noqa: E402
 
 MODES, RADIUS, STD = 8, 2.0, 0.02
 ANGLES = 2 * np.pi * np.arange(MODES) / MODES

@@ -34,8 +34,9 @@ import numpy as np
 from tqdm import tqdm
 
 from tinygan import backend as backends
-from tinygan import cli, data, dcgan, evaluation, gan, io, visual
-from tinygan.cli import option
+from tinygan import gan, io
+from tinygan.gan import cli, data, dcgan, evaluation, visual
+from tinygan.gan.cli import option
 
 BACKEND_DEVICES = {"numpy": "cpu", "cupy": "cuda"}
 HISTORY_COLUMNS = ("step", "epoch", "loss_D", "loss_G", "D_x", "D_G_z", "images_per_s")

@@ -15,7 +15,8 @@ import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy lo
 import numpy as np
 from tqdm import tqdm
 
-from tinygan import classifier, data, io, ops, optim
+from tinygan import io, ops, optim
+from tinygan.gan import classifier, data
 
 SHIFT = 2  # pixels of random translation
 

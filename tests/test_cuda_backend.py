@@ -13,7 +13,8 @@ import tinygan
 from cuda_emulation import CALLS, KERNELS, LAUNCHES, TO_HOST, fake_cupy, installed, not_installed
 from test_cuda_kernels import bn_inputs, channel_shapes, conv_geometries
 from support import load_example
-from tinygan import backend, dcgan, gan, optim
+from tinygan import backend, gan, optim
+from tinygan.gan import dcgan
 from tinygan.backend import cpu
 
 SEEDS = st.integers(0, 2**32 - 1)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tinygan import data
+from tinygan.gan import data
 
 FALLBACK_SHA256 = "efac85c8ed52f4ead1e1f1b670d8dcf435d551fccebdd8b6365e0a01a504f3a4"
 PER_BATCH = 4

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from tinygan import Tensor, dcgan, no_grad
+from tinygan import Tensor, no_grad
+from tinygan.gan import dcgan
 
 # The same architectures built in torch.nn have exactly these many parameters.
 COUNTS = {32: (3_575_360, 663_296), 64: (3_576_704, 2_765_568)}

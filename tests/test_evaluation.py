@@ -9,7 +9,8 @@ from PIL import Image
 
 import tinygan as tg
 from support import load_example, write_image_folder
-from tinygan import classifier, dcgan, evaluation, io, probe
+from tinygan import io
+from tinygan.gan import classifier, dcgan, evaluation, probe
 
 evaluate = load_example("evaluate")
 train_cifar = load_example("train_cifar")

@@ -18,7 +18,8 @@ from PIL import Image
 import test_evaluation
 from support import (EXAMPLES, TINY, load_example, run_main, save_edited,
                      write_image_folder)
-from tinygan import classifier, data, io, ops, Tensor
+from tinygan import io, ops, Tensor
+from tinygan.gan import classifier, data
 
 train_cifar = load_example("train_cifar")
 generate = load_example("generate")

@@ -54,7 +54,7 @@ def test_minimax_gradient_vanishes_where_the_non_saturating_one_does_not():
 
 def test_label_noise_flips_about_that_share_of_the_targets():
     rng = np.random.default_rng(0)
-    real = gan._targets(tensor(np.zeros(20000)), 1.0, 0.1, rng)
+    real = gan.recipes._targets(tensor(np.zeros(20000)), 1.0, 0.1, rng)
     assert np.mean(real.data == 0) == pytest.approx(0.1, abs=0.01)
     assert set(np.unique(real.data)) == {0.0, 1.0}
 

@@ -5,7 +5,7 @@ Every test uses small synthetic arrays (smooth random sinusoid images, random Ga
 import numpy as np
 import pytest
 
-from tinygan import metrics
+from tinygan.gan import metrics
 
 COUNT = 128  # images per set in the SWD tests
 FAST = {"directions": 128, "repeats": 2}  # enough for the deterministic checks

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from tinygan import Tensor, dcgan, ops
+from tinygan import Tensor, ops
+from tinygan.gan import dcgan
 from tinygan.backend import cpu, winograd
 
 # The six transforms, as the array code (winograd.py) and as the CPU backend's numba twins.

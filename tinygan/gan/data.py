@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from .io import atomic_write
+from ..io import atomic_write
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
@@ -36,7 +36,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 CACHE_SUFFIX = ".uint8.npy"
 SIDECAR_SUFFIX = ".json"
-FALLBACK_ARCHIVE = Path(__file__).parent / "assets" / "cifar10-jpeg.tar.gz"
+FALLBACK_ARCHIVE = Path(__file__).parent.parent / "assets" / "cifar10-jpeg.tar.gz"
 USER_CACHE_DIR = Path.home() / ".cache" / "tinygan"
 CONNECT_TIMEOUT_S = 10
 CHUNK_BYTES = 1 << 20

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import ops
-from .tensor import Tensor, grad
+from .. import ops
+from ..tensor import Tensor, grad
 
 LOSSES = ("bce", "lsgan", "hinge", "wgan")
 G_LOSSES = ("non-saturating", "minimax")

@@ -14,8 +14,8 @@ Not comparable with the Inception-based FID and IS of papers: the feature networ
 import numpy as np
 from tqdm import tqdm
 
-from . import classifier, data, gan, metrics, probe
-from .tensor import Tensor, no_grad
+from . import classifier, data, metrics, probe, recipes
+from ..tensor import Tensor, no_grad
 
 SIZE = 32  # the classifier's input size; 64x64 samples are averaged down 2x2 first
 COVERED_SHARE = 0.2  # a class is covered if it gets at least 0.2 / K of the samples
@@ -48,7 +48,7 @@ def generate(G, count, seed=0, batch_size=500, batch_statistics=True, prior="gau
     with no_grad():
         for start in tqdm(range(0, count, batch_size), desc="sampling G", unit="batch",
                           disable=None, leave=False):
-            z = gan.sample_latent(rng, (min(batch_size, count - start), nz, 1, 1), prior)
+            z = recipes.sample_latent(rng, (min(batch_size, count - start), nz, 1, 1), prior)
             out.append(G(Tensor(z).to(device)).numpy())
     G.train()
     return np.concatenate(out)

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from .io import atomic_write  # noqa: E402
+from ..io import atomic_write  # noqa: E402
 
 
 def make_grid(images, nrow=8, padding=2):

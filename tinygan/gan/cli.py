@@ -3,7 +3,8 @@ examples/train_cifar.py and examples/toy_2d.py share."""
 import dataclasses
 from dataclasses import dataclass, field
 
-from . import dcgan, gan, optim
+from .. import optim
+from . import dcgan, recipes
 
 OPTIMIZERS = ("adam", "rmsprop")
 
@@ -33,10 +34,10 @@ class RecipeOptions:
     """The switches of tinygan.gan.Recipe, G's activation, the prior and the optimizer."""
     loss: str = option("bce", "bce (the paper), lsgan (least squares), hinge, or wgan (critic with "
                               "weight clipping; try --optimizer rmsprop --lr 5e-5 --n-critic 5)",
-                       gan.LOSSES)
+                       recipes.LOSSES)
     g_loss: str = option("non-saturating", "G's bce loss: non-saturating -log D(G(z)) or minimax "
                                            "log(1 - D(G(z))), whose gradient vanishes early",
-                         gan.G_LOSSES)
+                         recipes.G_LOSSES)
     label_smoothing: float = option(1.0, "target of real samples for D (one-sided: 0.9)")
     label_noise: float = option(0.0, "probability of flipping each D target (bce, lsgan)")
     temperature: float = option(1.0, "D's logits are divided by this before the sigmoid (bce)")
@@ -49,7 +50,7 @@ class RecipeOptions:
     g_activation: str = option("relu", "G's hidden activation: relu (the paper) or leaky (0.2)",
                                tuple(dcgan.G_SLOPES))
     prior: str = option("gaussian", "latent prior: gaussian N(0, 1) or uniform U(-1, 1)",
-                        gan.PRIORS)
+                        recipes.PRIORS)
     optimizer: str = option("adam", "adam (the paper) or rmsprop (the WGAN paper's choice)",
                             OPTIMIZERS)
     beta1: float = option(0.5, "Adam beta1 (DCGAN paper: 0.5; 0.9 makes training oscillate)")
@@ -64,7 +65,7 @@ class RecipeOptions:
     def recipe(self):
         """The training recipe these flags describe (clip applies to wgan without --gp only)."""
         clip = self.clip if self.loss == "wgan" and not self.gp else 0.0
-        return gan.Recipe(self.loss, self.g_loss, self.label_smoothing, self.label_noise,
+        return recipes.Recipe(self.loss, self.g_loss, self.label_smoothing, self.label_noise,
                           self.temperature, self.n_critic, clip, self.gp, self.r1)
 
     def recipe_problems(self):

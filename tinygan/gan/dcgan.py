@@ -7,7 +7,7 @@ losses of tinygan.gan apply the sigmoid where they need it. The recipe switches:
 """
 import numpy as np
 
-from . import nn
+from .. import nn
 
 IMAGE_SIZES = (32, 64)
 G_SLOPES = {"relu": 0.0, "leaky": 0.2}  # G's activation: negative slope

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from . import io, nn
-from .tensor import Tensor, no_grad
+from .. import io, nn
+from ..tensor import Tensor, no_grad
 
-WEIGHTS = Path(__file__).parent / "assets" / "cifar10_classifier.npz"
+WEIGHTS = Path(__file__).parent.parent / "assets" / "cifar10_classifier.npz"
 
 
 def _block(in_channels, out_channels, kernel, stride, padding):

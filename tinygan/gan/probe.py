@@ -7,8 +7,8 @@ scored on held-out images: the better D's features, the higher its accuracy.
 import numpy as np
 from tqdm import tqdm
 
-from . import nn, ops, optim
-from .tensor import Tensor, no_grad
+from .. import nn, ops, optim
+from ..tensor import Tensor, no_grad
 
 GRID = 4  # each activation map is max-pooled to GRID x GRID
 
