@@ -56,3 +56,27 @@ def test_tinygan_reaches_backends_only_through_the_contract():
         used |= set(re.findall(r"\bbackend\.([a-z_]+)\b", path.read_text()))
     used -= {"get", "backend_of", "cpu", "cuda", "layout", "winograd", "contract"}  # modules
     assert used <= set(CONTRACT) | set(WINOGRAD), used - set(CONTRACT) - set(WINOGRAD)
+
+
+def imported(path):
+    """The tinygan modules a file imports, as dotted names relative to the tinygan package."""
+    package = path.relative_to(TINYGAN).parts[:-1]
+    names = set()
+    for dots, module, items in re.findall(r"^\s*from (\.+)([\w.]*) import ([\w, ]+)",
+                                          path.read_text(), re.M):
+        base = list(package[:len(package) - len(dots) + 1]) + ([module] if module else [])
+        names |= {".".join(base)} if module else {".".join(base + [i.strip()])
+                                                  for i in items.split(",")}
+    return names
+
+
+def test_imports_flow_one_way():
+    """The GAN kit (tinygan/gan/) uses the framework; the framework never uses the kit; the
+    backends use nothing above them."""
+    for path in TINYGAN.rglob("*.py"):
+        layer = path.relative_to(TINYGAN).parts[0]
+        names = imported(path)
+        if layer != "gan":
+            assert not any(n == "gan" or n.startswith("gan.") for n in names), (path, names)
+        if layer == "backend":
+            assert all(n.startswith("backend") for n in names), (path, names)
