@@ -27,7 +27,8 @@ def directional_errors(row, arrays, settings, seed):
     def weighted_output(i):
         def f(shifted):
             inputs = [Tensor(shifted[0] if j == i else a) for j, a in enumerate(arrays)]
-            return float(np.sum(r * row.ours(*inputs, **settings).data))
+            terms = r * row.ours(*inputs, **settings).data
+            return float(np.sum(terms)), float(np.sum(np.abs(terms)))
         return f
 
     return [directional_error(weighted_output(i), [a], [t.grad.data],

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import tinygan
+from op_cases import FD_TOLERANCE, directional_error
 from tinygan import Tensor, nn, ops, tensor
 
 torch = pytest.importorskip("torch")
@@ -19,7 +20,6 @@ SHAPE = (2, 3, 4, 4)          # every node's shape
 WEIGHT_SHAPE = (3, 3, 3, 3)   # the conv weights, shared by every conv node that draws them
 LEAVES = ("x0", "x1", "w0", "w1")
 TORCH_RTOL = 1e-9             # of the largest gradient entry
-FD_EPS, FD_TOLERANCE = 1e-5, 1e-6
 
 
 def _divide(a, b):
@@ -88,6 +88,11 @@ def dags(draw, smooth_only=False):
 
 def evaluate(nodes, leaves, table_index, rs):
     """The DAG's loss: sum over its sinks (nodes nobody consumes) of sum(r * node)."""
+    return sum((v * r).sum() for v, r in zip(sinks(nodes, leaves, table_index), rs))
+
+
+def sinks(nodes, leaves, table_index):
+    """The values of the DAG's nodes that no node consumes."""
     values = [leaves["x0"], leaves["x1"]]
     weights = (leaves["w0"], leaves["w1"])
     for op, inputs in nodes:
@@ -97,8 +102,7 @@ def evaluate(nodes, leaves, table_index, rs):
         else:
             values.append(BINARY[op][table_index](*args))
     used = {i for _, inputs in nodes for i in inputs}
-    sinks = [v for i, v in enumerate(values) if i not in used]
-    return sum((v * r).sum() for v, r in zip(sinks, rs))
+    return [v for i, v in enumerate(values) if i not in used]
 
 
 def leaf_arrays(seed):
@@ -148,27 +152,24 @@ def test_random_dags_match_pytorch(nodes, seed):
 
 @given(nodes=dags(smooth_only=True), seed=st.integers(0, 2**32 - 2))
 def test_random_dags_match_finite_differences(nodes, seed):
-    """<grad, d> against the Richardson-extrapolated central difference along a random d
-    over all leaves at once (test_gradcheck.py explains the check and its noise floor)."""
+    """<grad, d> against finite differences along a random d over all leaves at once
+    (op_cases.directional_error)."""
     arrays = leaf_arrays(seed)
     rs = output_weights(seed, len(nodes) + 2)
     _, grads = tinygan_gradients(nodes, arrays, rs)
     rng = np.random.default_rng(seed + 2)
-    direction = {name: rng.standard_normal(a.shape) for name, a in arrays.items()}
+    names = [n for n in LEAVES if grads[n] is not None]
 
-    def loss_at(h):
-        shifted = {n: Tensor(a + h * direction[n]) for n, a in arrays.items()}
-        return float(evaluate(nodes, shifted, 0, [Tensor(r) for r in rs]).data)
+    def loss(shifted):
+        leaves = {n: Tensor(a) for n, a in arrays.items()} | {
+            n: Tensor(a) for n, a in zip(names, shifted)}
+        terms = [v.data * r for v, r in zip(sinks(nodes, leaves, 0), rs)]
+        return (float(sum(np.sum(t) for t in terms)),
+                float(sum(np.sum(np.abs(t)) for t in terms)))
 
-    def central(h):
-        return (loss_at(h) - loss_at(-h)) / (2 * h)
-
-    numeric = (4 * central(FD_EPS / 2) - central(FD_EPS)) / 3
-    analytic = sum(float(np.sum(g * direction[n])) for n, g in grads.items() if g is not None)
-    size = sum(float(np.sum(np.abs(g * arrays[n]))) for n, g in grads.items() if g is not None)
-    noise = 10 * np.finfo(np.float64).eps * (abs(loss_at(0.0)) + size) / FD_EPS
-    error = abs(analytic - numeric) / max(abs(analytic), abs(numeric), noise / FD_TOLERANCE)
-    assert error < FD_TOLERANCE, f"analytic {analytic}, numeric {numeric}"
+    error = directional_error(loss, [arrays[n] for n in names], [grads[n] for n in names],
+                              [rng.standard_normal(arrays[n].shape) for n in names])
+    assert error < FD_TOLERANCE, f"relative error {error:.2e}"
 
 
 def second_order(nodes, arrays, rs, vs, is_torch):

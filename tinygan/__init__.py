@@ -1,10 +1,10 @@
 """tinygan: a small deep-learning framework on NumPy (and CuPy) that trains a DCGAN."""
 import os
 
-# After each matrix product OpenBLAS's idle threads spin (~0.1 s of CPU here) before they sleep,
-# taking the cores from the numba kernels that run next; a timeout of 2^4 cycles lets them sleep
-# at once (measured: a DCGAN step 1150 -> 960 ms). OpenBLAS reads it when NumPy first loads it,
-# so import tinygan before NumPy (and before PyTorch, which loads NumPy).
+# After each matrix product OpenBLAS's idle threads spin before they sleep, taking the cores
+# from the numba kernels that run next; a timeout of 2^4 cycles lets them sleep at once
+# (docs/performance.md has the numbers). OpenBLAS reads it when NumPy first loads it, so
+# import tinygan before NumPy (and before PyTorch, which loads NumPy).
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 from . import nn, ops, optim, viz  # noqa: E402

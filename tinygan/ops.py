@@ -749,7 +749,7 @@ class BatchNorm(Function):
         else:
             mean, var = running_mean, running_var
         self.training, self.slope, self.eps = training, negative_slope, eps
-        self.saved = x, mean, (var + eps) ** -0.5, gamma, beta
+        self.saved = x, mean, 1 / self.xp.sqrt(var + eps), gamma, beta
         return self.backend.bn_act_forward(*self.saved, negative_slope)
 
     def backward(self, gy):

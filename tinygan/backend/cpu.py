@@ -14,9 +14,7 @@ name = "cpu"
 xp = np
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
 # col2im with stride 1 adds col rows of this many pixels or more in as rows (vectorised along
-# the row); shorter rows are gathered per pixel. Measured, 3x3 kernels at batch 128 on the same
-# number of bytes: rows of 8 took 4.8 ms as rows against 3.7 gathered; rows of 12, 6.2 against
-# 9.5; rows of 32, 7.4 against 36.
+# the row); shorter rows are gathered per pixel, which is faster for them (docs/performance.md).
 ROW_KERNEL_MIN_WIDTH = 12
 
 
@@ -24,7 +22,7 @@ def reuse_freed_memory():
     """Ask glibc to keep freed blocks for reuse instead of returning them to the OS.
 
     glibc serves big allocations with mmap and unmaps them on free, so each training step
-    would page-fault its col buffers in afresh (measured here: 134 MB cost 5x a plain fill).
+    would page-fault its col buffers in afresh, several times the cost of filling them.
     With these thresholds a freed buffer is handed back to the next allocation of its size.
     mallopt takes a C int: a larger value wraps (1 << 40 became 0, which trims on every free).
     """
@@ -59,8 +57,8 @@ def synchronize():
 def _one_window(image_size, kernel, padding):
     """Whether the kernel covers the unpadded image exactly: a single window (OH = OW = 1) whose
     col is the image with its batch axis moved last. That transpose is NumPy's strided copy,
-    which it blocks for the cache: 2-3x faster than the gather kernels, whose inner loop would
-    run over a single position (measured on (128, 512, 4, 4): 0.24 ms against 0.75)."""
+    which it blocks for the cache; the gather kernels' inner loop would run over a single
+    position."""
     return tuple(kernel) == tuple(image_size) and tuple(padding) == (0, 0)
 
 
@@ -100,8 +98,7 @@ def col2im(col, image_size, stride, padding):
 def _transformed(rows, cols, dtype):
     """An empty (ALPHA^2, rows, cols) array whose planes lie a cache line further apart than
     packed: the transforms touch all 25 planes at once, and 25 streams a power of two apart
-    would share one set of the L1 cache and evict each other (a transform took up to 8x as
-    long)."""
+    would share one set of the L1 cache and evict each other."""
     plane = rows * cols + 64 // np.dtype(dtype).itemsize
     return np.empty((ALPHA ** 2, plane), dtype)[:, :rows * cols].reshape(ALPHA ** 2, rows, cols)
 

@@ -16,14 +16,13 @@ import numpy as np
 from numba import prange
 
 # numba's default OpenMP threads spin after each kernel and fight OpenBLAS's own threads for
-# the cores; its plain work-queue threads do not (measured: one training step 1.74 s -> 1.25 s).
+# the cores; its plain work-queue threads do not.
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
 
 jit = numba.njit(parallel=True, cache=True)
 # The per-channel sums accumulate in float64 and may reorder their additions, so that LLVM
-# vectorises them; a strictly sequential sum waits on each add (bn_statistics of 8M floats:
-# 1.2 ms against 4.8 ms).
+# vectorises them; a strictly sequential sum waits on each add.
 reduce_jit = numba.njit(parallel=True, cache=True, fastmath={"reassoc"})
 
 
@@ -49,10 +48,8 @@ def im2col(x, col, off):
 
     x is channel-major and flat per image, (C, N, H*W); col is (C, KH, KW, N, OH*OW); off comes
     from source_offsets. With the index math in that small table, each image's slab is one
-    flat gather that LLVM vectorises: 1.7-4x faster on the DCGAN's shapes than row-by-row loops.
-    The loop reads and writes through one channel's 2-D views, which ran 1.2-2x faster on the
-    larger shapes than indexing x and col whole (10.0 -> 7.5 ms on (128, 64, 32, 32) k4 s2);
-    the 1x1-output layers, a few tenths of a millisecond each, lost ~0.2 ms.
+    flat gather with no index arithmetic in its loop; the loop reads and writes through one
+    channel's 2-D views, which keeps its addressing simple.
     """
     c, n = x.shape[:2]
     kh, kw, positions = off.shape
@@ -73,8 +70,8 @@ def col2im_unit_stride(col, x, ph, pw):
     Each (c, n) image plane is one iteration that adds in its col rows (i, j, oy) in order: no
     two iterations write the same pixel, and every pixel sums in the (i, j) order col2im.cu uses.
     Each row is first clipped to the part that lands inside the image, so the inner loop runs
-    from 0 with no test in it (neither a bounds test nor numba's wrap of negative indices) and
-    LLVM vectorises it: 3x3 onto 32x32 at batch 128 took 10.7 ms, against 17 with the test.
+    from 0 with no test in it (neither a bounds test nor numba's wrap of negative indices), and
+    LLVM vectorises it.
     """
     c, n, h, w = x.shape
     kh, kw, oh, ow = col.shape[1], col.shape[2], col.shape[4], col.shape[5]
@@ -126,10 +123,8 @@ def col2im_gather(col, x, entry):
 
     col is (C, KH*KW, N, OH*OW); x is channel-major and flat per image, (C, N, H*W); entry comes
     from col_entries with tap_stride N*OH*OW. Each pass over t adds one entry into every pixel
-    of the image. LLVM leaves these gathers scalar, yet the passes ran 1.2-2.4x faster than
-    summing each pixel's entries in turn (a short loop per pixel), and with stride > 1 than
-    adding col rows in, whose writes hop over pixels, or than adding them into per-phase
-    planes interleaved afterwards.
+    of the image: a long, regular loop, where summing each pixel's entries in turn would be a
+    short loop per pixel and adding col rows in (with stride > 1) would hop over pixels.
     """
     c, n, pixels = x.shape
     taps, positions = col.shape[1], col.shape[3]

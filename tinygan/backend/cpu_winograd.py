@@ -8,8 +8,8 @@ column of the padded image, and neighbouring tiles share one X row (or column).
 
 The small matrices act through the functions below, each one written out term by term (the
 tests check every transform against winograd.py's array code, which reads B_T, G and A_T):
-numba inlines them and LLVM then vectorises the loops over pixels. Loops over the matrices'
-entries, skipping zeros, ran about 5x slower.
+numba inlines them and LLVM then vectorises the loops over pixels, which loops over the
+matrices' entries would prevent.
 """
 import numba
 import numpy as np
@@ -113,7 +113,7 @@ def input_transform(x, v):
 
     Per channel: pad its images, apply B^T down each tile's rows (whole padded rows, which
     LLVM vectorises), then B across, writing each of v's rows in one run over all tiles (25
-    short runs per image defeat the prefetcher: 1.4x slower).
+    short runs per image would defeat the prefetcher).
     """
     c, n, h, w = x.shape
     rows, cols = h // (2 * TILE), w // (2 * TILE)

@@ -31,11 +31,9 @@ A_T = ((1, 1, 1, 1, 0),  # output transform, 5x5 -> 4x4 tile
        (0, 1, 1, 4, 0),
        (0, 1, -1, 8, 1))
 # With few input channels the products are thin (4C rows) and the transforms' passes over
-# memory cost more than the multiply-adds they save. Measured with F(2x2, 2x2), forward and
-# weight gradient at batch 128, 64 output channels on 32x32, Winograd against im2col: C = 3
-# 7.2 against 4.1 ms (on 64x64: 45 against 15), C = 8 9.3 against 8.4, C = 16 13.5 against 14.9,
-# C = 32 22.9 against 29.0.
-MIN_CHANNELS = 16
+# memory cost more than the multiply-adds they save: on the CPU, Winograd wins from 8 input
+# channels on (docs/performance.md).
+MIN_CHANNELS = 8
 
 
 def applies(image_size, kernel, stride, padding, in_channels):
