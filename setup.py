@@ -24,8 +24,9 @@ setup(
         "cuda13": ["cupy-cuda13x[ctk]>=14"],
         # bench/ times PyTorch beside tinygan; install torch==2.13.0 (CPU) with it here.
         "bench": ["threadpoolctl>=3"],
-        # NVRTC compiles every kernel in the tests (no GPU or driver needed).
+        # NVRTC compiles every kernel in the tests (no GPU or driver needed); threadpoolctl lets
+        # tests/test_docs.py run the bench scripts' --help.
         "test": ["pytest>=7", "hypothesis>=6.80", "cuda-bindings>=12,<13",
-                 "nvidia-cuda-nvrtc-cu12==12.9.*"],
+                 "nvidia-cuda-nvrtc-cu12==12.9.*", "threadpoolctl>=3"],
     },
 )

@@ -301,6 +301,7 @@ ROWS = [
     Row("broadcast_to", ops.BroadcastTo, lambda d: draw_sum_to(d, broadcast=True),
         ops.broadcast_to, lambda x, shape: torch.broadcast_to(x, shape)),
     Row("pow", ops.Pow, draw_pow, ops.pow, lambda x, exponent: torch.pow(x, exponent)),
+    Row("exp", ops.Exp, draw_unary(), ops.exp, lambda x: torch.exp(x)),
     Row("log", ops.Log, lambda d: ([values(d, draw_shape(d), low=0.1, high=3.0)], {}), ops.log,
         lambda x: torch.log(x)),
     Row("clamp", ops.Clamp, draw_clamp, ops.clamp,

@@ -152,6 +152,19 @@ def pow(x, exponent):  # noqa: A001  (like torch.pow; the builtin is not used in
     return Pow.apply(x, exponent=exponent)
 
 
+class Exp(Function):
+    """y = exp(x);  dy/dx = y"""
+    def forward(self, x):
+        self.y = self.xp.exp(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy * self.output_tensor(self.y)
+
+
+exp = Exp.apply
+
+
 class Log(Function):
     """y = log x (natural);  dy/dx = 1 / x"""
     def forward(self, x):
@@ -291,7 +304,9 @@ class LeakyReLU(Function):
         return _LeakyReLUJacobian.apply(gy, x=self.inputs[0].data, slope=self.slope)
 
 
-leaky_relu = LeakyReLU.apply
+def leaky_relu(input, negative_slope=0.01):
+    """x if x > 0 else negative_slope * x (the slope a number, by position or keyword)."""
+    return LeakyReLU.apply(input, negative_slope=negative_slope)
 
 
 class Tanh(Function):
