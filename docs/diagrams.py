@@ -1,6 +1,6 @@
 """The tour's pictures, drawn from tinygan itself: python docs/diagrams.py writes docs/images/.
 
-  graph.png    the autograd graph of a small loss (tinygan.viz; needs Graphviz's dot,
+  graph.png    the autograd graph of the DCGAN's D loss (tinygan.viz; needs Graphviz's dot,
                else graph.dot only)
   layout.png   an activation (N, C, H, W) as it lies in memory: channel-major
   im2col.png   the col matrix of a 3x3 conv over a 4x4 image: each column one output
@@ -17,8 +17,9 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from tinygan import nn, ops, viz  # noqa: E402
+from tinygan import gan, viz  # noqa: E402
 from tinygan.backend import cpu  # noqa: E402
+from tinygan.gan import dcgan  # noqa: E402
 from tinygan.io import atomic_write  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "images"
@@ -32,14 +33,13 @@ def save(fig, name):
 
 
 def graph():
-    """A tiny D (conv, leaky_relu, linear) and its BCE loss, drawn by tinygan.viz."""
+    """The DCGAN's D loss on a real and a fake batch (D 8 channels wide, so that the shapes stay
+    short), drawn by tinygan.viz."""
     tg.manual_seed(0)
-    conv, head = nn.Conv2d(3, 4, 4, stride=2, padding=1), nn.Linear(4 * 4 * 4, 1)
-    x = tg.Tensor(np.zeros((2, 3, 8, 8), np.float32))
-    score = head(ops.flatten(ops.leaky_relu(conv(x), 0.2), 1))
-    loss = ops.binary_cross_entropy_with_logits(score, tg.Tensor(np.ones((2, 1), np.float32)))
-    names = {p: f"conv.{n}" for n, p in conv.named_parameters()}
-    names |= {p: f"head.{n}" for n, p in head.named_parameters()}
+    D = dcgan.Discriminator(ndf=8)
+    real, fake = (tg.Tensor(np.zeros((2, 3, 32, 32), np.float32)) for _ in range(2))
+    loss = gan.discriminator_loss(gan.Recipe(), D(real), D(fake))
+    names = {p: f"D.{n}" for n, p in D.named_parameters()}
     for path in viz.save(loss, OUT / "graph", names):
         print(f"wrote {path}")
 
