@@ -199,7 +199,7 @@ def train(config, verbose=True):
     """Train G and D with the recipe; returns a Result."""
     tg.manual_seed(config.seed)
     G, D = generator(config), discriminator(config)
-    opt_G, opt_D = config.make_optimizer(G.parameters()), config.make_optimizer(D.parameters())
+    opt_G, opt_D = config.make_optimizers(G, D)
     rules = config.recipe()
     z = gan.sample_latent(np.random.default_rng([config.seed, EVAL_NOISE]),
                           (EVAL_SAMPLES, config.nz), config.prior)

@@ -7,7 +7,7 @@
 Writes to --out: a fixed-noise 8x8 sample grid per epoch (samples_epoch_NNN.png) and at the end
 (samples_final.png), history.csv, curves.png, with --eval-every K also metrics.csv and
 metrics.png (SWD, Fréchet distance and classifier score every K epochs), and checkpoint.npz
-(G, D, both Adam states, step, config), each written atomically. All randomness comes from
+(G, D, with --ema G's average, both optimizer states, step, config), each written atomically. All randomness comes from
 --seed and the step number (data order from (seed, epoch), noise from (seed, step)), so the
 checkpoint's step is its RNG state and a resumed run continues exactly. Ctrl-C or SIGTERM
 saves a checkpoint and exits; a second one aborts.
@@ -195,7 +195,9 @@ class Run:
         tg.manual_seed(config.seed)  # weights are born on the CPU, then moved
         self.G, self.D = (m.to(self.backend.name)
                           for m in dcgan.models(dataclasses.asdict(config)))
-        self.opt_G, self.opt_D = (config.make_optimizer(m.parameters()) for m in (self.G, self.D))
+        self.opt_G, self.opt_D = config.make_optimizers(self.G, self.D)
+        self.G_ema = config.averaged_generator(self.G)
+        self.sampler = self.G if self.G_ema is None else self.G_ema.module  # draws every sample
         self.recipe = config.recipe()
         self.fixed_noise = gan.sample_latent(np.random.default_rng([config.seed, FIXED_NOISE]),
                                              (64, config.nz, 1, 1), config.prior)
@@ -228,6 +230,9 @@ class Run:
             module.load_state_dict(checkpoint["modules"][name])
         self.opt_G.load_state_dict(checkpoint["optimizers"]["opt_G"])
         self.opt_D.load_state_dict(checkpoint["optimizers"]["opt_D"])
+        if self.G_ema is not None:
+            self.G_ema.module.load_state_dict(checkpoint["modules"]["G_ema"])
+            self.G_ema.updates = checkpoint["meta"]["ema_updates"]
         self.step = self.saved_step = checkpoint["meta"]["step"]
         table = checkpoint["arrays"]["history"]
         self.history = {k: table[:, i].tolist() for i, k in enumerate(HISTORY_COLUMNS)}
@@ -240,10 +245,13 @@ class Run:
         """Checkpoint, history.csv and curves.png, each written atomically."""
         tables = {"history": as_table(self.history), "evaluations": as_table(self.evaluations),
                   "grad_norms": as_table(self.grad_norms)}
-        io.save_checkpoint(self.out / "checkpoint.npz", {"G": self.G, "D": self.D},
+        modules, meta = {"G": self.G, "D": self.D}, {}
+        if self.G_ema is not None:
+            modules["G_ema"], meta["ema_updates"] = self.G_ema.module, self.G_ema.updates
+        io.save_checkpoint(self.out / "checkpoint.npz", modules,
                            {"opt_G": self.opt_G, "opt_D": self.opt_D},
                            {"step": self.step, "epoch": self.step / self.steps_per_epoch,
-                            "config": dataclasses.asdict(self.config)}, tables)
+                            "config": dataclasses.asdict(self.config)} | meta, tables)
         write_csv(self.out / "history.csv", self.history)
         write_csv(self.out / "grad_norms.csv", {"step": self.history["step"]} | self.grad_norms)
         if self.history["step"]:
@@ -266,11 +274,12 @@ class Run:
                 for name, p in model.named_parameters()]
 
     def evaluate(self, epoch):
-        """Measure G's samples (batch statistics) against the test images; plot all so far."""
+        """Measure the samples of G (or its --ema average; batch statistics) against the test
+        images; plot all so far."""
         if self.evaluator is None:
             self.evaluator = evaluation.Evaluator.cifar10(self.config.eval_samples, probe_train=0,
                                                           seed=self.config.seed)
-        row = self.evaluator.generator_row(self.G, prior=self.config.prior)
+        row = self.evaluator.generator_row(self.sampler, prior=self.config.prior)
         for k in EVAL_COLUMNS:
             self.evaluations[k].append(epoch if k == "epoch" else row[k])
         print(f"eval epoch {epoch}: SWD x1e3 {row['swd']:.2f}  Fréchet {row['frechet']:.2f}  "
@@ -284,11 +293,12 @@ class Run:
                             {k: self.evaluations[k] for k in EVAL_COLUMNS[1:]})
 
     def sample(self, name):
-        """The fixed-noise 8x8 grid, from G in eval mode (running batch-norm statistics)."""
+        """The fixed-noise 8x8 grid, from G (or its --ema average) in eval mode (running
+        batch-norm statistics)."""
         with tg.no_grad():
-            self.G.eval()
-            fake = self.G(self.tensor(self.fixed_noise)).numpy()
-            self.G.train()
+            self.sampler.eval()
+            fake = self.sampler(self.tensor(self.fixed_noise)).numpy()
+            self.sampler.train()
         visual.save_grid(self.out / name, data.to_uint8(fake), nrow=8, scale=2)
 
     def record(self, epoch, metrics, grad_norms):
@@ -405,6 +415,8 @@ def train_epoch(run, images, steps_per_epoch, total, stop):
                                      update_G,
                                      np.random.default_rng([config.seed, RECIPE_NOISE, run.step]))
             grad_norms = metrics.pop("grad_norms")
+            if update_G and run.G_ema is not None:
+                run.G_ema.update(run.G)
             run.backend.synchronize()  # a GPU's queued work is part of the step's time
             metrics["images_per_s"] = len(real) / (time.perf_counter() - began)
             check_finite(run, metrics, update_G)

@@ -133,7 +133,11 @@ class Conv2d(Module):
         self.bias = Parameter(_uniform_fan_in((out_channels,), fan_in)) if bias else None
 
     def forward(self, x):
-        return ops.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
+        return self.forward_with(x, self.weight)
+
+    def forward_with(self, x, weight):
+        """The layer with ``weight`` in place of its own (SpectralNorm's normalised one)."""
+        return ops.conv2d(x, weight, self.bias, stride=self.stride, padding=self.padding)
 
 
 class ConvTranspose2d(Module):
@@ -162,7 +166,51 @@ class Linear(Module):
         self.bias = Parameter(_uniform_fan_in((out_features,), in_features)) if bias else None
 
     def forward(self, x):
-        return ops.linear(x, self.weight, self.bias)
+        return self.forward_with(x, self.weight)
+
+    def forward_with(self, x, weight):
+        """The layer with ``weight`` in place of its own (SpectralNorm's normalised one)."""
+        return ops.linear(x, weight, self.bias)
+
+
+class SpectralNorm(Module):
+    """A Conv2d or Linear whose weight is divided by its largest singular value sigma
+    (spectral normalisation, Miyato et al. 2018), as torch.nn.utils.parametrizations.spectral_norm:
+
+    W_mat = weight as (out, -1);  sigma = u^T W_mat v;  the layer runs with weight / sigma.
+
+    u and v are buffers. In training mode each forward first refines them by one power
+    iteration, u = normalize(W_mat v), v = normalize(W_mat^T u), without gradient; in eval mode
+    they stay as they are. The wrapped layer's parameters are named "module.weight", ...
+    """
+
+    def __init__(self, module, eps=1e-12, warmup_iterations=15):
+        super().__init__()
+        if not isinstance(module, (Conv2d, Linear)):
+            raise TypeError(f"SpectralNorm wraps a Conv2d or Linear, got {type(module).__name__}")
+        self.module, self.eps = module, eps
+        rows = module.weight.shape[0]
+        for name, size in (("u", rows), ("v", module.weight.size // rows)):
+            vector = _init_rng.standard_normal(size)
+            self.register_buffer(name, (vector / np.linalg.norm(vector)).astype(np.float32))
+        self.power_iteration(warmup_iterations)
+
+    def power_iteration(self, iterations=1):
+        """Refine u and v towards W_mat's top singular vectors (call it again after changing
+        the weight other than by training, e.g. a re-initialisation)."""
+        xp = self.module.weight.backend.xp
+        w = self.module.weight.data.reshape(self.u.shape[0], -1)  # (out, in * KH * KW)
+        for _ in range(iterations):
+            u = w @ self.v.data
+            self.u.data = u / xp.maximum(xp.linalg.norm(u), self.eps)
+            v = w.T @ self.u.data
+            self.v.data = v / xp.maximum(xp.linalg.norm(v), self.eps)
+
+    def forward(self, x):
+        if self.training:
+            self.power_iteration()
+        weight = ops.spectral_normalize(self.module.weight, self.u.data, self.v.data)
+        return self.module.forward_with(x, weight)
 
 
 class _Pool2d(Module):
@@ -294,5 +342,5 @@ class Sequential(Module):
 
 
 __all__ = ["Module", "Parameter", "Conv2d", "ConvTranspose2d", "Linear", "MaxPool2d", "AvgPool2d",
-           "BatchNorm2d", "BatchNormAct2d", "InstanceNorm2d", "LayerNorm2d", "ReLU", "LeakyReLU",
-           "Tanh", "Sigmoid", "Flatten", "Sequential", "manual_seed"]
+           "BatchNorm2d", "BatchNormAct2d", "SpectralNorm", "InstanceNorm2d", "LayerNorm2d",
+           "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Sequential", "manual_seed"]

@@ -880,3 +880,29 @@ def layer_norm(input, weight=None, bias=None, eps=1e-5):
     takes an elementwise one of shape (C, H, W), which is this one broadcast over H, W.
     """
     return _normalize("layer_norm", (1, 2, 3), input, weight, bias, eps)
+
+
+class SpectralNormalize(Function):
+    """y = W / sigma, sigma = u^T W_mat v, W_mat = W as (rows, -1), u (rows,) and v (-1,) fixed
+    unit vectors (spectral norm's power-iteration estimates);  since d sigma / dW = u v^T,
+    gW = gy / sigma - <gy, W> / sigma^2 u v^T = (gy - <gy, y> u v^T) / sigma"""
+    def forward(self, w, u=None, v=None):
+        rows = w.shape[0]
+        if u.shape != (rows,) or v.shape != (w.size // rows,):
+            raise ValueError(f"spectral_normalize: weight {w.shape} needs u ({rows},) and v "
+                             f"({w.size // rows},), got u {u.shape} and v {v.shape}")
+        self.uv = self.xp.outer(u, v).reshape(w.shape)  # (rows, ...) like W
+        self.y = w / (u @ (w.reshape(rows, -1) @ v))
+        return self.y
+
+    def backward(self, gy):
+        w, = self.inputs
+        uv = Tensor(self.uv)
+        sigma = (w * uv).sum()  # u^T W_mat v, recorded so that a second derivative sees it
+        return (gy - (gy * self.output_tensor(self.y)).sum() * uv) / sigma
+
+
+def spectral_normalize(weight, u, v):
+    """weight divided by u^T W_mat v, its largest singular value where u and v are the top
+    singular vectors; u and v are arrays on weight's device (no gradient flows to them)."""
+    return SpectralNormalize.apply(weight, u=u, v=v)

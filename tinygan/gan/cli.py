@@ -55,12 +55,26 @@ class RecipeOptions:
                             OPTIMIZERS)
     beta1: float = option(0.5, "Adam beta1 (DCGAN paper: 0.5; 0.9 makes training oscillate)")
     beta2: float = option(0.999, "Adam beta2")
+    lr_g: float = option(0.0, "G's learning rate; 0: --lr (TTUR, Heusel et al. 2017, gives D "
+                              "the larger one, e.g. --lr-g 1e-4 --lr-d 4e-4)")
+    lr_d: float = option(0.0, "D's learning rate; 0: --lr")
+    ema: float = option(0.0, "keep an exponential moving average of G's weights with this decay "
+                             "(e.g. 0.999) and draw samples from it; 0: off")
 
-    def make_optimizer(self, parameters):
-        """Adam or RMSprop at self.lr (a field of each script's own settings)."""
+    def make_optimizers(self, G, D):
+        """(G's, D's) Adam or RMSprop, at --lr-g and --lr-d where given, else at self.lr (a field
+        of each script's own settings)."""
+        return tuple(self._optimizer(model.parameters(), lr or self.lr)
+                     for model, lr in ((G, self.lr_g), (D, self.lr_d)))
+
+    def _optimizer(self, parameters, lr):
         if self.optimizer == "rmsprop":
-            return optim.RMSprop(parameters, lr=self.lr)
-        return optim.Adam(parameters, lr=self.lr, betas=(self.beta1, self.beta2))
+            return optim.RMSprop(parameters, lr=lr)
+        return optim.Adam(parameters, lr=lr, betas=(self.beta1, self.beta2))
+
+    def averaged_generator(self, G):
+        """The exponential moving average of G that --ema asks for, or None."""
+        return optim.ExponentialMovingAverage(G, self.ema) if self.ema else None
 
     def recipe(self):
         """The training recipe these flags describe (clip applies to wgan without --gp only)."""
@@ -71,5 +85,8 @@ class RecipeOptions:
     def recipe_problems(self):
         """One '--flag what is wrong' line per recipe setting that cannot work."""
         flags = {"real_label": "label_smoothing"}
-        return [f"--{flags.get(name, name).replace('_', '-')} {message}"
-                for name, message in self.recipe().problems()]
+        own = [(self.lr_g >= 0 and self.lr_d >= 0, "--lr-g and --lr-d must be >= 0 (0: --lr)"),
+               (0 <= self.ema < 1, f"--ema must be in [0, 1) (0: off), got {self.ema}")]
+        return [message for ok, message in own if not ok] + [
+            f"--{flags.get(name, name).replace('_', '-')} {message}"
+            for name, message in self.recipe().problems()]

@@ -3,7 +3,8 @@
 No biases; conv weights ~ N(0, 0.02); normalisation gamma ~ N(1, 0.02) and beta = 0, drawn
 from tinygan's seeded initialisation generator on the CPU. D returns raw scores (logits): the
 losses of tinygan.gan apply the sigmoid where they need it. The recipe switches: G's activation
-(ReLU or LeakyReLU) and D's normalisation (batch, instance, layer or none).
+(ReLU or LeakyReLU) and D's normalisation (batch, instance, layer, spectral or none; spectral
+normalises the weights of every conv, the first and last included, as in SN-GAN).
 """
 import numpy as np
 
@@ -11,7 +12,7 @@ from .. import nn
 
 IMAGE_SIZES = (32, 64)
 G_SLOPES = {"relu": 0.0, "leaky": 0.2}  # G's activation: negative slope
-D_NORMS = ("batch", "instance", "layer", "none")
+D_NORMS = ("batch", "instance", "layer", "spectral", "none")
 
 
 def generator_convs(nz, ngf, nc=3, image_size=32):
@@ -59,12 +60,18 @@ def _generator_block(in_channels, out_channels, kernel, stride, padding, slope):
 
 def _discriminator_block(in_channels, out_channels, norm):
     """Conv2d(4, 2, 1) -> [normalisation ->] LeakyReLU(0.2): one D block, halves H and W."""
-    conv = nn.Conv2d(in_channels, out_channels, 4, 2, 1, bias=False)
+    conv = _discriminator_conv(in_channels, out_channels, 4, 2, 1, norm)
     if norm == "batch":
         return [conv, nn.BatchNormAct2d(out_channels, negative_slope=0.2)]
     norms = {"instance": nn.InstanceNorm2d, "layer": nn.LayerNorm2d}
     layers = [norms[norm](out_channels)] if norm in norms else []
     return [conv, *layers, nn.LeakyReLU(0.2)]
+
+
+def _discriminator_conv(in_channels, out_channels, kernel, stride, padding, norm):
+    """A bias-free Conv2d of D, spectrally normalised if norm is "spectral"."""
+    conv = nn.Conv2d(in_channels, out_channels, kernel, stride, padding, bias=False)
+    return nn.SpectralNorm(conv) if norm == "spectral" else conv
 
 
 def _check_image_size(image_size):
@@ -101,9 +108,10 @@ class Discriminator(nn.Module):
         if norm not in D_NORMS:
             raise ValueError(f"norm must be one of {D_NORMS}, got {norm!r}")
         *blocks, last = discriminator_convs(ndf, nc, image_size)
+        first_norm = "spectral" if norm == "spectral" else "none"  # no statistics of pixels
         layers = [layer for i, (c_in, c_out, *_) in enumerate(blocks)
-                  for layer in _discriminator_block(c_in, c_out, "none" if i == 0 else norm)]
-        layers += [nn.Conv2d(*last, bias=False),                # (N, 1, 1, 1)
+                  for layer in _discriminator_block(c_in, c_out, first_norm if i == 0 else norm)]
+        layers += [_discriminator_conv(*last, norm),            # (N, 1, 1, 1)
                    nn.Flatten(start_dim=0)]                     # (N,)
         self.main = nn.Sequential(*layers)
         init_weights(self)
@@ -122,7 +130,8 @@ def models(config):
 
 
 def init_weights(module):
-    """DCGAN init: conv weights ~ N(0, 0.02); batch norm weight ~ N(1, 0.02), bias = 0."""
+    """DCGAN init: conv weights ~ N(0, 0.02); batch norm weight ~ N(1, 0.02), bias = 0; then
+    spectral norms' singular vectors are fitted to the new weights."""
     rng = nn.init_rng()
     for name, p in module.named_parameters():
         if name.endswith("bias"):
@@ -130,6 +139,9 @@ def init_weights(module):
         else:
             mean = 1.0 if p.ndim == 1 else 0.0  # 1-D weights are batch norm's gamma
             p.data = rng.normal(mean, 0.02, size=p.shape).astype(np.float32)
+    for _, layer in module.main.children():
+        if isinstance(layer, nn.SpectralNorm):
+            layer.power_iteration(15)
 
 
 def count_parameters(module):

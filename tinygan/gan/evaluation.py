@@ -39,10 +39,11 @@ def generate(G, count, seed=0, batch_size=500, batch_statistics=True, prior="gau
     """count samples of G from z ~ prior drawn from ``seed``: float32 (count, 3, S, S).
 
     batch_statistics: batch norm normalises with each batch's statistics (as during training)
-    instead of its running averages.
+    instead of its running averages, which are left as they were.
     """
     nz, device = G.main[0].weight.shape[0], G.main[0].weight.device
     rng = np.random.default_rng([seed, SAMPLE_NOISE])
+    running = [(b, b.data.copy()) for b in G.buffers()]  # sampling must not move them
     G.train(batch_statistics)
     out = []
     with no_grad():
@@ -51,6 +52,8 @@ def generate(G, count, seed=0, batch_size=500, batch_statistics=True, prior="gau
             z = recipes.sample_latent(rng, (min(batch_size, count - start), nz, 1, 1), prior)
             out.append(G(Tensor(z).to(device)).numpy())
     G.train()
+    for buffer, saved in running:
+        buffer.data = saved
     return np.concatenate(out)
 
 
