@@ -43,6 +43,9 @@ def parse_args(argv):
     parser.add_argument("--running-stats", action="store_true",
                         help="sample G with batch norm's running statistics (eval mode) "
                              "instead of each batch's statistics")
+    parser.add_argument("--raw-g", action="store_true",
+                        help="measure the trained G itself, not its --ema average (the default "
+                             "where the run kept one)")
     parser.add_argument("--seed", type=int, default=0, help="seed of samples and projections")
     parser.add_argument("--json", type=Path, default=Path("evaluation.json"), help="output file")
     parser.add_argument("--plot", type=Path, help="also plot each metric against epoch here")
@@ -61,20 +64,22 @@ def parse_args(argv):
     return args
 
 
-def load_models(path):
-    """G and D of a train_cifar.py checkpoint, its epoch, step and config; ValueError or
-    FileNotFoundError naming the file if it is none, or its weights do not fit its config."""
+def load_models(path, raw_g=False):
+    """G (its --ema average unless raw_g, where the run kept one) and D of a train_cifar.py
+    checkpoint, its epoch, step, config and which G it is; ValueError or FileNotFoundError naming
+    the file if it is none, or its weights do not fit its config."""
     checkpoint = io.load_training_checkpoint(path)
     config = checkpoint["meta"]["config"]
     G, D = untrained_models(config)
+    state, which = dcgan.generator_state(checkpoint, raw_g)
     try:
-        G.load_state_dict(checkpoint["modules"]["G"])
+        G.load_state_dict(state)
         D.load_state_dict(checkpoint["modules"]["D"])
     except ValueError as error:
         raise ValueError(f"{path}: its weights do not fit its own config: {error}") from None
     meta = checkpoint["meta"]
     epoch = meta.get("epoch", meta["step"] / (50000 // config["batch_size"]))  # older files
-    return G, D, epoch, meta["step"], config
+    return G, D, epoch, meta["step"], config, which
 
 
 def untrained_models(config):
@@ -85,7 +90,7 @@ def untrained_models(config):
 
 def prepare(args):
     """(the checkpoints' models, the Evaluator): every input read, before anything is measured."""
-    models = [load_models(path) for path in args.checkpoints]
+    models = [load_models(path, args.raw_g) for path in args.checkpoints]
     return models, evaluation.Evaluator.cifar10(args.samples, args.probe_train, args.seed)
 
 
@@ -105,8 +110,9 @@ def measure(args, prepared=None):
         config = models[0][4] if models else {}
         add("untrained G (ceiling)", generator_row(evaluator, *untrained_models(config), config,
                                                    args))
-    for path, (G, D, epoch, step, config) in zip(args.checkpoints, models):
-        add(str(path), generator_row(evaluator, G, D, config, args), round(epoch, 2), step)
+    for path, (G, D, epoch, step, config, which) in zip(args.checkpoints, models):
+        add(f"{path} ({which})", generator_row(evaluator, G, D, config, args), round(epoch, 2),
+            step)
     report = {"rows": rows, "samples": args.samples, "probe_train": args.probe_train,
               "batch_statistics": not args.running_stats, "seed": args.seed,
               "classifier": evaluator.classifier_meta,

@@ -77,12 +77,15 @@ def arithmetic(z_grid, terms, rng):
     return np.concatenate(rows).astype(np.float32)
 
 
-def load_generator(checkpoint_path, device):
-    """The generator saved in a training checkpoint, in eval mode on ``device``, and its config."""
+def load_generator(checkpoint_path, device, raw_g=False):
+    """The generator saved in a training checkpoint (its --ema average unless raw_g, where the
+    run kept one), in eval mode on ``device``, and its config."""
     checkpoint = io.load_training_checkpoint(checkpoint_path)
     config = checkpoint["meta"]["config"]
     G, _ = dcgan.models(config)
-    G.load_state_dict(checkpoint["modules"]["G"])
+    state, which = dcgan.generator_state(checkpoint, raw_g)
+    G.load_state_dict(state)
+    print(f"sampling the {which} of {checkpoint_path}")
     return G.to(device).eval(), config
 
 
@@ -101,6 +104,9 @@ def main(argv=None):
                         help="default: numpy")
     parser.add_argument("--arithmetic", metavar="TERMS",
                         help="latent arithmetic on grid indices, e.g. '3,17,40 - 5,9 + 22'")
+    parser.add_argument("--raw-g", action="store_true",
+                        help="sample the trained G itself, not its --ema average (the default "
+                             "where the run kept one)")
     parser.add_argument("--out", help="output folder (default: generated/ beside the checkpoint)")
     args = parser.parse_args(argv)
     if min(args.n, args.nrow, args.rows, args.steps) < 1:
@@ -110,7 +116,7 @@ def main(argv=None):
     try:
         device = {"numpy": "cpu", "cupy": "cuda"}[args.backend]
         backend = backends.get(device)
-        G, config = load_generator(args.checkpoint, device)
+        G, config = load_generator(args.checkpoint, device, args.raw_g)
         terms = parse_arithmetic(args.arithmetic, args.n) if args.arithmetic else None
     except (FileNotFoundError, ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)

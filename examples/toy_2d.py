@@ -48,7 +48,7 @@ MIN_SHARE = 0.01      # share of the samples a mode needs to count as covered
 SNAPSHOTS = 6         # frames over training, the first at step 0
 EXTENT = 3.0          # the pictures show [-EXTENT, EXTENT]^2
 SURFACE_POINTS = 120  # D's decision surface is evaluated on a SURFACE_POINTS^2 grid
-D_NORMS = ("none", "batch", "layer")
+D_NORMS = ("none", "batch", "layer", "spectral")
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "results"
 SEEDS = (0, 1, 2)
 # Random streams: numpy.random.default_rng([seed, STREAM, ...]) (1 is no longer used)
@@ -70,14 +70,18 @@ SWEEP = (  # (name, flags added to the command line): the recipes of --sweep
     ("d-norm-batch", "--d-norm batch"),
     ("d-norm-layer", "--d-norm layer"),
     ("uniform-prior", "--prior uniform"),
-    ("leaky-g", "--g-activation leaky"))
+    ("leaky-g", "--g-activation leaky"),
+    ("ema", "--ema 0.999"),
+    ("spectral", "--d-norm spectral"),
+    ("spectral-hinge", "--d-norm spectral --loss hinge"),
+    ("ttur", "--lr-g 3.5e-4 --lr-d 1.4e-3"))
 
 
 @dataclass
 class Config(cli.RecipeOptions):
     """One run's settings; the defaults are a recipe that covers the ring (see --sweep)."""
-    d_norm: str = option("none", "normalisation in D's hidden layer: none, batch or layer",
-                         D_NORMS)
+    d_norm: str = option("none", "normalisation in D's hidden layer: none, batch or layer; or "
+                                 "spectral: every layer of D spectrally normalised", D_NORMS)
     lr: float = option(7e-4, "learning rate of G and D")
     steps: int = option(3000, "D updates in all (G is updated every --n-critic of them)")
     batch_size: int = option(256, "real and fake points per step each")
@@ -101,8 +105,14 @@ def parse_args(argv=None):
     parser.add_argument("--sweep", action="store_true",
                         help="train every recipe of a table (its flags after the ones given here) "
                              "with seeds 0, 1, 2; write bench/results/toy_2d.md, .json, toy_2d/")
+    parser.add_argument("--only", metavar="NAME,...", type=lambda text: text.split(","),
+                        help="with --sweep: train these recipes only, replacing their rows in "
+                             "the tables (one of " + ", ".join(name for name, _ in SWEEP) + ")")
     given = vars(parser.parse_args(argv))
-    sweep = given.pop("sweep")
+    sweep, only = given.pop("sweep"), given.pop("only")
+    unknown = sorted(set(only or ()) - {name for name, _ in SWEEP})
+    if only and not sweep or unknown:
+        parser.error(f"--only needs --sweep and names of its recipes; unknown: {unknown}")
     config = Config(**given)
     for ok, message in ((config.steps >= 1, "--steps must be >= 1"),
                         (config.batch_size >= 2, "--batch-size must be >= 2"),
@@ -115,7 +125,7 @@ def parse_args(argv=None):
             parser.error(message)
     for message in config.recipe_problems():
         parser.error(message)
-    return config, sweep
+    return config, sweep, only
 
 
 def real_points(rng, n):
@@ -154,12 +164,17 @@ def generator(config):
 def discriminator(config):
     """x (N, 2) -> Linear -> LeakyReLU -> Linear -> [norm] -> LeakyReLU -> Linear -> score (N,).
 
-    As in the DCGAN discriminator, the layer that sees the data has no normalisation."""
+    As in the DCGAN discriminator, the layer that sees the data has no normalisation; spectral
+    normalisation, a bound on each layer's weights, applies to all three Linears."""
     width = config.width
-    hidden = {"none": [nn.LeakyReLU(0.2)], "layer": [LayerNorm(width), nn.LeakyReLU(0.2)],
-              "batch": [nn.BatchNormAct2d(width, negative_slope=0.2)]}[config.d_norm]
-    return nn.Sequential(nn.Linear(2, width), nn.LeakyReLU(0.2), nn.Linear(width, width),
-                         *hidden, nn.Linear(width, 1), nn.Flatten(start_dim=0))
+    hidden = {"layer": [LayerNorm(width), nn.LeakyReLU(0.2)],
+              "batch": [nn.BatchNormAct2d(width, negative_slope=0.2)]}.get(config.d_norm,
+                                                                          [nn.LeakyReLU(0.2)])
+    linears = [nn.Linear(2, width), nn.Linear(width, width), nn.Linear(width, 1)]
+    if config.d_norm == "spectral":
+        linears = [nn.SpectralNorm(linear) for linear in linears]
+    return nn.Sequential(linears[0], nn.LeakyReLU(0.2), linears[1], *hidden, linears[2],
+                         nn.Flatten(start_dim=0))
 
 
 def d_surface(D, config):
@@ -200,6 +215,8 @@ def train(config, verbose=True):
     tg.manual_seed(config.seed)
     G, D = generator(config), discriminator(config)
     opt_G, opt_D = config.make_optimizers(G, D)
+    G_ema = config.averaged_generator(G)
+    sampler = G if G_ema is None else G_ema.module  # draws the snapshots and the metrics
     rules = config.recipe()
     z = gan.sample_latent(np.random.default_rng([config.seed, EVAL_NOISE]),
                           (EVAL_SAMPLES, config.nz), config.prior)
@@ -213,7 +230,7 @@ def train(config, verbose=True):
               f"{config.steps:,} steps of {config.batch_size} points; {rules}")
     for step in range(config.steps + 1):
         if step in snapshot_at:
-            frames.append(snapshot(G, D, config, z, step))
+            frames.append(snapshot(sampler, D, config, z, step))
             if verbose:
                 last = {k: v[-1] if v else float("nan") for k, v in history.items()}
                 frame = frames[-1]
@@ -226,8 +243,10 @@ def train(config, verbose=True):
         rng = np.random.default_rng([config.seed, STEP_POINTS, step])
         real = tg.Tensor(real_points(rng, config.batch_size))
         noise = tg.Tensor(gan.sample_latent(rng, (config.batch_size, config.nz), config.prior))
-        metrics = gan.train_step(G, D, opt_G, opt_D, real, noise, rules,
-                                 (step + 1) % config.n_critic == 0, rng)
+        update_G = (step + 1) % config.n_critic == 0
+        metrics = gan.train_step(G, D, opt_G, opt_D, real, noise, rules, update_G, rng)
+        if update_G and G_ema is not None:
+            G_ema.update(G)
         seconds += time.perf_counter() - began
         step_norms = metrics.pop("grad_norms")
         for k, value in ({"step": step + 1} | metrics).items():
@@ -263,9 +282,11 @@ def title(result):
     penalties = "".join(f", {name} {value:g}" for name, value in (("gp", c.gp), ("r1", c.r1))
                         if value)
     betas = f" betas ({c.beta1:g}, {c.beta2:g})" if c.optimizer == "adam" else ""
+    lr = f"lr G {c.lr_g or c.lr:g} D {c.lr_d or c.lr:g}" if c.lr_g or c.lr_d else f"lr {c.lr:g}"
+    ema = f", EMA {c.ema:g}" if c.ema else ""
     return (f"loss {c.loss} ({c.g_loss}){penalties}, smoothing {c.label_smoothing}, noise "
             f"{c.label_noise}, T {c.temperature}, n_critic {c.n_critic}, D norm {c.d_norm}, "
-            f"G {c.g_activation}, z {c.prior}, {c.optimizer} lr {c.lr:g}{betas}, seed {c.seed}; "
+            f"G {c.g_activation}{ema}, z {c.prior}, {c.optimizer} {lr}{betas}, seed {c.seed}; "
             "background: D's "
             + ("sigmoid(score / T), 0 (blue) to 1 (red)" if c.loss == "bce" else
                "raw score, low (blue) to high (red)"))
@@ -318,13 +339,16 @@ def save_outputs(result, out):
         json.dump(summary(result), file, indent=1)
 
 
-def sweep(argv, folder=BENCH):
-    """Train every recipe of SWEEP with each of SEEDS; write toy_2d.md, toy_2d.json and the
-    snapshots and gradient norms of each recipe's first seed (toy_2d/NAME.png,
-    toy_2d/NAME_grad_norms.png) in ``folder``."""
+def sweep(argv, folder=BENCH, only=None):
+    """Train every recipe of SWEEP (or those named in ``only``, keeping the other rows of an
+    earlier toy_2d.json) with each of SEEDS; write toy_2d.md, toy_2d.json and the snapshots and
+    gradient norms of each recipe's first seed (toy_2d/NAME.png, toy_2d/NAME_grad_norms.png)
+    in ``folder``."""
+    earlier = Path(folder) / "toy_2d.json"
+    kept = json.loads(earlier.read_text())["rows"] if only and earlier.exists() else []
     rows, started = [], time.perf_counter()
     load = os.getloadavg()[0]
-    for name, flags in SWEEP:
+    for name, flags in SWEEP if only is None else [r for r in SWEEP if r[0] in only]:
         results = [train(parse_args(argv + flags.split() + ["--seed", str(seed)])[0], False)
                    for seed in SEEDS]
         save_snapshots(Path(folder) / "toy_2d" / f"{name}.png", results[0])
@@ -338,7 +362,11 @@ def sweep(argv, folder=BENCH):
     setup = {"argv": argv, "seeds": list(SEEDS), "eval_samples": EVAL_SAMPLES,
              "min_share": MIN_SHARE, "modes": MODES, "radius": RADIUS, "std": STD,
              "defaults": dataclasses.asdict(Config()), "cpus": os.cpu_count(),
-             "load_average": load, "minutes": (time.perf_counter() - started) / 60}
+             "load_average": load, "minutes": (time.perf_counter() - started) / 60,
+             "recipes_run": [row["name"] for row in rows]}
+    order = [name for name, _ in SWEEP]
+    rows = sorted([r for r in kept if r["name"] not in setup["recipes_run"]] + rows,
+                  key=lambda row: order.index(row["name"]))
     with io.atomic_write(Path(folder) / "toy_2d.json", "w") as file:
         json.dump({"setup": setup, "rows": rows}, file, indent=1)
     with io.atomic_write(Path(folder) / "toy_2d.md", "w") as file:
@@ -363,7 +391,8 @@ def markdown(setup, rows):
         f"quality (HQ) within 3 std ({3 * STD:g}) of a mode's centre; a mode is covered when "
         f"at least {MIN_SHARE:.0%} of the samples are high-quality samples of it. Seconds: "
         f"training time per run on {setup['cpus']} CPU cores (load average "
-        f"{setup['load_average']:.1f} at the start; the sweep took {setup['minutes']:.1f} min). "
+        f"{setup['load_average']:.1f} at the start of the last sweep, which ran "
+        f"{len(setup['recipes_run'])} recipes in {setup['minutes']:.1f} min). "
         "Snapshots and gradient norms of the first seed of each recipe: "
         "[`toy_2d/`](toy_2d/)`NAME.png` and `NAME_grad_norms.png`.", "",
         "Defaults: " + ", ".join(f"{k} {v}" for k, v in setup["defaults"].items()
@@ -374,12 +403,22 @@ def markdown(setup, rows):
         *map(table_row, rows), ""])
 
 
+def sweep_flags(argv):
+    """argv without --sweep and --only NAMES: the flags that every recipe of the sweep extends."""
+    flags, skip = [], False
+    for arg in argv:
+        if not skip and arg not in ("--sweep", "--only") and not arg.startswith("--only="):
+            flags.append(arg)
+        skip = arg == "--only"
+    return flags
+
+
 def main(argv=None):
     """Command-line entry point: train one recipe (or the sweep); the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    config, run_sweep = parse_args(argv)
+    config, run_sweep, only = parse_args(argv)
     if run_sweep:
-        sweep([a for a in argv if a != "--sweep"])
+        sweep(sweep_flags(argv), only=only)
         return 0
     result = train(config)
     save_outputs(result, config.out)

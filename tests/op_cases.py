@@ -215,6 +215,24 @@ def draw_linear(data):
     return [values(data, shape) for shape in shapes], {}
 
 
+def draw_spectral_normalize(data):
+    """A weight (rows, cols) or (rows, C, K, K) and unit vectors u (rows,), v (cols,)."""
+    rows, channels = data.draw(st.integers(1, 5), label="rows"), data.draw(st.integers(1, 3))
+    shape = data.draw(st.sampled_from([(rows, channels), (rows, channels, 2, 2)]), label="shape")
+    cols = int(np.prod(shape[1:]))
+    assume(rows * cols > 1)  # a 1x1 weight divided by its own norm is constant: no gradient
+    u, v = (values(data, (n,), away_from_zero=True) for n in (rows, cols))
+    w = values(data, shape)
+    assume(abs(u @ w.reshape(rows, -1) @ v) > 0.1 * np.linalg.norm(u) * np.linalg.norm(v))
+    return [w], {"u": u / np.linalg.norm(u), "v": v / np.linalg.norm(v)}
+
+
+def _torch_spectral_normalize(w, u, v):
+    """torch.nn.utils.parametrizations.spectral_norm's weight in eval mode: w / vdot(u, W_mat v)."""
+    u, v = torch.from_numpy(u), torch.from_numpy(v)
+    return w / torch.vdot(u, torch.mv(w.reshape(len(u), -1), v))
+
+
 def draw_cross_entropy(data):
     n, k = data.draw(st.integers(1, 5), label="N"), data.draw(st.integers(1, 6), label="K")
     labels = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
@@ -357,6 +375,8 @@ ROWS = [
         _our_batch_norm, _torch_batch_norm),
     Row("batch_norm + act (eval)", ops.BatchNorm, draw_batch_norm(training=False),
         _our_batch_norm, _torch_batch_norm),
+    Row("spectral_normalize", ops.SpectralNormalize, draw_spectral_normalize,
+        ops.spectral_normalize, _torch_spectral_normalize),
     Row("instance_norm", ops.Normalize, draw_normalize(axes=(2, 3)), ops.instance_norm,
         lambda x, w=None, b=None, eps=1e-5: F.instance_norm(x, weight=w, bias=b, eps=eps)),
     Row("layer_norm", ops.Normalize, draw_normalize(axes=(1, 2, 3)), ops.layer_norm,

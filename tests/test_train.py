@@ -60,14 +60,17 @@ def test_a_pinned_openblas_gets_a_note(coretype, images, tmp_path, capsys, monke
     assert ("note: OPENBLAS_CORETYPE=Haswell" in printed.out) == (coretype is not None)
 
 
-def test_resume_continues_exactly(images, tmp_path):
+@pytest.mark.parametrize("flags", [[], ["--ema", "0.9", "--d-norm", "spectral", "--lr-d", "4e-4"]])
+def test_resume_continues_exactly(flags, images, tmp_path):
     straight, halves = tmp_path / "straight", tmp_path / "halves"
-    common = TINY + ["--data", images, "--epochs", "2"]
+    common = TINY + ["--data", images, "--epochs", "2"] + flags
     assert run(common + ["--out", straight, "--max-steps", "9"])[0] == 0
     assert run(common + ["--out", halves, "--max-steps", "4"])[0] == 0
     assert run(["--resume", halves / "checkpoint.npz", "--max-steps", "9", "--out", halves])[0] == 0
     (a, wa), (b, wb) = weights(straight / "checkpoint.npz"), weights(halves / "checkpoint.npz")
     assert a["meta"]["step"] == b["meta"]["step"] == 9
+    assert a["meta"].get("ema_updates") == b["meta"].get("ema_updates")
+    assert ("G_ema" in a["modules"]) == bool(flags) and ("D/main.0.u" in wa) == bool(flags)
     for key in wa:
         np.testing.assert_array_equal(wa[key], wb[key], err_msg=key)
     for opt in ("opt_G", "opt_D"):

@@ -129,6 +129,14 @@ def models(config):
             Discriminator(config.get("ndf", 64), 3, size, config.get("d_norm", "batch")))
 
 
+def generator_state(checkpoint, raw=False):
+    """(G's state dict, label) from a train_cifar.py checkpoint: the --ema average where the run
+    kept one, unless raw, else the trained G."""
+    if "G_ema" in checkpoint["modules"] and not raw:
+        return checkpoint["modules"]["G_ema"], "EMA G"
+    return checkpoint["modules"]["G"], "G"
+
+
 def init_weights(module):
     """DCGAN init: conv weights ~ N(0, 0.02); batch norm weight ~ N(1, 0.02), bias = 0; then
     spectral norms' singular vectors are fitted to the new weights."""
