@@ -15,6 +15,7 @@ from tinygan.gan import classifier, dcgan, evaluation, probe
 evaluate = load_example("evaluate")
 train_cifar = load_example("train_cifar")
 train_classifier = load_example("train_classifier")
+generate = load_example("generate")
 
 
 def coloured_images(count, seed, classes=2):
@@ -97,6 +98,10 @@ def test_generate_is_seeded_and_leaves_g_in_training_mode():
     assert not np.array_equal(first, evaluation.generate(G, 5, seed=2, batch_size=2))
     running = evaluation.generate(G, 5, seed=1, batch_size=2, batch_statistics=False)
     assert not np.array_equal(first, running) and G.training
+    buffers = [b.numpy().copy() for b in G.buffers()]
+    evaluation.generate(G, 5, seed=1, batch_size=2)
+    for before, after in zip(buffers, G.buffers()):
+        np.testing.assert_array_equal(before, after.numpy())  # running statistics untouched
 
 
 def test_classifier_input_scales_uint8_and_averages_64_down_to_32():
@@ -167,6 +172,32 @@ def test_evaluate_script_prints_a_table_and_writes_json_and_plot(weights, tmp_pa
     assert saved["rows"] == report["rows"] and len(saved["rows"]) == 3
     assert saved["rows"][2]["step"] == 2 and 0 <= saved["rows"][2]["probe"] <= 1
     assert (tmp_path / "m.png").is_file()
+
+
+def test_evaluate_and_generate_sample_the_ema_generator_unless_raw_g(weights, tmp_path,
+                                                                     monkeypatch, capsys):
+    use_synthetic_evaluator(monkeypatch, weights)
+    images = write_image_folder(tmp_path / "images", count=16)
+    args = ["--nz", "8", "--ngf", "4", "--ndf", "4", "--batch-size", "8", "--data", images,
+            "--out", tmp_path / "run", "--epochs", "1", "--ema", "0.9"]
+    assert train_cifar.main([str(a) for a in args]) == 0
+    checkpoint = tmp_path / "run" / "checkpoint.npz"
+    saved = io.load_checkpoint(checkpoint)["modules"]
+    rows = {}
+    for flags in ([], ["--raw-g"]):
+        G = evaluate.load_models(checkpoint, raw_g=bool(flags))[0]
+        expected = saved["G" if flags else "G_ema"]
+        for name, value in G.state_dict().items():
+            np.testing.assert_array_equal(value, expected[name], err_msg=name)
+        report = evaluate.measure(evaluate.parse_args(
+            [str(checkpoint), "--samples", "16", "--probe-train", "0",
+             "--json", str(tmp_path / "e.json")] + flags))
+        rows[tuple(flags)] = report["rows"][0]
+    assert rows[()]["label"].endswith("(EMA G)") and rows[("--raw-g",)]["label"].endswith("(G)")
+    assert rows[()]["swd"] != rows[("--raw-g",)]["swd"]
+    assert generate.main([str(checkpoint), "--n", "4", "--rows", "1", "--steps", "2",
+                          "--out", str(tmp_path / "g")]) == 0
+    assert "sampling the EMA G of" in capsys.readouterr().out
 
 
 def test_evaluate_script_refuses_a_file_that_is_not_a_checkpoint(weights, tmp_path,

@@ -83,7 +83,7 @@ def small(monkeypatch):
 def test_every_recipe_of_the_sweep_trains(name, flags, small):
     """Ten steps of each recipe: finite losses, G updated every n_critic steps, first and last
     frames."""
-    config, _ = toy_2d.parse_args(flags.split() + small + ["--steps", "10"])
+    config = toy_2d.parse_args(flags.split() + small + ["--steps", "10"])[0]
     result = toy_2d.train(config, verbose=False)
     assert result.frames[0]["step"] == 0 and result.frames[-1]["step"] == 10
     assert np.isfinite(result.history["loss_D"]).all()
@@ -105,6 +105,17 @@ def test_the_sweep_writes_its_table_and_pictures(tmp_path, monkeypatch, capsys, 
     assert capsys.readouterr().out.count("\n") == 2  # one table row per recipe
 
 
+def test_sweep_only_reruns_the_named_recipes_and_keeps_the_other_rows(tmp_path, monkeypatch,
+                                                                     small):
+    monkeypatch.setattr(toy_2d, "SWEEP", (("default", ""), ("hinge", "--loss hinge")))
+    toy_2d.sweep(small + ["--steps", "3"], tmp_path)
+    assert toy_2d.sweep_flags(["--sweep", "--only", "hinge", "--steps", "2"]) == ["--steps", "2"]
+    toy_2d.sweep(small + ["--steps", "2"], tmp_path, only=["hinge"])
+    rows = json.loads((tmp_path / "toy_2d.json").read_text())["rows"]
+    assert [(r["name"], r["steps"]) for r in rows] == [("default", 3), ("hinge", 2)]
+    assert "which ran 1 recipes" in (tmp_path / "toy_2d.md").read_text()
+
+
 @pytest.mark.parametrize("flags, flag", [
     (["--loss", "gan"], "--loss"),
     (["--d-norm", "instance"], "--d-norm"),
@@ -112,7 +123,10 @@ def test_the_sweep_writes_its_table_and_pictures(tmp_path, monkeypatch, capsys, 
     (["--label-smoothing", "0"], "--label-smoothing"),
     (["--label-noise", "0.1", "--loss", "hinge"], "--label-noise"),
     (["--g-loss", "minimax", "--loss", "wgan"], "--g-loss"),
-    (["--temperature", "0"], "--temperature")])
+    (["--temperature", "0"], "--temperature"),
+    (["--ema", "1"], "--ema"),
+    (["--only", "hinge"], "--only"),
+    (["--sweep", "--only", "nosuch"], "--only")])
 def test_a_bad_flag_exits_with_status_2_and_a_line_naming_it(flags, flag, capsys):
     with pytest.raises(SystemExit) as exit_info:
         toy_2d.main(flags)

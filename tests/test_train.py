@@ -115,6 +115,25 @@ def test_a_nan_loss_stops_with_a_message_and_keeps_the_last_checkpoint(images, t
     assert io.load_checkpoint(tmp_path / "checkpoint.npz")["meta"]["step"] == 2
 
 
+def test_ttur_gives_g_and_d_their_own_learning_rates():
+    default = train_cifar.Run(train_cifar.Config(nz=8, ngf=4, ndf=4, lr=3e-4))
+    assert default.opt_G.lr == default.opt_D.lr == 3e-4 and default.G_ema is None
+    ttur = train_cifar.Run(train_cifar.Config(nz=8, ngf=4, ndf=4, lr_g=1e-4, lr_d=4e-4))
+    assert (ttur.opt_G.lr, ttur.opt_D.lr) == (1e-4, 4e-4)
+
+
+def test_a_preset_sets_its_flags_and_given_flags_win():
+    modern = train_cifar.PRESETS["modern"]
+    config = train_cifar.parse_args(["--preset", "modern"])[0]
+    assert modern and all(getattr(config, k) == v for k, v in modern.items())
+    assert train_cifar.parse_args([])[0] == train_cifar.Config()
+    flag, value = next(iter(modern.items()))
+    other = train_cifar.Config.__dataclass_fields__[flag].default
+    overridden = train_cifar.parse_args(["--preset", "modern", f"--{flag.replace('_', '-')}",
+                                         str(other)])[0]
+    assert getattr(overridden, flag) == other and overridden.preset == "modern"
+
+
 @pytest.mark.parametrize("args, message", [
     (["--data", "/no/such/folder"], "/no/such/folder"),
     (["--batch-size", "1"], "--batch-size must be >= 2"),
@@ -123,6 +142,8 @@ def test_a_nan_loss_stops_with_a_message_and_keeps_the_last_checkpoint(images, t
      "--label-smoothing label smoothing needs targets: loss 'bce' or 'lsgan', not 'hinge'"),
     (["--loss", "lsgan", "--g-loss", "minimax"], "--g-loss 'minimax' is the BCE loss's original"),
     (["--n-critic", "0"], "--n-critic must be >= 1"),
+    (["--ema", "1"], "--ema must be in [0, 1) (0: off), got 1.0"),
+    (["--lr-d=-1e-4"], "--lr-g and --lr-d must be >= 0 (0: --lr)"),
     (["--resume", "/no/such/checkpoint.npz"], "checkpoint not found: /no/such/checkpoint.npz"),
 ])
 def test_bad_input_is_a_one_line_error(args, message, images, tmp_path, capsys):
@@ -183,7 +204,7 @@ def test_an_unknown_switch_value_names_the_flag_and_the_choices(capsys):
         train_cifar.main(["--d-norm", "group"])
     assert exit_info.value.code == 2
     assert ("argument --d-norm: invalid choice: 'group' (choose from 'batch', 'instance', "
-            "'layer', 'none')") in capsys.readouterr().err
+            "'layer', 'spectral', 'none')") in capsys.readouterr().err
 
 
 def test_help_explains_every_switch_in_one_line(capsys):

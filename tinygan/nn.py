@@ -202,9 +202,9 @@ class SpectralNorm(Module):
         w = self.module.weight.data.reshape(self.u.shape[0], -1)  # (out, in * KH * KW)
         for _ in range(iterations):
             u = w @ self.v.data
-            self.u.data = u / xp.maximum(xp.linalg.norm(u), self.eps)
+            self.u.data = u / xp.maximum(xp.sqrt(u @ u), self.eps)
             v = w.T @ self.u.data
-            self.v.data = v / xp.maximum(xp.linalg.norm(v), self.eps)
+            self.v.data = v / xp.maximum(xp.sqrt(v @ v), self.eps)
 
     def forward(self, x):
         if self.training:

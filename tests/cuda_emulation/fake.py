@@ -33,7 +33,8 @@ FUNCTIONS = (
     "abs", "absolute", "add", "all", "allclose", "any", "arange", "ascontiguousarray",
     "broadcast_to", "clip", "concatenate", "copy", "divide", "dot", "empty", "empty_like", "exp",
     "expand_dims", "full", "full_like", "isfinite", "isnan", "log", "log1p", "matmul", "maximum",
-    "mean", "minimum", "moveaxis", "multiply", "negative", "ones", "ones_like", "pad", "prod",
+    "mean", "minimum", "moveaxis", "multiply", "negative", "ones", "ones_like", "outer", "pad",
+    "prod",
     "reshape", "sign", "sqrt", "square", "stack", "subtract", "sum", "tanh", "tensordot",
     "transpose", "var", "where", "zeros", "zeros_like",
 )
