@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tinygan import Tensor, no_grad
+from tinygan import Tensor, nn, no_grad
 from tinygan.gan import dcgan
 
 # The same architectures built in torch.nn have exactly these many parameters.
@@ -34,3 +34,18 @@ def test_weights_follow_the_dcgan_init():
 def test_unsupported_image_size_is_refused():
     with pytest.raises(ValueError, match=r"image_size must be one of \(32, 64\), got 48"):
         dcgan.Generator(image_size=48)
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_a_spectral_d_normalises_every_conv_and_has_no_batch_statistics(size):
+    D = dcgan.Discriminator(ndf=4, image_size=size, norm="spectral")
+    layers = [layer for _, layer in D.main.children()]
+    convs = [layer for layer in layers if isinstance(layer, (nn.Conv2d, nn.SpectralNorm))]
+    assert convs and all(isinstance(layer, nn.SpectralNorm) for layer in convs)
+    assert not any(isinstance(layer, nn.BatchNorm2d) for layer in layers)
+    for layer in convs:  # fitted to the DCGAN init by 15 power iterations, from below
+        w = layer.module.weight.numpy().reshape(len(layer.u.data), -1)
+        sigma, top = layer.u.numpy() @ w @ layer.v.numpy(), np.linalg.svd(w, compute_uv=False)[0]
+        assert 0.9 * top < sigma <= top * (1 + 1e-5)
+    with no_grad():
+        assert D(Tensor(np.zeros((2, 3, size, size), np.float32))).shape == (2,)
