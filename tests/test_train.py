@@ -115,6 +115,19 @@ def test_a_nan_loss_stops_with_a_message_and_keeps_the_last_checkpoint(images, t
     assert io.load_checkpoint(tmp_path / "checkpoint.npz")["meta"]["step"] == 2
 
 
+def test_ema_leaves_training_as_it_was(images, tmp_path):
+    """G's average only watches: the trained G and D are bit-identical with and without it."""
+    common = TINY + ["--data", images, "--max-steps", "3"]
+    assert run(common + ["--out", tmp_path / "plain"])[0] == 0
+    assert run(common + ["--out", tmp_path / "ema", "--ema", "0.99"])[0] == 0
+    (_, plain), (saved, ema) = (weights(tmp_path / name / "checkpoint.npz")
+                                for name in ("plain", "ema"))
+    assert saved["meta"]["ema_updates"] == 3 and set(ema) - set(plain) == {
+        k for k in ema if k.startswith("G_ema/")}
+    for key, value in plain.items():
+        np.testing.assert_array_equal(ema[key], value, err_msg=key)
+
+
 def test_ttur_gives_g_and_d_their_own_learning_rates():
     default = train_cifar.Run(train_cifar.Config(nz=8, ngf=4, ndf=4, lr=3e-4))
     assert default.opt_G.lr == default.opt_D.lr == 3e-4 and default.G_ema is None
