@@ -4,7 +4,8 @@
 
 Each checkpoint row of the reports is put in a group by its run folder, written NAME_sSEED
 (runs/q21/default_s0/checkpoint_epoch_005.npz is recipe "default", seed 0), its epoch and which
-G drew the samples ("G" or "EMA G", as evaluate.py labels them). A group's cell is the mean over
+G drew the samples ("G" or "EMA G", as evaluate.py labels them, and whether batch norm used
+running statistics, evaluate.py --running-stats). A group's cell is the mean over
 its seeds with the seeds' values in brackets, so the spread across seeds is read beside the mean.
 Baseline rows (floor, ceiling) are printed as they are.
 """
@@ -29,7 +30,9 @@ def groups(reports):
                 if row["epoch"] is None and row["label"] not in [b["label"] for b in baselines]:
                     baselines.append(row)
                 continue
-            key = (match["run"], row["epoch"], match["which"])
+            which = match["which"] + ("" if report["batch_statistics"] else
+                                      ", running statistics")
+            key = (match["run"], row["epoch"], which)
             grouped.setdefault(key, {})[int(match["seed"])] = row
     return grouped, baselines
 

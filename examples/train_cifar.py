@@ -7,9 +7,10 @@
 Writes to --out: a fixed-noise 8x8 sample grid per epoch (samples_epoch_NNN.png) and at the end
 (samples_final.png), history.csv, curves.png, with --eval-every K also metrics.csv and
 metrics.png (SWD, Fréchet distance and classifier score every K epochs), and checkpoint.npz
-(G, D, with --ema G's average, both optimizer states, step, config), each written atomically. All randomness comes from
---seed and the step number (data order from (seed, epoch), noise from (seed, step)), so the
-checkpoint's step is its RNG state and a resumed run continues exactly. Ctrl-C or SIGTERM
+(G, D, with --ema G's moving average, both optimizer states, step, config), each written
+atomically; with --ema the average draws the grids and the measurements. All randomness comes
+from --seed and the step number (data order from (seed, epoch), noise from (seed, step)), so
+the checkpoint's step is its RNG state and a resumed run continues exactly. Ctrl-C or SIGTERM
 saves a checkpoint and exits; a second one aborts.
 
 Before step 1 it checks what the run will need: that --out can be written (and holds no other
@@ -46,17 +47,9 @@ EVAL_COLUMNS = ("epoch", "swd", "frechet", "score", "classes_covered")
 DATA_ORDER, NOISE, FIXED_NOISE, RECIPE_NOISE = range(4)  # + epoch, + step, -, + step
 
 
-# --preset NAME: flags that replace the defaults (flags given on the command line still win).
-# "modern" is what bench/results/sample_quality/ measured best at equal steps; see the README.
-PRESETS = {"dcgan": {}, "modern": {"ema": 0.999}}
-
-
 @dataclass
 class Config(cli.RecipeOptions):
     """One run's settings. Defaults follow the DCGAN paper (Radford et al. 2016)."""
-    preset: str = option("dcgan", "defaults to start from: dcgan (the paper) or modern ("
-                                  + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in
-                                              PRESETS["modern"].items()) + ")", tuple(PRESETS))
     backend: str = option("numpy", "numpy (CPU) or cupy (GPU; pip install -e '.[cuda]')",
                           tuple(BACKEND_DEVICES))
     epochs: int = option(5, "passes over the training images")
@@ -110,7 +103,7 @@ def parse_args(argv=None):
                              "and pictures are deleted first")
     given = vars(parser.parse_args(argv))
     resume, overwrite = given.pop("resume", None), given.pop("overwrite", False)
-    config = Config(**PRESETS[given.get("preset", "dcgan")] | given)
+    config = Config(**given)
     if resume is None:
         return config, None, overwrite
     if overwrite:

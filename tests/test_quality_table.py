@@ -14,10 +14,10 @@ def row(label, epoch, swd):
 
 
 def test_seeds_of_one_recipe_share_a_row_with_their_mean_and_values():
-    reports = [{"rows": [row("real train images (floor)", None, 5.0),
+    reports = [{"batch_statistics": True, "rows": [row("real train images (floor)", None, 5.0),
                          row("runs/default_s0/checkpoint_epoch_005.npz (EMA G)", 5, 30.0),
                          row("runs/default_s0/checkpoint_epoch_005.npz (G)", 5, 40.0)]},
-               {"rows": [row("real train images (floor)", None, 5.0),
+               {"batch_statistics": True, "rows": [row("real train images (floor)", None, 5.0),
                          row("runs/default_s1/checkpoint_epoch_005.npz (EMA G)", 5, 34.0)]}]
     lines = quality_table.table(*quality_table.groups(reports)).splitlines()
     assert len(lines) == 2 + 1 + 2  # header, floor once, two groups

@@ -135,18 +135,6 @@ def test_ttur_gives_g_and_d_their_own_learning_rates():
     assert (ttur.opt_G.lr, ttur.opt_D.lr) == (1e-4, 4e-4)
 
 
-def test_a_preset_sets_its_flags_and_given_flags_win():
-    modern = train_cifar.PRESETS["modern"]
-    config = train_cifar.parse_args(["--preset", "modern"])[0]
-    assert modern and all(getattr(config, k) == v for k, v in modern.items())
-    assert train_cifar.parse_args([])[0] == train_cifar.Config()
-    flag, value = next(iter(modern.items()))
-    other = train_cifar.Config.__dataclass_fields__[flag].default
-    overridden = train_cifar.parse_args(["--preset", "modern", f"--{flag.replace('_', '-')}",
-                                         str(other)])[0]
-    assert getattr(overridden, flag) == other and overridden.preset == "modern"
-
-
 @pytest.mark.parametrize("args, message", [
     (["--data", "/no/such/folder"], "/no/such/folder"),
     (["--batch-size", "1"], "--batch-size must be >= 2"),

@@ -1,4 +1,5 @@
-"""Optimizers: update parameters in place from their ``.grad``, on the parameters' device."""
+"""Optimizers: update parameters in place from their ``.grad``, on the parameters' device; and
+a moving average of a module's weights (for G's EMA)."""
 import copy
 
 import numpy as np
