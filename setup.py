@@ -24,9 +24,12 @@ setup(
         "cuda13": ["cupy-cuda13x[ctk]>=14"],
         # bench/ times PyTorch beside tinygan; install torch==2.13.0 (CPU) with it here.
         "bench": ["threadpoolctl>=3"],
+        # Data parallelism over MPI: mpi4py and MPICH's wheel, which brings mpiexec.
+        "mpi": ["mpi4py>=4", "mpich>=4"],
         # NVRTC compiles every kernel in the tests (no GPU or driver needed); threadpoolctl lets
-        # tests/test_docs.py run the bench scripts' --help.
+        # tests/test_docs.py run the bench scripts' --help; MPI runs two ranks in
+        # tests/test_distributed.py.
         "test": ["pytest>=7", "hypothesis>=6.80", "cuda-bindings>=12,<13",
-                 "nvidia-cuda-nvrtc-cu12==12.9.*", "threadpoolctl>=3"],
+                 "nvidia-cuda-nvrtc-cu12==12.9.*", "threadpoolctl>=3", "mpi4py>=4", "mpich>=4"],
     },
 )

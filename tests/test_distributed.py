@@ -1,0 +1,85 @@
+"""tinygan.distributed: averaging and broadcast over MPI ranks, in one process and in two."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygan import distributed
+
+pytest.importorskip("mpi4py", reason="pip install -e '.[mpi]' (the test extra includes it)")
+WORKER = Path(__file__).with_name("distributed_worker.py")
+
+
+def test_one_process_is_rank_0_of_1_and_its_mean_is_itself():
+    comm = distributed.Communicator()
+    assert (comm.rank, comm.size) == (0, 1)
+    arrays = [np.arange(6, dtype=np.float32).reshape(2, 3), np.ones(4, np.float32)]
+    for mean, array in zip(comm.allreduce_mean(arrays), arrays):
+        np.testing.assert_array_equal(mean, array)
+    with pytest.raises(ValueError, match="one dtype expected, got \\['float32', 'float64'\\]"):
+        comm.allreduce_mean([np.ones(2, np.float32), np.ones(2, np.float64)])
+
+
+def test_two_ranks_average_gradients_and_share_rank_0s_weights():
+    mpiexec = Path(sys.executable).with_name("mpiexec")
+    done = subprocess.run([str(mpiexec), "-n", "2", sys.executable, str(WORKER)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # mpiexec forwards the ranks' output as it comes: their lines may run together
+    assert sorted(re.findall(r"rank (\d) of 2: ok", done.stdout)) == ["0", "1"], done.stdout
+
+
+def test_without_mpi4py_the_message_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)
+    with pytest.raises(RuntimeError, match='pip install -e "\\.\\[mpi\\]"'):
+        distributed.Communicator()
+
+
+class CountingComm:
+    """A one-rank communicator that counts its collectives."""
+
+    def __init__(self):
+        self.calls = []
+
+    def Get_rank(self):
+        return 0
+
+    def Get_size(self):
+        return 1
+
+    def Allreduce(self, send, buffer, op):
+        self.calls.append(("Allreduce", buffer.size))
+
+    def Bcast(self, buffer, root):
+        self.calls.append(("Bcast", buffer.size))
+
+
+def test_one_collective_per_model_carries_every_parameter():
+    from tinygan import Tensor
+    from tinygan.gan import dcgan
+    D = dcgan.Discriminator(ndf=4)
+    for p in D.parameters():
+        p.grad = Tensor(np.ones(p.shape, np.float32))
+    counting = CountingComm()
+    comm = distributed.Communicator(counting)
+    distributed.average_gradients(D, comm)
+    distributed.broadcast_module(D, comm)
+    sizes = sum(p.size for p in D.parameters()), sum(t.size for t in D.parameters() + D.buffers())
+    assert counting.calls == [("Allreduce", sizes[0]), ("Bcast", sizes[1])]
+
+
+def test_device_tensors_travel_through_the_host_and_come_back_on_their_device():
+    from cuda_emulation import installed
+    from tinygan import Tensor, backend
+    from tinygan.gan import dcgan
+    with installed():
+        D = dcgan.Discriminator(ndf=4).to("cuda")
+        cuda = backend.get("cuda")
+        for p in D.parameters():
+            p.grad = Tensor(cuda.asarray(np.full(p.shape, 2, np.float32)))
+        distributed.average_gradients(D, distributed.Communicator(CountingComm()))
+        assert all(p.grad.device == "cuda" and (p.grad.numpy() == 2).all()
+                   for p in D.parameters())
