@@ -5,7 +5,7 @@ import sys
 import numpy as np
 
 import tinygan as tg
-from tinygan import distributed
+from tinygan import distributed, nn
 from tinygan.gan import dcgan
 
 
@@ -33,7 +33,35 @@ def main():
     distributed.average_gradients(D, comm)
     for p in D.parameters():
         np.testing.assert_array_equal(p.grad.numpy(), (comm.size - 1) / 2)
+    check_sync_batch_norm(comm)
     print(f"rank {comm.rank} of {comm.size}: ok", flush=True)
+
+
+def check_sync_batch_norm(comm):
+    """Each rank normalises its share of one batch: outputs, input gradients and running
+    statistics equal one process's on the whole batch; gamma's and beta's gradients add up."""
+    rng = np.random.default_rng(42)
+    x = rng.standard_normal((4 * comm.size, 3, 5, 5)) * 2 + 1
+    weights = rng.standard_normal(x.shape)
+    share = slice(4 * comm.rank, 4 * (comm.rank + 1))
+    results = []
+    for inputs, group in ((x, None), (x[share], comm)):
+        layer = nn.BatchNormAct2d(3, negative_slope=0.2).to(dtype=np.float64)
+        if group is not None:
+            distributed.sync_batch_norm(layer, group)
+        xs = tg.Tensor(inputs, requires_grad=True)
+        y = layer(xs)
+        (y * tg.Tensor(weights[share] if group else weights)).sum().backward()
+        results.append((y.numpy(), xs.grad.numpy(), layer))
+    (y_all, gx_all, whole), (y, gx, part) = results
+    np.testing.assert_allclose(y, y_all[share], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gx, gx_all[share], rtol=1e-9, atol=1e-12)
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_allclose(getattr(part, name).numpy(), getattr(whole, name).numpy(),
+                                   rtol=1e-10)
+    local = [part.weight.grad.numpy(), part.bias.grad.numpy()]
+    for total, expected in zip(comm.allreduce_sum(local), (whole.weight.grad, whole.bias.grad)):
+        np.testing.assert_allclose(total, expected.numpy(), rtol=1e-9, atol=1e-12)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def test_one_process_is_rank_0_of_1_and_its_mean_is_itself():
         comm.allreduce_mean([np.ones(2, np.float32), np.ones(2, np.float64)])
 
 
-def test_two_ranks_average_gradients_and_share_rank_0s_weights():
+def test_two_ranks_average_gradients_share_weights_and_sync_batch_norm():
     mpiexec = Path(sys.executable).with_name("mpiexec")
     done = subprocess.run([str(mpiexec), "-n", "2", sys.executable, str(WORKER)],
                           capture_output=True, text=True, timeout=120)
@@ -83,3 +83,12 @@ def test_device_tensors_travel_through_the_host_and_come_back_on_their_device():
         distributed.average_gradients(D, distributed.Communicator(CountingComm()))
         assert all(p.grad.device == "cuda" and (p.grad.numpy() == 2).all()
                    for p in D.parameters())
+
+
+def test_sync_batch_norm_refuses_a_double_backward_with_a_clear_message():
+    from tinygan import Tensor, grad, nn
+    layer = distributed.sync_batch_norm(nn.BatchNorm2d(2), distributed.Communicator())
+    x = Tensor(np.random.default_rng(0).standard_normal((4, 2, 3, 3)).astype(np.float32),
+               requires_grad=True)
+    with pytest.raises(NotImplementedError, match="SyncBatchNorm\\) has no double backward"):
+        grad((layer(x) ** 2).sum(), x, create_graph=True)

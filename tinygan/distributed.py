@@ -28,14 +28,26 @@ class Communicator:
         self.comm = self.mpi.COMM_WORLD if comm is None else comm
         self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
 
-    def allreduce_mean(self, arrays):
-        """The mean over the ranks of each array (all ranks give arrays of the same shapes and
-        one dtype), as host arrays: sum_r a_r / size, in a single allreduce of their
-        concatenation."""
+    def allreduce_sum(self, arrays):
+        """The sum over the ranks of each array (all ranks give arrays of the same shapes and
+        one dtype), as host arrays, in a single allreduce of their concatenation."""
         flat = _concatenate(arrays)  # (sum of sizes,)
         self.comm.Allreduce(self.mpi.IN_PLACE, flat, op=self.mpi.SUM)
-        flat /= self.size
         return _split(flat, arrays)
+
+    def allreduce_mean(self, arrays):
+        """The mean over the ranks of each array: sum_r a_r / size, as allreduce_sum."""
+        return [total / self.size for total in self.allreduce_sum(arrays)]
+
+    def batch_statistics(self, mean, var, count):
+        """(mean, biased var, count) per channel of the union of every rank's batch, from each
+        rank's own (host arrays): M = sum c_r m_r / C, V = sum c_r (v_r + (m_r - M)^2) / C,
+        two allreduces (the parallel-variance formula, free of E[x^2] - M^2's cancellation)."""
+        weighted, counts = self.allreduce_sum([mean * count, np.full(1, count, mean.dtype)])
+        total = counts[0]
+        global_mean = weighted / total
+        spread, = self.allreduce_sum([count * (var + (mean - global_mean) ** 2)])
+        return global_mean, spread / total, int(round(float(total)))
 
     def broadcast(self, arrays, root=0):
         """Rank ``root``'s arrays on every rank, as host arrays, in a single broadcast."""
@@ -73,3 +85,17 @@ def broadcast_module(module, communicator, root=0):
     tensors = module.parameters() + module.buffers()
     for tensor, value in zip(tensors, communicator.broadcast([t.numpy() for t in tensors], root)):
         tensor.data = tensor.backend.asarray(value)
+
+
+def sync_batch_norm(module, communicator):
+    """Make every BatchNorm2d in ``module`` normalise with the statistics of all ranks' batches
+    together (SyncBatchNorm): N ranks with batch B / N then compute what one process with
+    batch B does. Returns the module."""
+    from .nn import BatchNorm2d
+    stack = [module]
+    while stack:
+        layer = stack.pop()
+        if isinstance(layer, BatchNorm2d):
+            layer.group = communicator
+        stack.extend(child for _, child in layer.children())
+    return module

@@ -236,6 +236,7 @@ class BatchNorm2d(Module):
     """Batch norm over channels of (N, C, H, W): weight 1, bias 0, running mean 0 and var 1."""
 
     negative_slope = 1.0  # no activation; BatchNormAct2d sets its own
+    group = None  # tinygan.distributed.sync_batch_norm sets a communicator: SyncBatchNorm
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         super().__init__()
@@ -248,7 +249,7 @@ class BatchNorm2d(Module):
     def forward(self, x):
         return ops.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                               training=self.training, momentum=self.momentum, eps=self.eps,
-                              negative_slope=self.negative_slope)
+                              negative_slope=self.negative_slope, group=self.group)
 
 
 class BatchNormAct2d(BatchNorm2d):

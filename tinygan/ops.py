@@ -742,9 +742,12 @@ class BatchNorm(Function):
     at z, xhat the normalised input and m values per channel, the training-mode input gradient
     is gamma / std * (gz - mean(gz) - xhat * mean(gz * xhat)); the two sums are exactly the
     beta and gamma gradients. The passes over x are backend primitives (bn_statistics, bn_act_*).
+    With ``group`` (a tinygan.distributed.Communicator) the statistics and the two sums are
+    those of every rank's batch together (SyncBatchNorm); gamma's and beta's gradients stay
+    this rank's own, to be averaged with the other gradients.
     """
     def forward(self, x, gamma, beta, running_mean=None, running_var=None, training=True,
-                momentum=0.1, eps=1e-5, negative_slope=1.0):
+                momentum=0.1, eps=1e-5, negative_slope=1.0, group=None):
         channels = x.shape[1] if x.ndim >= 2 else None
         if channels is None or gamma.shape != (channels,) or beta.shape != (channels,):
             raise ValueError(f"batch_norm: expected input (N, C, ...) and weight and bias of shape "
@@ -755,6 +758,10 @@ class BatchNorm(Function):
                 raise ValueError(f"batch_norm: training needs more than one value per channel, "
                                  f"got input shape {x.shape}")
             mean, var = self.backend.bn_statistics(x)
+            if group is not None:
+                host = (self.backend.to_numpy(a) for a in (mean, var))
+                mean, var, self.count = group.batch_statistics(*host, self.count)
+                mean, var = self.backend.asarray(mean), self.backend.asarray(var)
             if running_mean is not None:
                 self.backend.bn_running_update(running_mean, running_var, mean, var, momentum,
                                                self.count)
@@ -763,7 +770,7 @@ class BatchNorm(Function):
                              "needs running_mean and running_var")
         else:
             mean, var = running_mean, running_var
-        self.training, self.slope, self.eps = training, negative_slope, eps
+        self.training, self.slope, self.eps, self.group = training, negative_slope, eps, group
         self.saved = x, mean, 1 / self.xp.sqrt(var + eps), gamma, beta
         return self.backend.bn_act_forward(*self.saved, negative_slope)
 
@@ -773,12 +780,18 @@ class BatchNorm(Function):
         args = (*self.saved, self.slope, gy.data)  # the forward's arguments, then gy
         gbeta, ggamma = self.backend.bn_act_backward_sums(*args)
         sums = (gbeta, ggamma) if self.training else (self.xp.zeros_like(gbeta),) * 2
+        if self.training and self.group is not None:  # the sums over every rank's batch
+            totals = self.group.allreduce_sum([self.backend.to_numpy(a) for a in sums])
+            sums = tuple(self.backend.asarray(total) for total in totals)
         gx = self.backend.bn_act_backward_input(*args, *sums, self.count)
         return _tensors(gx, ggamma, gbeta)
 
     def _recorded_backward(self, gy):
         """The fused passes' gradients written as ops, the statistics recomputed from x in
         training mode (they depend on x), so that the backward can be differentiated again."""
+        if self.training and self.group is not None:
+            raise NotImplementedError("batch_norm across ranks (SyncBatchNorm) has no double "
+                                      "backward: the gradient penalties need one process")
         (x, gamma, _), (_, mean, inv_std, _, _) = self.inputs, self.saved
         axes, channel = (0,) + tuple(range(2, x.ndim)), (1, -1) + (1,) * (x.ndim - 2)
         if self.slope != 1.0:  # gz: gy through the activation, at the pre-activation z
@@ -795,10 +808,11 @@ class BatchNorm(Function):
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5, negative_slope=1.0):
+               momentum=0.1, eps=1e-5, negative_slope=1.0, group=None):
     """Batch normalisation over axis 1, then leaky_relu(negative_slope) unless it is 1 (0: ReLU).
 
-    Running stats (Tensors or None) are updated in place in training mode.
+    Running stats (Tensors or None) are updated in place in training mode; ``group``: the
+    communicator whose ranks' batches are normalised together (None: this batch alone).
     """
     xp, channels = input.backend.xp, (input.shape[1],) if input.ndim >= 2 else (1,)
     weight = Tensor(xp.ones(channels, dtype=input.dtype)) if weight is None else weight
@@ -806,7 +820,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     stats = [None if s is None else s.data for s in (running_mean, running_var)]
     return BatchNorm.apply(input, weight, bias, running_mean=stats[0], running_var=stats[1],
                            training=training, momentum=momentum, eps=eps,
-                           negative_slope=negative_slope)
+                           negative_slope=negative_slope, group=group)
 
 
 # --- instance and layer normalisation -------------------------------------------------------
