@@ -5,7 +5,7 @@ import sys
 import numpy as np
 
 import tinygan as tg
-from tinygan import distributed, nn
+from tinygan import distributed, gan, nn, optim
 from tinygan.gan import dcgan
 
 
@@ -34,6 +34,7 @@ def main():
     for p in D.parameters():
         np.testing.assert_array_equal(p.grad.numpy(), (comm.size - 1) / 2)
     check_sync_batch_norm(comm)
+    check_dcgan_steps(comm)
     print(f"rank {comm.rank} of {comm.size}: ok", flush=True)
 
 
@@ -62,6 +63,33 @@ def check_sync_batch_norm(comm):
     local = [part.weight.grad.numpy(), part.bias.grad.numpy()]
     for total, expected in zip(comm.allreduce_sum(local), (whole.weight.grad, whole.bias.grad)):
         np.testing.assert_allclose(total, expected.numpy(), rtol=1e-9, atol=1e-12)
+
+
+
+def small_dcgan(group=None):
+    """Small float64 DCGAN models from seed 0 and their Adam, with SyncBatchNorm over group."""
+    tg.manual_seed(0)
+    G, D = (m.to(dtype=np.float64) for m in dcgan.models({"nz": 8, "ngf": 4, "ndf": 4}))
+    if group is not None:
+        distributed.broadcast_module(G, group), distributed.broadcast_module(D, group)
+        distributed.sync_batch_norm(G, group), distributed.sync_batch_norm(D, group)
+    return G, D, *(optim.Adam(m.parameters(), lr=2e-4, betas=(0.5, 0.999)) for m in (G, D))
+
+
+def check_dcgan_steps(comm, steps=3, per_rank=8):
+    """``steps`` DCGAN steps on N ranks x per_rank images, SyncBatchNorm, equal one process's
+    steps on the N x per_rank images (float64)."""
+    whole, split = small_dcgan(), small_dcgan(comm)
+    share = slice(per_rank * comm.rank, per_rank * (comm.rank + 1))
+    for step in range(steps):
+        rng = np.random.default_rng(step)
+        real = rng.uniform(-1, 1, (per_rank * comm.size, 3, 32, 32))
+        z = rng.standard_normal((per_rank * comm.size, 8, 1, 1))
+        gan.train_step(*whole, tg.Tensor(real), tg.Tensor(z))
+        gan.train_step(*split, tg.Tensor(real[share]), tg.Tensor(z[share]), communicator=comm)
+    for one, many in zip(whole[:2], split[:2]):
+        for (name, a), b in zip(one.state_dict().items(), many.state_dict().values()):
+            np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12, err_msg=name)
 
 
 if __name__ == "__main__":

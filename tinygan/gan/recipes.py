@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import ops
+from .. import distributed, ops
 from ..tensor import Tensor, grad
 
 LOSSES = ("bce", "lsgan", "hinge", "wgan")
@@ -203,12 +203,15 @@ def frozen(module):
             p.requires_grad = True
 
 
-def train_step(G, D, opt_G, opt_D, real, z, recipe=None, update_G=True, rng=None):
+def train_step(G, D, opt_G, opt_D, real, z, recipe=None, update_G=True, rng=None,
+               communicator=None):
     """One D update on a real and a fake batch, then (if update_G) one G update.
 
     recipe: a Recipe (default: the DCGAN paper's); rng: a NumPy Generator, needed for label
-    noise and the gradient penalty's interpolates. loss_D includes the penalties. Returns the
-    losses, D's outputs on both batches and every parameter's gradient norm.
+    noise and the gradient penalty's interpolates; communicator: a
+    tinygan.distributed.Communicator whose ranks each run this step on their share of the
+    batch, gradients averaged over them before each update. loss_D includes the penalties.
+    Returns this rank's losses, D's outputs on both batches and every parameter's gradient norm.
     """
     recipe = Recipe() if recipe is None else recipe
     for name in ("label_noise", "gp"):
@@ -227,6 +230,8 @@ def train_step(G, D, opt_G, opt_D, real, z, recipe=None, update_G=True, rng=None
         loss_D = loss_D + r1 * (recipe.r1 / 2)
     opt_D.zero_grad()
     loss_D.backward()
+    if communicator is not None:
+        distributed.average_gradients(D, communicator)
     opt_D.step()
     if recipe.clip:
         clip_weights(D, recipe.clip)
@@ -237,6 +242,8 @@ def train_step(G, D, opt_G, opt_D, real, z, recipe=None, update_G=True, rng=None
             loss_G = generator_loss(recipe, D(fake))
             opt_G.zero_grad()
             loss_G.backward()
+        if communicator is not None:
+            distributed.average_gradients(G, communicator)
         opt_G.step()
         on_device |= {"loss_G": loss_G.data} | squared_gradient_norms(G, "G")
     values = to_host(real.backend, on_device)  # the step's one wait for the device
