@@ -19,6 +19,15 @@ def test_parameters_and_buffers_are_named_like_pytorch():
     assert len(net) == 5
 
 
+def test_modules_walks_the_tree_depth_first_from_the_module_itself():
+    inner = nn.Sequential(nn.ReLU(), nn.SpectralNorm(nn.Linear(2, 2)))
+    outer = nn.Sequential(nn.Tanh(), inner)
+    assert [type(m).__name__ for m in outer.modules()] == [
+        "Sequential", "Tanh", "Sequential", "ReLU", "SpectralNorm", "Linear"]
+    outer.eval()
+    assert not any(m.training for m in outer.modules())
+
+
 def test_state_dict_round_trip_reproduces_outputs():
     nn.manual_seed(1)
     a = small_net()

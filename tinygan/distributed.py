@@ -92,10 +92,7 @@ def sync_batch_norm(module, communicator):
     together (SyncBatchNorm): N ranks with batch B / N then compute what one process with
     batch B does. Returns the module."""
     from .nn import BatchNorm2d
-    stack = [module]
-    while stack:
-        layer = stack.pop()
+    for layer in module.modules():
         if isinstance(layer, BatchNorm2d):
             layer.group = communicator
-        stack.extend(child for _, child in layer.children())
     return module

@@ -49,6 +49,12 @@ class Module:
         """(name, module) for each direct sub-module, in the order they were assigned."""
         return [(k, v) for k, v in vars(self).items() if isinstance(v, Module)]
 
+    def modules(self):
+        """This module and every module inside it, depth first."""
+        yield self
+        for _, child in self.children():
+            yield from child.modules()
+
     def named_parameters(self, prefix=""):
         """(dotted name, Parameter) for every parameter, this module's first."""
         for name, value in vars(self).items():
@@ -72,9 +78,8 @@ class Module:
 
     def train(self, mode=True):
         """Set training mode here and in every sub-module (batch norm uses batch statistics)."""
-        self.training = mode
-        for _, child in self.children():
-            child.train(mode)
+        for module in self.modules():
+            module.training = mode
         return self
 
     def eval(self):

@@ -147,7 +147,7 @@ def init_weights(module):
         else:
             mean = 1.0 if p.ndim == 1 else 0.0  # 1-D weights are batch norm's gamma
             p.data = rng.normal(mean, 0.02, size=p.shape).astype(np.float32)
-    for _, layer in module.main.children():
+    for layer in module.modules():
         if isinstance(layer, nn.SpectralNorm):
             layer.power_iteration(15)
 
