@@ -144,19 +144,34 @@ def test_label_noise_without_a_generator_is_a_clear_error():
 
 def penalty_models(norm):
     """A small conv D (8x8 images -> one score each) in tinygan and in torch, same float64
-    weights; ``norm`` is None or "batch" (whose statistics mix the samples' gradients)."""
+    weights; ``norm`` is None, "batch" (whose statistics mix the samples' gradients) or
+    "spectral" (both convs, torch's parametrization with our u and v)."""
     torch = pytest.importorskip("torch")
     tg.manual_seed(1)
+    wrap = nn.SpectralNorm if norm == "spectral" else (lambda conv: conv)
     middle = [nn.BatchNorm2d(4)] if norm == "batch" else []
-    ours = nn.Sequential(nn.Conv2d(3, 4, 4, stride=2, padding=1), *middle, nn.LeakyReLU(0.2),
-                         nn.Conv2d(4, 1, 4), nn.Flatten(0)).to(dtype=np.float64)
+    ours = nn.Sequential(wrap(nn.Conv2d(3, 4, 4, stride=2, padding=1)), *middle,
+                         nn.LeakyReLU(0.2), wrap(nn.Conv2d(4, 1, 4)),
+                         nn.Flatten(0)).to(dtype=np.float64)
     their_middle = [torch.nn.BatchNorm2d(4)] if norm == "batch" else []
     theirs = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 4, 2, 1), *their_middle,
                                  torch.nn.LeakyReLU(0.2), torch.nn.Conv2d(4, 1, 4),
                                  torch.nn.Flatten(0)).double()
-    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()},
-                           strict=False)
+    state = {k.replace(".module.", "."): torch.tensor(v) for k, v in ours.state_dict().items()}
+    theirs.load_state_dict(state, strict=False)
+    if norm == "spectral":
+        for index in (0, 2):
+            torch.nn.utils.parametrizations.spectral_norm(theirs[index])
+            vectors = theirs[index].parametrizations.weight[0]
+            with torch.no_grad():
+                vectors._u.copy_(state[f"{index}.u"]), vectors._v.copy_(state[f"{index}.v"])
     return torch, ours, theirs
+
+
+def torch_name(name):
+    """The torch name of one of penalty_models' parameters."""
+    return name.replace(".module.weight", ".parametrizations.weight.original").replace(
+        ".module.", ".")
 
 
 def torch_squared_input_gradients(torch, D, x):
@@ -166,7 +181,7 @@ def torch_squared_input_gradients(torch, D, x):
 
 
 @pytest.mark.parametrize("penalty", ["gp", "r1"])
-@pytest.mark.parametrize("norm", [None, "batch"])
+@pytest.mark.parametrize("norm", [None, "batch", "spectral"])
 def test_the_penalties_and_their_gradients_match_pytorch(penalty, norm):
     torch, ours, theirs = penalty_models(norm)
     rng = np.random.default_rng(2)
@@ -187,7 +202,7 @@ def test_the_penalties_and_their_gradients_match_pytorch(penalty, norm):
     assert value.item() == pytest.approx(their_value.item(), rel=1e-10)
     their_grads = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():  # no gradient (None) where the penalty ignores p
-        theirs_grad = their_grads[name].grad
+        theirs_grad = their_grads[torch_name(name)].grad
         np.testing.assert_allclose(np.zeros(p.shape) if p.grad is None else p.grad.data,
                                    np.zeros(p.shape) if theirs_grad is None
                                    else theirs_grad.numpy(), rtol=1e-8, atol=1e-12, err_msg=name)
