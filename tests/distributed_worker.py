@@ -5,7 +5,7 @@ import sys
 import numpy as np
 
 import tinygan as tg
-from tinygan import distributed, gan, nn, optim
+from tinygan import backend, distributed, gan, nn, optim
 from tinygan.gan import dcgan
 
 
@@ -36,6 +36,7 @@ def main():
     check_sync_batch_norm(comm)
     check_dcgan_steps(comm, np.float64, rtol=1e-9, atol=1e-12)
     check_dcgan_steps(comm, np.float32, rtol=1e-5, atol=1e-6)  # passes at 1e-7 here
+    check_nccl_steps()
     print(f"rank {comm.rank} of {comm.size}: ok", flush=True)
 
 
@@ -67,30 +68,55 @@ def check_sync_batch_norm(comm):
 
 
 
-def small_dcgan(dtype, group=None):
+def small_dcgan(dtype, group=None, device="cpu"):
     """Small DCGAN models from seed 0 and their Adam, with SyncBatchNorm over group."""
     tg.manual_seed(0)
-    G, D = (m.to(dtype=dtype) for m in dcgan.models({"nz": 8, "ngf": 4, "ndf": 4}))
+    G, D = (m.to(dtype=dtype).to(device) for m in dcgan.models({"nz": 8, "ngf": 4, "ndf": 4}))
     if group is not None:
         distributed.broadcast_module(G, group), distributed.broadcast_module(D, group)
         distributed.sync_batch_norm(G, group), distributed.sync_batch_norm(D, group)
     return G, D, *(optim.Adam(m.parameters(), lr=2e-4, betas=(0.5, 0.999)) for m in (G, D))
 
 
-def check_dcgan_steps(comm, dtype, rtol, atol, steps=3, per_rank=8):
+def check_dcgan_steps(comm, dtype, rtol, atol, steps=3, per_rank=8, device="cpu",
+                      counters=None):
     """``steps`` DCGAN steps on N ranks x per_rank images, SyncBatchNorm, equal one process's
-    steps on the N x per_rank images, to the tolerances of ``dtype``."""
-    whole, split = small_dcgan(dtype), small_dcgan(dtype, comm)
+    steps on the N x per_rank images, to the tolerances of ``dtype``. Returns the distributed
+    models and, per step, how much each of ``counters()`` grew during the distributed step."""
+    whole, split = small_dcgan(dtype, device=device), small_dcgan(dtype, comm, device)
     share = slice(per_rank * comm.rank, per_rank * (comm.rank + 1))
+    as_tensor = backend.get(device).asarray
+    growth = []
     for step in range(steps):
         rng = np.random.default_rng(step)
         real = rng.uniform(-1, 1, (per_rank * comm.size, 3, 32, 32)).astype(dtype)
         z = rng.standard_normal((per_rank * comm.size, 8, 1, 1)).astype(dtype)
-        gan.train_step(*whole, tg.Tensor(real), tg.Tensor(z))
-        gan.train_step(*split, tg.Tensor(real[share]), tg.Tensor(z[share]), communicator=comm)
+        gan.train_step(*whole, tg.Tensor(as_tensor(real)), tg.Tensor(as_tensor(z)))
+        before = counters() if counters else ()
+        gan.train_step(*split, tg.Tensor(as_tensor(real[share])), tg.Tensor(as_tensor(z[share])),
+                       communicator=comm)
+        growth.append(tuple(b - a for a, b in zip(before, counters() if counters else ())))
     for one, many in zip(whole[:2], split[:2]):
         for (name, a), b in zip(one.state_dict().items(), many.state_dict().values()):
             np.testing.assert_allclose(b, a, rtol=rtol, atol=atol, err_msg=f"{dtype}: {name}")
+    return split[:2], growth
+
+
+def check_nccl_steps():
+    """On the CuPy stand-in, world("cuda") is NCCL's: DCGAN steps with SyncBatchNorm over it
+    equal one process's; every collective of a step is an NCCL allreduce of device memory (2
+    gradient averages; per batch norm 2 in a forward, 1 in a backward) and the step still
+    copies to the host once, as without ranks."""
+    from cuda_emulation import TO_HOST, installed, nccl
+    with installed():
+        comm = distributed.world("cuda")
+        assert isinstance(comm, distributed.NcclCommunicator), type(comm)
+        (G, D), growth = check_dcgan_steps(
+            comm, np.float32, rtol=1e-5, atol=1e-6, steps=2, per_rank=4, device="cuda",
+            counters=lambda: (nccl.CALLS["allReduce"], sum(TO_HOST.values())))
+    norms_G, norms_D = (len(distributed._batch_norms(m)) for m in (G, D))
+    expected = 2 + 3 * norms_G + 9 * norms_D  # G: one forward and backward; D: three of each
+    assert growth == [(expected, 1)] * 2, (growth, expected)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,27 @@
-"""Data parallelism over MPI (mpi4py): every rank runs the same model on its own share of the
-batch; gradients are averaged over the ranks, one allreduce of a flat buffer per model, and
-rank 0's weights are broadcast at the start so that every rank begins from the same state.
+"""Data parallelism: every rank runs the same model on its own share of the batch; gradients
+are averaged over the ranks, one allreduce of a flat buffer per model, and rank 0's weights
+and optimizer state are broadcast at the start so that every rank begins from the same state.
 
 Launched as ``mpiexec -n N python script.py``; without mpiexec a script is rank 0 of 1.
-The collectives take NumPy arrays; the module helpers copy device tensors through the host.
+``Communicator`` moves arrays of any backend through host memory with MPI (mpi4py);
+``NcclCommunicator`` moves CuPy arrays GPU to GPU with NCCL, MPI handing out NCCL's id.
+``world(device)`` picks the one for a backend.
 """
+import contextlib
+import sys
+import threading
+import time
+
 import numpy as np
+
+from .backend import backend_of
 
 MPI_MISSING = ('tinygan.distributed needs mpi4py and an MPI library: pip install -e ".[mpi]" '
                "(mpi4py with MPICH's wheel, mpiexec included), or mpi4py built against your "
                "cluster's MPI")
+NCCL_MISSING = ("tinygan.distributed on GPUs needs CuPy's NCCL binding (cupy.cuda.nccl) and the "
+                "NCCL library: pip install nvidia-nccl-cu12 (or -cu13, as your CuPy)")
+TIMEOUT_EXIT = 4  # the exit status of a job ended by a collective that waited too long
 
 
 def _mpi():
@@ -21,78 +33,227 @@ def _mpi():
 
 
 class Communicator:
-    """The ranks of an MPI communicator (MPI.COMM_WORLD unless another is given)."""
+    """The ranks of an MPI communicator (MPI.COMM_WORLD unless another is given). With a
+    ``timeout`` (seconds) a rank that waits longer in one collective ends the whole job
+    (MPI_Abort) with one line: another rank has hung or left without MPI noticing."""
 
-    def __init__(self, comm=None):
+    def __init__(self, comm=None, timeout=None):
         self.mpi = _mpi()
         self.comm = self.mpi.COMM_WORLD if comm is None else comm
         self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
+        self.timeout, self._waiting = timeout, None  # (what, since) inside a collective
+        if timeout is not None:
+            threading.Thread(target=self._watch, daemon=True).start()
 
     def allreduce_sum(self, arrays):
         """The sum over the ranks of each array (all ranks give arrays of the same shapes and
-        one dtype), as host arrays, in a single allreduce of their concatenation."""
-        flat = _concatenate(arrays)  # (sum of sizes,)
-        self.comm.Allreduce(self.mpi.IN_PLACE, flat, op=self.mpi.SUM)
-        return _split(flat, arrays)
+        one dtype, on one backend), in a single allreduce of their concatenation."""
+        return _split(self._allreduce(arrays), arrays)
 
     def allreduce_mean(self, arrays):
         """The mean over the ranks of each array: sum_r a_r / size, as allreduce_sum."""
-        return [total / self.size for total in self.allreduce_sum(arrays)]
+        return _split(self._allreduce(arrays) / self.size, arrays)
 
-    def batch_statistics(self, mean, var, count):
-        """(mean, biased var, count) per channel of the union of every rank's batch, from each
-        rank's own (host arrays): M = sum c_r m_r / C, V = sum c_r (v_r + (m_r - M)^2) / C,
-        two allreduces (the parallel-variance formula, free of E[x^2] - M^2's cancellation)."""
-        weighted, counts = self.allreduce_sum([mean * count, np.full(1, count, mean.dtype)])
-        total = counts[0]
-        global_mean = weighted / total
-        spread, = self.allreduce_sum([count * (var + (mean - global_mean) ** 2)])
-        return global_mean, spread / total, int(round(float(total)))
+    def batch_statistics(self, mean, var):
+        """Per-channel (mean, biased var) of the union of every rank's batch from each rank's
+        own, all ranks having as many values per channel: M = mean_r m_r and V = mean_r (v_r +
+        (m_r - M)^2), two allreduces (the parallel-variance formula, free of the cancellation
+        in E[x^2] - M^2)."""
+        global_mean, = self.allreduce_mean([mean])
+        spread, = self.allreduce_mean([var + (mean - global_mean) ** 2])
+        return global_mean, spread
 
     def broadcast(self, arrays, root=0):
-        """Rank ``root``'s arrays on every rank, as host arrays, in a single broadcast."""
+        """Rank ``root``'s arrays on every rank, in a single broadcast."""
         flat = _concatenate(arrays)
-        self.comm.Bcast(flat, root=root)
+        with self._collective("broadcast"):
+            flat = self._broadcast_flat(flat, root)
         return _split(flat, arrays)
+
+    def share(self, value, root=0):
+        """Rank ``root``'s Python object (pickled) on every rank."""
+        with self._collective("broadcast"):
+            return self.comm.bcast(value, root=root)
+
+    def agree(self, failure=None):
+        """Every rank's ``failure`` (None where all went well) gathered: the first (rank,
+        failure) in rank order, or None if no rank failed."""
+        with self._collective("agreement"):
+            failures = self.comm.allgather(failure)
+        return next(((rank, f) for rank, f in enumerate(failures) if f is not None), None)
+
+    def abort(self, status):
+        """End every rank of the job now with exit ``status`` (MPI_Abort)."""
+        sys.stderr.flush()
+        self.comm.Abort(status)
+
+    def _allreduce(self, arrays):
+        """The flat concatenation of ``arrays`` summed over the ranks."""
+        flat = _concatenate(arrays)  # (sum of sizes,)
+        with self._collective("allreduce"):
+            return self._allreduce_flat(flat)
+
+    def _allreduce_flat(self, flat):
+        """Sum a flat array over the ranks, through host memory."""
+        backend = backend_of(flat)
+        host = np.ascontiguousarray(backend.to_numpy(flat))
+        self.comm.Allreduce(self.mpi.IN_PLACE, host, op=self.mpi.SUM)
+        return backend.asarray(host)
+
+    def _broadcast_flat(self, flat, root):
+        """Rank ``root``'s flat array on every rank, through host memory."""
+        backend = backend_of(flat)
+        host = np.ascontiguousarray(backend.to_numpy(flat))
+        self.comm.Bcast(host, root=root)
+        return backend.asarray(host)
+
+    @contextlib.contextmanager
+    def _collective(self, what):
+        """Mark this rank as waiting in a collective (for the timeout's watch)."""
+        self._waiting = (what, time.monotonic())
+        try:
+            yield
+        finally:
+            self._waiting = None
+
+    def _watch(self):
+        """Abort the job once one collective has waited more than ``timeout`` seconds."""
+        while True:
+            time.sleep(min(1.0, self.timeout / 10))
+            waiting = self._waiting
+            if waiting is not None and time.monotonic() - waiting[1] > self.timeout:
+                print(f"error: rank {self.rank} of {self.size} waited {self.timeout:g} s in an "
+                      f"{waiting[0]} for the other ranks: one of them has hung or ended without "
+                      "MPI noticing; ending the job", file=sys.stderr)
+                self.abort(TIMEOUT_EXIT)
+
+
+class NcclCommunicator(Communicator):
+    """An MPI communicator whose collectives on CuPy arrays run on the GPUs with NCCL (one
+    NCCL communicator over the same ranks, its id sent from rank 0 over MPI); host arrays and
+    Python objects still go over MPI. NCCL's calls are queued on the device: a rank that
+    hangs shows at the next wait for the device, which the timeout does not watch."""
+
+    def __init__(self, comm=None, timeout=None):
+        super().__init__(comm, timeout)
+        self.nccl = _nccl()
+        unique_id = self.share(self.nccl.get_unique_id() if self.rank == 0 else None)
+        self.nccl_comm = self.nccl.NcclCommunicator(self.size, unique_id, self.rank)
+
+    def _allreduce_flat(self, flat):
+        backend = backend_of(flat)
+        if backend.name == "cpu":
+            return super()._allreduce_flat(flat)
+        self.nccl_comm.allReduce(flat.data.ptr, flat.data.ptr, flat.size,
+                                 self._nccl_type(flat), self.nccl.NCCL_SUM, _stream(backend))
+        return flat
+
+    def _broadcast_flat(self, flat, root):
+        backend = backend_of(flat)
+        if backend.name == "cpu":
+            return super()._broadcast_flat(flat, root)
+        self.nccl_comm.bcast(flat.data.ptr, flat.size, self._nccl_type(flat), root,
+                             _stream(backend))
+        return flat
+
+    def _nccl_type(self, flat):
+        """NCCL's code for the array's dtype."""
+        types = {np.dtype(np.float32): self.nccl.NCCL_FLOAT32,
+                 np.dtype(np.float64): self.nccl.NCCL_FLOAT64}
+        if flat.dtype not in types:
+            raise ValueError(f"distributed: NCCL collectives take float32 or float64 arrays, "
+                             f"got {flat.dtype}")
+        return types[flat.dtype]
+
+
+def _nccl():
+    try:
+        from cupy.cuda import nccl
+    except ImportError:
+        raise RuntimeError(NCCL_MISSING) from None
+    return nccl
+
+
+def _stream(backend):
+    """The CuPy stream that tinygan's work is queued on, as NCCL takes it."""
+    return backend.xp.cuda.get_current_stream().ptr
+
+
+def world(device="cpu", timeout=None):
+    """Every rank of the job: a Communicator for the CPU backend, an NcclCommunicator for
+    "cuda" (which first makes this rank use the GPU of its rank on its machine)."""
+    if device != "cuda":
+        return Communicator(timeout=timeout)
+    mpi = _mpi()
+    local_rank = mpi.COMM_WORLD.Split_type(mpi.COMM_TYPE_SHARED).Get_rank()
+    import cupy
+    cupy.cuda.Device(local_rank % cupy.cuda.runtime.getDeviceCount()).use()
+    return NcclCommunicator(timeout=timeout)
 
 
 def _concatenate(arrays):
-    """The NumPy arrays raveled into one contiguous buffer."""
-    host = [np.asarray(a) for a in arrays]
-    dtypes = {a.dtype for a in host}
+    """The arrays (one backend, one dtype) raveled into one contiguous buffer."""
+    dtypes = {a.dtype for a in arrays}
     if len(dtypes) != 1:
         raise ValueError("distributed: arrays of one dtype expected, got "
                          f"{sorted(map(str, dtypes))}")
-    return np.concatenate([a.ravel() for a in host])
+    return backend_of(arrays[0]).xp.concatenate([a.ravel() for a in arrays])
 
 
 def _split(flat, like):
     """flat cut back into arrays of the shapes of ``like``."""
-    ends = np.cumsum([a.size for a in like])
-    return [part.reshape(a.shape) for part, a in zip(np.split(flat, ends[:-1]), like)]
+    parts, start = [], 0
+    for a in like:
+        parts.append(flat[start:start + a.size].reshape(a.shape))
+        start += a.size
+    return parts
 
 
 def average_gradients(module, communicator):
     """Replace every parameter's gradient by its mean over the ranks (one allreduce)."""
     params = [p for p in module.parameters() if p.grad is not None]
-    means = communicator.allreduce_mean([p.grad.numpy() for p in params])
-    for p, mean in zip(params, means):
-        p.grad.data = p.backend.asarray(mean)
+    for p, mean in zip(params, communicator.allreduce_mean([p.grad.data for p in params])):
+        p.grad.data = mean
 
 
 def broadcast_module(module, communicator, root=0):
     """Give every rank rank ``root``'s parameters and buffers (one broadcast)."""
     tensors = module.parameters() + module.buffers()
-    for tensor, value in zip(tensors, communicator.broadcast([t.numpy() for t in tensors], root)):
-        tensor.data = tensor.backend.asarray(value)
+    for tensor, value in zip(tensors, communicator.broadcast([t.data for t in tensors], root)):
+        tensor.data = value
+
+
+def broadcast_optimizer(optimizer, communicator, root=0):
+    """Give every rank rank ``root``'s optimizer state (step counts, moments)."""
+    state = optimizer.state_dict() if communicator.rank == root else None
+    optimizer.load_state_dict(communicator.share(state, root))
+
+
+def _batch_norms(module):
+    from .nn import BatchNorm2d
+    return [layer for layer in module.modules() if isinstance(layer, BatchNorm2d)]
 
 
 def sync_batch_norm(module, communicator):
     """Make every BatchNorm2d in ``module`` normalise with the statistics of all ranks' batches
     together (SyncBatchNorm): N ranks with batch B / N then compute what one process with
     batch B does. Returns the module."""
-    from .nn import BatchNorm2d
-    for layer in module.modules():
-        if isinstance(layer, BatchNorm2d):
-            layer.group = communicator
+    for layer in _batch_norms(module):
+        layer.group = communicator
     return module
+
+
+@contextlib.contextmanager
+def local_batch_norm(module):
+    """Within the block ``module``'s batch norms use this rank's batch alone: for work that one
+    rank does by itself (sampling or measuring on rank 0), where a collective would wait for
+    ranks that are not there."""
+    layers = _batch_norms(module)
+    groups = [layer.group for layer in layers]
+    for layer in layers:
+        layer.group = None
+    try:
+        yield module
+    finally:
+        for layer, group in zip(layers, groups):
+            layer.group = group

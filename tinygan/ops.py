@@ -758,10 +758,9 @@ class BatchNorm(Function):
                 raise ValueError(f"batch_norm: training needs more than one value per channel, "
                                  f"got input shape {x.shape}")
             mean, var = self.backend.bn_statistics(x)
-            if group is not None:
-                host = (self.backend.to_numpy(a) for a in (mean, var))
-                mean, var, self.count = group.batch_statistics(*host, self.count)
-                mean, var = self.backend.asarray(mean), self.backend.asarray(var)
+            if group is not None:  # every rank's batch holds self.count values per channel
+                mean, var = group.batch_statistics(mean, var)
+                self.count *= group.size
             if running_mean is not None:
                 self.backend.bn_running_update(running_mean, running_var, mean, var, momentum,
                                                self.count)
@@ -781,8 +780,7 @@ class BatchNorm(Function):
         gbeta, ggamma = self.backend.bn_act_backward_sums(*args)
         sums = (gbeta, ggamma) if self.training else (self.xp.zeros_like(gbeta),) * 2
         if self.training and self.group is not None:  # the sums over every rank's batch
-            totals = self.group.allreduce_sum([self.backend.to_numpy(a) for a in sums])
-            sums = tuple(self.backend.asarray(total) for total in totals)
+            sums = tuple(self.group.allreduce_sum(list(sums)))
         gx = self.backend.bn_act_backward_input(*args, *sums, self.count)
         return _tensors(gx, ggamma, gbeta)
 

@@ -5,6 +5,7 @@
 - ``fake``: ``fake_cupy``, a NumPy stand-in for CuPy whose RawKernel runs on that emulator;
   ``installed()`` puts it in place of ``cupy`` so tinygan/backend/cuda.py runs unchanged, and
   ``not_installed()`` makes ``import cupy`` fail.
+- ``nccl``: ``cupy.cuda.nccl`` in the fake, its collectives run over MPI (mpi4py).
 """
 from .build import KERNELS, BuildError, EmulatedKernel
 from .fake import CALLS, LAUNCHES, TO_HOST, installed, module as fake_cupy, not_installed

@@ -9,8 +9,10 @@
   each launch the way the GPU needs it: grid and block tuples within CUDA's limits, one
   argument per parameter, float32 C-contiguous device arrays for pointers, and exactly
   numpy.int32 / int64 / float32 for int / long long / float.
-- ``cuda`` has ``runtime.getDeviceCount`` (1), ``Device().synchronize`` (nothing to wait
-  for), ``runtime.CUDARuntimeError`` and ``compiler.CompileException``.
+- ``cuda`` has ``runtime.getDeviceCount`` (1), ``Device(0).use``/``synchronize`` (nothing to
+  wait for), ``get_current_stream`` (the null stream), ``runtime.CUDARuntimeError``,
+  ``compiler.CompileException`` and ``nccl``, NCCL's collectives over MPI (nccl.py);
+  ``ndarray.data.ptr`` is the address NCCL's calls take.
 
 Only names that real CuPy also has are offered; any other attribute is an AttributeError
 that says so. Not emulated: ``numpy.asarray(device_array)`` works here (CuPy refuses it).
@@ -26,6 +28,7 @@ import numpy as np
 
 import tinygan.backend as registry
 
+from . import nccl
 from .build import BuildError, EmulatedKernel, kernel_file
 
 # Every name here is in CuPy's top-level namespace (checked in cupy/__init__.py of 15.0.0a1).
@@ -87,6 +90,11 @@ class ndarray(np.ndarray):  # noqa: N801 (the name CuPy uses)
         if np.dtype(dtype) != self.dtype or kwargs.get("copy", True):
             CALLS["astype"] += 1
         return to_device(self.view(np.ndarray).astype(dtype, *args, **kwargs))
+
+    @property
+    def data(self):
+        """Where the array's memory starts, as CuPy's ``ndarray.data.ptr``."""
+        return MemoryPointer(self.ctypes.data)
 
     def get(self):
         """A NumPy copy of this array (cupy.ndarray.get)."""
@@ -204,8 +212,33 @@ def get_device_count():
 class Device:
     """cupy.cuda.Device: the one emulated device."""
 
+    def __init__(self, device=0):
+        if device != 0:
+            raise CUDARuntimeError(f"cudaErrorInvalidDevice: device {device} (the stand-in "
+                                   f"has device 0 only)")
+
+    def use(self):
+        """Make this the current device: it always is."""
+
     def synchronize(self):
         """Kernels run to completion when launched: there is nothing to wait for."""
+
+
+class MemoryPointer:
+    """cupy.cuda.MemoryPointer: ``ptr`` is the address of an array's first element."""
+
+    def __init__(self, ptr):
+        self.ptr = ptr
+
+
+class Stream:
+    """cupy.cuda.Stream: the null stream, address 0."""
+    ptr = 0
+
+
+def get_current_stream():
+    """cupy.cuda.get_current_stream: work is queued on the null stream."""
+    return Stream()
 
 
 def launch_shape(what, dims, limits):
@@ -301,15 +334,17 @@ def make_modules():
     compiler = types.ModuleType("cupy.cuda.compiler")
     compiler.CompileException = CompileException
     cuda = types.ModuleType("cupy.cuda")
-    cuda.__dict__.update(runtime=runtime, compiler=compiler, Device=Device,
-                         is_available=is_available)
+    cuda.__dict__.update(runtime=runtime, compiler=compiler, nccl=nccl, Device=Device,
+                         MemoryPointer=MemoryPointer, Stream=Stream,
+                         get_current_stream=get_current_stream, is_available=is_available)
     cupy = types.ModuleType("cupy", __doc__)
     cupy.__dict__.update({name: device_function(name) for name in FUNCTIONS})
     cupy.__dict__.update({name: getattr(np, name) for name in NUMPY_NAMES})
     cupy.__dict__.update(ndarray=ndarray, asarray=asarray, array=array, asnumpy=asnumpy,
                          is_available=is_available, RawKernel=RawKernel, cuda=cuda,
                          __getattr__=module_getattr)
-    return {module.__name__: module for module in (cupy, cuda, runtime, compiler)}
+    modules = {module.__name__: module for module in (cupy, cuda, runtime, compiler)}
+    return modules | {"cupy.cuda.nccl": nccl}  # the MPI-backed NCCL of nccl.py
 
 
 MODULES = make_modules()
