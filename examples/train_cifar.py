@@ -3,6 +3,7 @@
     python examples/train_cifar.py                      # CPU, 5 epochs, writes runs/dcgan/
     python examples/train_cifar.py --resume             # continue from runs/dcgan/checkpoint.npz
     python examples/train_cifar.py --backend cupy       # the same run on a GPU
+    mpiexec -n 4 python examples/train_cifar.py --distributed   # 4 processes, 32 images each
 
 Writes to --out: a fixed-noise 8x8 sample grid per epoch (samples_epoch_NNN.png) and at the end
 (samples_final.png), history.csv, curves.png, with --eval-every K also metrics.csv and
@@ -13,11 +14,18 @@ from --seed and the step number (data order from (seed, epoch), noise from (seed
 the checkpoint's step is its RNG state and a resumed run continues exactly. Ctrl-C or SIGTERM
 saves a checkpoint and exits; a second one aborts.
 
+With --distributed (under mpiexec -n N) each rank trains on its N-th of every batch, gradients
+averaged over the ranks (MPI, or NCCL with --backend cupy); rank 0 alone prints, writes and
+shows progress. A failure at the start stops every rank with one line; one rank's failure
+later ends the whole job (MPI_Abort) with its line, and a rank that hangs ends it after
+--timeout seconds.
+
 Before step 1 it checks what the run will need: that --out can be written (and holds no other
 run unless --resume or --overwrite), a lock on --out (a second run into it is refused), the
 memory of the models and a step, the data, and with --eval-every the classifier and test images.
 """
 import argparse
+import contextlib
 import csv
 import dataclasses
 import fnmatch
@@ -27,6 +35,7 @@ import os
 import signal
 import sys
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,12 +44,13 @@ import numpy as np
 from tqdm import tqdm
 
 from tinygan import backend as backends
-from tinygan import gan, io
+from tinygan import distributed, gan, io
 from tinygan.gan import cli, data, dcgan, evaluation, visual
 from tinygan.gan.cli import option
 
 BACKEND_DEVICES = {"numpy": "cpu", "cupy": "cuda"}
 HISTORY_COLUMNS = ("step", "epoch", "loss_D", "loss_G", "D_x", "D_G_z", "images_per_s")
+STEP_METRICS = ("loss_D", "loss_G", "D_x", "D_G_z")  # averaged over the ranks every step
 EVAL_COLUMNS = ("epoch", "swd", "frechet", "score", "classes_covered")
 # Every random number comes from numpy.random.default_rng([seed, STREAM, ...]), one stream per
 # use, so that the step number is the whole random state (exact resume):
@@ -74,11 +84,19 @@ class Config(cli.RecipeOptions):
     eval_samples: int = option(2000, "samples per --eval-every measurement (<= 10000)")
     skip_bad_images: bool = option(False, "leave out image files that cannot be decoded (how "
                                           "many, and the first names, are printed)")
+    sync_bn: bool = option(False, "with --distributed: batch norm over every rank's images "
+                                  "together (SyncBatchNorm), as one process with the whole batch")
+    timeout: float = option(600.0, "with --distributed: seconds a rank waits for the others in "
+                                   "one collective before it ends the job (a hung rank); more "
+                                   "than an --eval-every measurement takes")
 
 
 # Settings a resumed run may change; the others must match the checkpoint.
+# The number of ranks may change too: the data and noise of a step are those of the global
+# batch, whatever the ranks.
 CHANGEABLE_ON_RESUME = {"backend", "epochs", "out", "data", "max_steps", "sample_every",
-                        "checkpoint_every", "eval_every", "eval_samples", "skip_bad_images"}
+                        "checkpoint_every", "eval_every", "eval_samples", "skip_bad_images",
+                        "sync_bn", "timeout"}
 # What a run writes in --out (fnmatch patterns): --overwrite deletes these of an earlier run,
 # and a start deletes their temporary files left by killed writes.
 OUTPUTS = ("checkpoint.npz", "history.csv", "grad_norms.csv", "metrics.csv", "curves.png",
@@ -90,12 +108,83 @@ class UserError(Exception):
     """A problem with the command line, the data or a checkpoint: printed without a traceback."""
 
 
+@dataclass
+class Failure:
+    """Why a run stopped at its start: the rank that saw it, the message, the exit status."""
+    rank: int
+    message: str
+    status: int
+
+    def __str__(self):
+        return self.message if self.rank == 0 else f"rank {self.rank}: {self.message}"
+
+
+class StartFailed(Exception):
+    """Some rank's start failed (``failure``): every rank stops with it."""
+
+    def __init__(self, failure):
+        super().__init__(str(failure))
+        self.failure = failure
+
+
+def add_launch_option(parser):
+    """--distributed: how this process is launched, not a setting of the run."""
+    parser.add_argument("--distributed", action="store_true", default=False,
+                        help="data parallel over the ranks of mpiexec -n N (pip install -e "
+                             "'.[mpi]'): each trains on --batch-size / N images of every batch; "
+                             "rank 0 writes the outputs")
+
+
+def join(argv):
+    """This process's communicator under --distributed (MPI.COMM_WORLD, rank 0 of 1 without
+    mpiexec), None otherwise."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_launch_option(parser)
+    if not parser.parse_known_args(argv)[0].distributed:
+        return None
+    try:
+        return distributed.Communicator()
+    except RuntimeError as error:
+        raise UserError(f"--distributed: {error}") from None
+
+
+def settle(ranks):
+    """The end of a stage of the start, where every rank learns whether one failed (raises
+    StartFailed with the first failure)."""
+    if ranks is not None:
+        agreed = ranks.agree(None)
+        if agreed is not None:
+            raise StartFailed(Failure(agreed[0], *agreed[1]))
+
+
+def first_failure(ranks, failure):
+    """This rank's failure told to the other ranks at their next settle(): the first one."""
+    if ranks is None:
+        return failure
+    rank, (message, status) = ranks.agree((failure.message, failure.status))
+    return Failure(rank, message, status)
+
+
+def on_device(ranks, config):
+    """The communicator for the run's backend (NCCL's for cupy, after choosing this rank's
+    GPU), with --timeout; a rank that cannot make one ends the job."""
+    if ranks is None:
+        return None
+    try:
+        return distributed.world(BACKEND_DEVICES[config.backend], config.timeout)
+    except RuntimeError as error:
+        print(f"error: rank {ranks.rank}: --distributed --backend {config.backend}: {error}",
+              file=sys.stderr)
+        ranks.abort(2)
+
+
 def parse_args(argv=None):
     """The command line as (Config, checkpoint path to resume from or None, --overwrite)."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         argument_default=argparse.SUPPRESS)
     cli.add_options(parser, Config, defaults=False)
+    add_launch_option(parser)
     parser.add_argument("--resume", nargs="?", const="", metavar="CHECKPOINT",
                         help="continue a run: from CHECKPOINT, or OUT/checkpoint.npz if none given")
     parser.add_argument("--overwrite", action="store_true",
@@ -103,6 +192,7 @@ def parse_args(argv=None):
                              "and pictures are deleted first")
     given = vars(parser.parse_args(argv))
     resume, overwrite = given.pop("resume", None), given.pop("overwrite", False)
+    given.pop("distributed")  # main() read it first
     config = Config(**given)
     if resume is None:
         return config, None, overwrite
@@ -142,10 +232,11 @@ def prepare_output(config, resumed, overwrite):
         print(f"removed {stale} temporary files of interrupted writes from {out}/")
 
 
-def check_memory(config):
-    """Refuse (numpy backend) a model and batch whose step would not fit the available memory."""
+def check_memory(config, ranks=1):
+    """Refuse (numpy backend) a model and batch whose step would not fit the available memory
+    (a rank's own step: its share of the batch)."""
     available = available_memory()
-    need = dcgan.step_memory_bytes(dataclasses.asdict(config), config.batch_size)
+    need = dcgan.step_memory_bytes(dataclasses.asdict(config), config.batch_size // ranks)
     if config.backend == "numpy" and available is not None and need > available:
         raise UserError(f"--nz {config.nz} --ngf {config.ngf} --ndf {config.ndf} --batch-size "
                         f"{config.batch_size} --image-size {config.image_size}: the models and "
@@ -185,10 +276,15 @@ def noise(config, step, n):
 
 
 class Run:
-    """Models, optimizers, history and outputs of one training run."""
+    """Models, optimizers, history and outputs of one training run (on one rank of ``ranks``, a
+    tinygan.distributed.Communicator, under --distributed)."""
 
-    def __init__(self, config):
-        self.config, self.out = config, Path(config.out)
+    def __init__(self, config, ranks=None):
+        self.config, self.out, self.ranks = config, Path(config.out), ranks
+        self.rank, self.size = (0, 1) if ranks is None else (ranks.rank, ranks.size)
+        self.lead = self.rank == 0  # the one rank that prints and writes
+        per_rank = config.batch_size // self.size
+        self.rows = slice(self.rank * per_rank, (self.rank + 1) * per_rank)  # of every batch
         try:
             self.backend = backends.get(BACKEND_DEVICES[config.backend])
         except (ValueError, RuntimeError) as error:
@@ -197,8 +293,10 @@ class Run:
         self.G, self.D = (m.to(self.backend.name)
                           for m in dcgan.models(dataclasses.asdict(config)))
         self.opt_G, self.opt_D = config.make_optimizers(self.G, self.D)
-        self.G_ema = config.averaged_generator(self.G)
+        self.G_ema = config.averaged_generator(self.G) if self.lead else None
         self.sampler = self.G if self.G_ema is None else self.G_ema.module  # draws every sample
+        if ranks is not None and config.sync_bn:
+            distributed.sync_batch_norm(self.G, ranks), distributed.sync_batch_norm(self.D, ranks)
         self.recipe = config.recipe()
         self.fixed_noise = gan.sample_latent(np.random.default_rng([config.seed, FIXED_NOISE]),
                                              (64, config.nz, 1, 1), config.prior)
@@ -242,8 +340,33 @@ class Run:
             columns.update({k: table[:, i].tolist() for i, k in enumerate(columns)})
         print(f"resumed from {path} at step {self.step:,}")
 
+    def share_start(self):
+        """Every rank from rank 0's weights, optimizer states and step (fresh or resumed)."""
+        if self.ranks is None:
+            return
+        for module in (self.G, self.D):
+            distributed.broadcast_module(module, self.ranks)
+        for optimizer in (self.opt_G, self.opt_D):
+            distributed.broadcast_optimizer(optimizer, self.ranks)
+        self.step = self.ranks.share(self.step)
+
+    def agree_on_step(self, metrics, stop):
+        """The step's metrics as means over the ranks (one allreduce); a stop asked of any rank
+        becomes every rank's."""
+        if self.ranks is None:
+            return metrics
+        asked = [stop.signal == s for s in EXIT_SIGNALS]
+        local = np.array([metrics[k] for k in STEP_METRICS] + asked, np.float64)
+        total, = self.ranks.allreduce_sum([local])
+        if stop.signal is None:
+            stop.signal = next((s for s, n in zip(EXIT_SIGNALS, total[len(STEP_METRICS):]) if n),
+                               None)
+        return dict(zip(STEP_METRICS, (total[:len(STEP_METRICS)] / self.size).tolist()))
+
     def save(self):
-        """Checkpoint, history.csv and curves.png, each written atomically."""
+        """Checkpoint, history.csv and curves.png, each written atomically (by rank 0)."""
+        if not self.lead:
+            return
         tables = {"history": as_table(self.history), "evaluations": as_table(self.evaluations),
                   "grad_norms": as_table(self.grad_norms)}
         modules, meta = {"G": self.G, "D": self.D}, {}
@@ -280,7 +403,8 @@ class Run:
         if self.evaluator is None:
             self.evaluator = evaluation.Evaluator.cifar10(self.config.eval_samples, probe_train=0,
                                                           seed=self.config.seed)
-        row = self.evaluator.generator_row(self.sampler, prior=self.config.prior)
+        with distributed.local_batch_norm(self.sampler):  # rank 0 measures alone
+            row = self.evaluator.generator_row(self.sampler, prior=self.config.prior)
         for k in EVAL_COLUMNS:
             self.evaluations[k].append(epoch if k == "epoch" else row[k])
         print(f"eval epoch {epoch}: SWD x1e3 {row['swd']:.2f}  Fréchet {row['frechet']:.2f}  "
@@ -295,7 +419,9 @@ class Run:
 
     def sample(self, name):
         """The fixed-noise 8x8 grid, from G (or its --ema average) in eval mode (running
-        batch-norm statistics)."""
+        batch-norm statistics), by rank 0."""
+        if not self.lead:
+            return
         with tg.no_grad():
             self.sampler.eval()
             fake = self.sampler(self.tensor(self.fixed_noise)).numpy()
@@ -349,11 +475,11 @@ class StopRequest:
             signal.signal(s, handler)
 
 
-def train(config, resume_from=None):
+def train(config, resume_from=None, ranks=None):
     """Run the training loop; returns the process exit status (0; 130 after Ctrl-C, 143 after
     SIGTERM; 1 if an output could not be written)."""
-    run = Run(config)
-    if config.eval_every:  # everything an option needs, before step 1
+    run = Run(config, ranks)
+    if config.eval_every and run.lead:  # everything an option needs, before step 1
         try:
             run.evaluator = evaluation.Evaluator.cifar10(config.eval_samples, probe_train=0,
                                                          seed=config.seed)
@@ -366,16 +492,52 @@ def train(config, resume_from=None):
         raise UserError(f"--batch-size {config.batch_size} is larger than the "
                         f"{len(images)} training images")
     run.describe()
-    if resume_from is not None:
+    if resume_from is not None and run.lead:
         try:
             run.resume(resume_from)
         except (KeyError, ValueError) as error:  # names or shapes of another model version
             raise UserError(f"--resume {resume_from}: it does not fit this model: "
                             f"{error}") from None
+    settle(ranks)
+    with one_fails_all(ranks):
+        run.share_start()
+        return train_steps(run, images, steps_per_epoch)
+
+
+@contextlib.contextmanager
+def one_fails_all(ranks):
+    """Under --distributed: an error on this rank alone (the other ranks would wait for it
+    forever) ends the whole job with its line; a diverged loss, seen by every rank, passes."""
+    try:
+        yield
+    except TrainingDiverged:
+        raise
+    except BaseException as error:
+        if ranks is None:
+            raise
+        if isinstance(error, KeyboardInterrupt):  # a second Ctrl-C
+            ranks.abort(EXIT_SIGNALS[signal.SIGINT])
+        where = f"rank {ranks.rank} of {ranks.size}"
+        if isinstance(error, (UserError, data.DataError)):
+            print(f"error: {where}: {error}; ending the job", file=sys.stderr)
+            ranks.abort(2)
+        print(f"error: {where} failed; ending the job:", file=sys.stderr)
+        traceback.print_exc()
+        ranks.abort(1)
+
+
+def train_steps(run, images, steps_per_epoch):
+    """The training loop from run.step; the exit status as train()."""
+    config = run.config
     total = config.epochs * steps_per_epoch
     total = min(total, config.max_steps) if config.max_steps else total
     print(f"training: {total:,} steps of {config.batch_size} images "
           f"({steps_per_epoch:,} per epoch) on {config.backend}, writing to {run.out}/")
+    if run.ranks is not None:
+        plural = "s" if run.size > 1 else ""
+        print(f"distributed: {run.size} rank{plural} x {config.batch_size // run.size} images, "
+              f"gradients averaged by {run.ranks.transport}, batch norm "
+              f"{'over all ranks (--sync-bn)' if config.sync_bn else 'per rank'}")
     if config.backend == "numpy" and os.environ.get("OPENBLAS_CORETYPE"):
         print(f"note: OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} makes OpenBLAS use that "
               "CPU's kernels for the matrix products; unset it to let OpenBLAS pick this CPU's "
@@ -393,6 +555,8 @@ def train(config, resume_from=None):
         run.sample("samples_final.png")
     except io.WriteError as error:
         print(f"error: {error}; {run.last_checkpoint()}; the run stopped", file=sys.stderr)
+        if run.ranks is not None:
+            run.ranks.abort(1)
         return 1
     print(f"done: {run.step:,} steps; samples, history, curves and checkpoint in {run.out}/")
     return 0
@@ -406,20 +570,21 @@ def train_epoch(run, images, steps_per_epoch, total, stop):
     batches = itertools.islice(data.batches(images, config.batch_size, order), start, None)
     steps = min(steps_per_epoch, total - epoch * steps_per_epoch)
     with tqdm(total=steps, initial=start, desc=f"epoch {epoch + 1}/{config.epochs}",
-              unit="step", leave=False, file=sys.stderr) as bar:  # closed on errors too
-        started = time.perf_counter()
-        for real in itertools.islice(batches, steps - start):
+              unit="step", leave=False, file=sys.stderr, disable=not run.lead) as bar:
+        started = time.perf_counter()  # the bar is closed on errors too
+        for batch in itertools.islice(batches, steps - start):
             began = time.perf_counter()
             update_G = (run.step + 1) % config.n_critic == 0
-            metrics = gan.train_step(run.G, run.D, run.opt_G, run.opt_D, run.tensor(real),
-                                     run.tensor(noise(config, run.step, len(real))), run.recipe,
-                                     update_G,
-                                     np.random.default_rng([config.seed, RECIPE_NOISE, run.step]))
+            z = noise(config, run.step, len(batch))[run.rows]
+            metrics = gan.train_step(run.G, run.D, run.opt_G, run.opt_D,
+                                     run.tensor(batch[run.rows]), run.tensor(z), run.recipe,
+                                     update_G, recipe_rng(config, run.step, run.rank), run.ranks)
             grad_norms = metrics.pop("grad_norms")
             if update_G and run.G_ema is not None:
                 run.G_ema.update(run.G)
+            metrics = run.agree_on_step(metrics, stop)
             run.backend.synchronize()  # a GPU's queued work is part of the step's time
-            metrics["images_per_s"] = len(real) / (time.perf_counter() - began)
+            metrics["images_per_s"] = len(batch) / (time.perf_counter() - began)
             check_finite(run, metrics, update_G)
             run.step += 1
             run.record(epoch + 1, metrics, grad_norms)
@@ -433,9 +598,15 @@ def train_epoch(run, images, steps_per_epoch, total, stop):
                 break
             if config.checkpoint_every and run.step % config.checkpoint_every == 0:
                 run.save()
-    if run.step % steps_per_epoch == 0:
+    if run.step % steps_per_epoch == 0 and run.lead:
         finish_epoch(run, epoch, run.step - epoch * steps_per_epoch - start,
                      time.perf_counter() - started)
+
+
+def recipe_rng(config, step, rank):
+    """The random numbers of a step's recipe (label noise, penalty interpolates): rank 0 draws
+    what one process draws, every other rank from a stream of its own."""
+    return np.random.default_rng([config.seed, RECIPE_NOISE, step] + ([rank] if rank else []))
 
 
 def finish_epoch(run, epoch, steps_done, seconds):
@@ -465,8 +636,8 @@ def check_finite(run, metrics, update_G):
                                    f"diverged; {last}. Try a lower --lr or --label-smoothing 0.9.")
 
 
-def validate(config):
-    """Refuse settings that cannot work, naming the flag."""
+def validate(config, ranks=None):
+    """Refuse settings that cannot work (with ``ranks``, on that many ranks), naming the flag."""
     problems = [(config.epochs >= 1, "--epochs must be >= 1"),
                 (config.batch_size >= 2, "--batch-size must be >= 2 (batch norm needs two images)"),
                 (config.lr > 0, "--lr must be > 0"),
@@ -481,7 +652,10 @@ def validate(config):
                 (min(config.max_steps, config.sample_every, config.checkpoint_every,
                      config.eval_every) >= 0,
                  "--max-steps, --sample-every, --checkpoint-every and --eval-every must be >= 0"),
-                (2 <= config.eval_samples <= 10000, "--eval-samples must be in [2, 10000]")]
+                (2 <= config.eval_samples <= 10000, "--eval-samples must be in [2, 10000]"),
+                (config.timeout > 0, "--timeout must be > 0")]
+    if ranks is not None:
+        problems += distributed_problems(config, ranks.size)
     for ok, message in problems:
         if not ok:
             raise UserError(f"{message}; see --help")
@@ -489,25 +663,64 @@ def validate(config):
         raise UserError(f"{message}; see --help")
 
 
+def distributed_problems(config, size):
+    """(ok, message) pairs of what --distributed over ``size`` ranks needs."""
+    penalties = config.d_norm == "batch" and (config.gp or config.r1)
+    return [(config.batch_size % size == 0,
+             f"--batch-size {config.batch_size} does not split over {size} ranks: give a "
+             f"multiple of {size}"),
+            (config.batch_size // size >= 2 or config.sync_bn,
+             f"--batch-size {config.batch_size} over {size} ranks leaves one image per rank: "
+             "batch norm needs two, or --sync-bn"),
+            (not (config.sync_bn and penalties),
+             "--sync-bn with --gp or --r1 needs a double backward through batch norm across "
+             "ranks, which tinygan does not have: use --d-norm instance, layer or none")]
+
+
 def main(argv=None):
-    """Command-line entry point: the exit status (2 for bad input, 3 if training diverged)."""
+    """Command-line entry point: the exit status (2 for bad input, 3 if training diverged).
+    Under --distributed every rank stops with the same status, or a failure on one rank during
+    training ends the whole job (MPI_Abort) with that rank's line and status."""
     try:
-        config, resume_from, overwrite = parse_args(argv)
-        validate(config)
-        check_memory(config)
-        try:
-            io.check_writable(config.out)
-        except io.WriteError as error:
-            raise UserError(f"--out {config.out}: {error}") from None
-        with io.folder_lock(config.out):
-            prepare_output(config, resume_from is not None, overwrite)
-            return train(config, resume_from)
-    except (UserError, data.DataError, io.FolderBusy) as error:
+        ranks = join(argv)
+    except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except TrainingDiverged as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 3
+    lead = ranks is None or ranks.rank == 0
+    with open(os.devnull, "w") as quiet, contextlib.ExitStack() as muted:
+        if not lead:  # rank 0 speaks for all: the same lines, errors and --help
+            muted.enter_context(contextlib.redirect_stdout(quiet))
+        try:
+            return start(argv, ranks, quiet)
+        except (UserError, data.DataError, io.FolderBusy) as error:
+            failure = first_failure(ranks, Failure(0 if lead else ranks.rank, str(error), 2))
+        except StartFailed as error:
+            failure = error.failure
+        except TrainingDiverged as error:
+            failure = Failure(0, str(error), 3)
+    if lead:
+        print(f"error: {failure}", file=sys.stderr)
+    return failure.status
+
+
+def start(argv, ranks, quiet):
+    """Parse and check the command line, lock --out (rank 0), then train; the exit status."""
+    lead = ranks is None or ranks.rank == 0
+    with contextlib.redirect_stderr(sys.stderr if lead else quiet):  # argparse's own errors
+        config, resume_from, overwrite = parse_args(argv)
+    validate(config, ranks)
+    check_memory(config, 1 if ranks is None else ranks.size)
+    settle(ranks)
+    ranks = on_device(ranks, config)
+    with contextlib.ExitStack() as output:
+        if lead:
+            try:
+                io.check_writable(config.out)
+            except io.WriteError as error:
+                raise UserError(f"--out {config.out}: {error}") from None
+            output.enter_context(io.folder_lock(config.out))
+            prepare_output(config, resume_from is not None, overwrite)
+        return train(config, resume_from, ranks)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ class Communicator:
     """The ranks of an MPI communicator (MPI.COMM_WORLD unless another is given). With a
     ``timeout`` (seconds) a rank that waits longer in one collective ends the whole job
     (MPI_Abort) with one line: another rank has hung or left without MPI noticing."""
+    transport = "MPI"
 
     def __init__(self, comm=None, timeout=None):
         self.mpi = _mpi()
@@ -133,6 +134,7 @@ class NcclCommunicator(Communicator):
     NCCL communicator over the same ranks, its id sent from rank 0 over MPI); host arrays and
     Python objects still go over MPI. NCCL's calls are queued on the device: a rank that
     hangs shows at the next wait for the device, which the timeout does not watch."""
+    transport = "NCCL"
 
     def __init__(self, comm=None, timeout=None):
         super().__init__(comm, timeout)
