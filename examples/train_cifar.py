@@ -351,16 +351,16 @@ class Run:
         self.step = self.ranks.share(self.step)
 
     def agree_on_step(self, metrics, stop):
-        """The step's metrics as means over the ranks (one allreduce); a stop asked of any rank
-        becomes every rank's."""
+        """The step's metrics as means over the ranks (one allreduce); a stop signal received
+        by any rank becomes every rank's stop.signal."""
         if self.ranks is None:
+            stop.signal = stop.received
             return metrics
-        asked = [stop.signal == s for s in EXIT_SIGNALS]
-        local = np.array([metrics[k] for k in STEP_METRICS] + asked, np.float64)
+        received = [stop.received == s for s in EXIT_SIGNALS]
+        local = np.array([metrics[k] for k in STEP_METRICS] + received, np.float64)
         total, = self.ranks.allreduce_sum([local])
-        if stop.signal is None:
-            stop.signal = next((s for s, n in zip(EXIT_SIGNALS, total[len(STEP_METRICS):]) if n),
-                               None)
+        anyone = (s for s, n in zip(EXIT_SIGNALS, total[len(STEP_METRICS):]) if n)
+        stop.signal = stop.received or next(anyone, None)
         return dict(zip(STEP_METRICS, (total[:len(STEP_METRICS)] / self.size).tolist()))
 
     def save(self):
@@ -452,10 +452,12 @@ def write_csv(path, columns):
 
 class StopRequest:
     """Turns the first Ctrl-C (SIGINT) or SIGTERM into a flag checked between steps; a second
-    one aborts. ``signal`` is the one received (None if none)."""
+    one aborts. ``received`` is the signal this process got, ``signal`` the one that the run
+    stops for, set by Run.agree_on_step after a step so that every rank stops after the same
+    one (None if none)."""
 
     def __init__(self):
-        self.signal = None
+        self.received = self.signal = None
 
     @property
     def requested(self):
@@ -466,7 +468,7 @@ class StopRequest:
         return self
 
     def handle(self, signum, frame):
-        self.signal = signum
+        self.received = signum
         for s, handler in self.previous.items():
             signal.signal(s, handler)
 
