@@ -36,6 +36,7 @@ def main():
     check_sync_batch_norm(comm)
     check_dcgan_steps(comm, np.float64, rtol=1e-9, atol=1e-12)
     check_dcgan_steps(comm, np.float32, rtol=1e-5, atol=1e-6)  # passes at 1e-7 here
+    check_only_batch_statistics_differ(comm)
     check_nccl_steps()
     print(f"rank {comm.rank} of {comm.size}: ok", flush=True)
 
@@ -68,22 +69,29 @@ def check_sync_batch_norm(comm):
 
 
 
-def small_dcgan(dtype, group=None, device="cpu"):
-    """Small DCGAN models from seed 0 and their Adam, with SyncBatchNorm over group."""
+def small_dcgan(dtype, group=None, device="cpu", sync_bn=True, bn_training=True):
+    """Small DCGAN models from seed 0 and their Adam, the weights broadcast over group, with
+    SyncBatchNorm over it if sync_bn; batch norm in eval mode (running statistics) unless
+    bn_training."""
     tg.manual_seed(0)
     G, D = (m.to(dtype=dtype).to(device) for m in dcgan.models({"nz": 8, "ngf": 4, "ndf": 4}))
+    if not bn_training:
+        G.eval(), D.eval()
     if group is not None:
         distributed.broadcast_module(G, group), distributed.broadcast_module(D, group)
+    if group is not None and sync_bn:
         distributed.sync_batch_norm(G, group), distributed.sync_batch_norm(D, group)
     return G, D, *(optim.Adam(m.parameters(), lr=2e-4, betas=(0.5, 0.999)) for m in (G, D))
 
 
 def check_dcgan_steps(comm, dtype, rtol, atol, steps=3, per_rank=8, device="cpu",
-                      counters=None):
-    """``steps`` DCGAN steps on N ranks x per_rank images, SyncBatchNorm, equal one process's
-    steps on the N x per_rank images, to the tolerances of ``dtype``. Returns the distributed
-    models and, per step, how much each of ``counters()`` grew during the distributed step."""
-    whole, split = small_dcgan(dtype, device=device), small_dcgan(dtype, comm, device)
+                      counters=None, **batch_norm):
+    """``steps`` DCGAN steps on N ranks x per_rank images equal one process's steps on the N x
+    per_rank images, to the tolerances of ``dtype`` (``batch_norm``: small_dcgan's sync_bn and
+    bn_training). Returns the distributed models and, per step, how much each of
+    ``counters()`` grew during the distributed step."""
+    whole = small_dcgan(dtype, device=device, **batch_norm)
+    split = small_dcgan(dtype, comm, device, **batch_norm)
     share = slice(per_rank * comm.rank, per_rank * (comm.rank + 1))
     as_tensor = backend.get(device).asarray
     growth = []
@@ -100,6 +108,19 @@ def check_dcgan_steps(comm, dtype, rtol, atol, steps=3, per_rank=8, device="cpu"
         for (name, a), b in zip(one.state_dict().items(), many.state_dict().values()):
             np.testing.assert_allclose(b, a, rtol=rtol, atol=atol, err_msg=f"{dtype}: {name}")
     return split[:2], growth
+
+
+def check_only_batch_statistics_differ(comm):
+    """Without SyncBatchNorm the ranks' steps differ from one process's through batch norm's
+    statistics alone: with batch norm in eval mode (running statistics, the same on every
+    rank) N ranks equal one process to float64 rounding; in training mode they do not."""
+    check_dcgan_steps(comm, np.float64, rtol=1e-9, atol=1e-12, sync_bn=False,
+                      bn_training=False)
+    try:
+        check_dcgan_steps(comm, np.float64, rtol=1e-3, atol=1e-5, sync_bn=False)
+    except AssertionError:
+        return
+    raise AssertionError("per-rank batch statistics were expected to change the steps")
 
 
 def check_nccl_steps():

@@ -194,3 +194,11 @@ def test_ctrl_c_stops_every_rank_after_the_same_step_and_the_run_resumes(images,
                                                "--max-steps", step + 1])
     assert status == 0 and f"resumed from {tmp_path / 'checkpoint.npz'} at step {step:,}" \
         in printed, printed + errors
+
+
+def test_without_mpi4py_distributed_says_how_to_install_it(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)
+    status, printed = run_main(train_cifar.main, ["--distributed", "--out", tmp_path], capsys)
+    assert status == 2
+    assert printed.err.startswith("error: --distributed: tinygan.distributed needs mpi4py")
+    assert 'pip install -e ".[mpi]"' in printed.err
