@@ -24,8 +24,9 @@ setup(
         "cuda13": ["cupy-cuda13x[ctk]>=14"],
         # bench/ times PyTorch beside tinygan; install torch==2.13.0 (CPU) with it here.
         "bench": ["threadpoolctl>=3"],
-        # Data parallelism over MPI: mpi4py and MPICH's wheel, which brings mpiexec.
-        "mpi": ["mpi4py>=4", "mpich>=4"],
+        # Data parallelism over MPI: mpi4py and MPICH's wheel, which brings mpiexec;
+        # threadpoolctl gives each rank its share of the cores.
+        "mpi": ["mpi4py>=4", "mpich>=4", "threadpoolctl>=3"],
         # NVRTC compiles every kernel in the tests (no GPU or driver needed); threadpoolctl lets
         # tests/test_docs.py run the bench scripts' --help; MPI runs two ranks in
         # tests/test_distributed.py.

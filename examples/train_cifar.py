@@ -143,9 +143,14 @@ def join(argv):
     if not parser.parse_known_args(argv)[0].distributed:
         return None
     try:
-        return distributed.Communicator()
+        ranks = distributed.Communicator()
     except RuntimeError as error:
         raise UserError(f"--distributed: {error}") from None
+    threads = distributed.share_cores(ranks)
+    if threads is not None and ranks.rank == 0:
+        print(f"threads: {threads} per rank, its share of the machine's cores (set "
+              "OMP_NUM_THREADS to choose)")
+    return ranks
 
 
 def settle(ranks):

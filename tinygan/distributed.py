@@ -8,6 +8,7 @@ Launched as ``mpiexec -n N python script.py``; without mpiexec a script is rank 
 ``world(device)`` picks the one for a backend.
 """
 import contextlib
+import os
 import sys
 import threading
 import time
@@ -22,6 +23,8 @@ MPI_MISSING = ('tinygan.distributed needs mpi4py and an MPI library: pip install
 NCCL_MISSING = ("tinygan.distributed on GPUs needs CuPy's NCCL binding (cupy.cuda.nccl) and the "
                 "NCCL library: pip install nvidia-nccl-cu12 (or -cu13, as your CuPy)")
 TIMEOUT_EXIT = 4  # the exit status of a job ended by a collective that waited too long
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "NUMBA_NUM_THREADS")
 
 
 def _mpi():
@@ -82,6 +85,11 @@ class Communicator:
         with self._collective("agreement"):
             failures = self.comm.allgather(failure)
         return next(((rank, f) for rank, f in enumerate(failures) if f is not None), None)
+
+    def machine(self):
+        """(this rank's place among the ranks on its machine, how many they are); collective."""
+        local = self.comm.Split_type(self.mpi.COMM_TYPE_SHARED)
+        return local.Get_rank(), local.Get_size()
 
     def abort(self, status):
         """End every rank of the job now with exit ``status`` (MPI_Abort)."""
@@ -186,11 +194,25 @@ def world(device="cpu", timeout=None):
     "cuda" (which first makes this rank use the GPU of its rank on its machine)."""
     if device != "cuda":
         return Communicator(timeout=timeout)
-    mpi = _mpi()
-    local_rank = mpi.COMM_WORLD.Split_type(mpi.COMM_TYPE_SHARED).Get_rank()
+    local_rank, _ = Communicator().machine()
     import cupy
     cupy.cuda.Device(local_rank % cupy.cuda.runtime.getDeviceCount()).use()
     return NcclCommunicator(timeout=timeout)
+
+
+def share_cores(communicator):
+    """Limit this rank's thread pools (BLAS and OpenMP through threadpoolctl, numba's) to its
+    share of its machine's cores, as torchrun does, unless a *_NUM_THREADS variable is set;
+    returns the threads per rank (None where left alone). Collective."""
+    _, ranks_here = communicator.machine()
+    if any(name in os.environ for name in THREAD_VARIABLES):
+        return None
+    threads = max(1, len(os.sched_getaffinity(0)) // ranks_here)
+    import numba
+    import threadpoolctl
+    threadpoolctl.threadpool_limits(threads)
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    return threads
 
 
 def _concatenate(arrays):
