@@ -144,9 +144,9 @@ def join(argv):
         return None
     try:
         ranks = distributed.Communicator()
+        threads = distributed.share_cores(ranks)
     except RuntimeError as error:
         raise UserError(f"--distributed: {error}") from None
-    threads = distributed.share_cores(ranks)
     if threads is not None and ranks.rank == 0:
         print(f"threads: {threads} per rank, its share of the machine's cores (set "
               "OMP_NUM_THREADS to choose)")
@@ -172,11 +172,11 @@ def first_failure(ranks, failure):
 
 def on_device(ranks, config):
     """The communicator for the run's backend (NCCL's for cupy, after choosing this rank's
-    GPU), with --timeout; a rank that cannot make one ends the job."""
+    GPU), watched with --timeout; a rank that cannot make one ends the job."""
     if ranks is None:
         return None
     try:
-        return distributed.world(BACKEND_DEVICES[config.backend], config.timeout)
+        return distributed.for_device(ranks, BACKEND_DEVICES[config.backend], config.timeout)
     except RuntimeError as error:
         print(f"error: rank {ranks.rank}: --distributed --backend {config.backend}: {error}",
               file=sys.stderr)

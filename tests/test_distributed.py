@@ -92,3 +92,17 @@ def test_sync_batch_norm_refuses_a_double_backward_with_a_clear_message():
                requires_grad=True)
     with pytest.raises(NotImplementedError, match="SyncBatchNorm\\) has no double backward"):
         grad((layer(x) ** 2).sum(), x, create_graph=True)
+
+
+def test_the_cpu_communicator_is_the_one_joined_now_watched():
+    comm = distributed.Communicator()
+    assert comm.timeout is None
+    assert distributed.for_device(comm, "cpu", timeout=30) is comm and comm.timeout == 30
+
+
+def test_without_threadpoolctl_sharing_cores_says_how_to_install_it(monkeypatch):
+    for name in distributed.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)
+    with pytest.raises(RuntimeError, match='needs threadpoolctl: pip install -e "\\.\\[mpi\\]"'):
+        distributed.share_cores(distributed.Communicator())

@@ -5,7 +5,7 @@ and optimizer state are broadcast at the start so that every rank begins from th
 Launched as ``mpiexec -n N python script.py``; without mpiexec a script is rank 0 of 1.
 ``Communicator`` moves arrays of any backend through host memory with MPI (mpi4py);
 ``NcclCommunicator`` moves CuPy arrays GPU to GPU with NCCL, MPI handing out NCCL's id.
-``world(device)`` picks the one for a backend.
+``for_device`` (or ``world``) gives the one for a backend.
 """
 import contextlib
 import os
@@ -20,6 +20,8 @@ from .backend import backend_of
 MPI_MISSING = ('tinygan.distributed needs mpi4py and an MPI library: pip install -e ".[mpi]" '
                "(mpi4py with MPICH's wheel, mpiexec included), or mpi4py built against your "
                "cluster's MPI")
+THREADPOOLCTL_MISSING = ("tinygan.distributed.share_cores needs threadpoolctl: pip install -e "
+                         '".[mpi]" (or pip install threadpoolctl)')
 NCCL_MISSING = ("tinygan.distributed on GPUs needs CuPy's NCCL binding (cupy.cuda.nccl) and the "
                 "NCCL library: pip install nvidia-nccl-cu12 (or -cu13, as your CuPy)")
 TIMEOUT_EXIT = 4  # the exit status of a job ended by a collective that waited too long
@@ -45,8 +47,17 @@ class Communicator:
         self.mpi = _mpi()
         self.comm = self.mpi.COMM_WORLD if comm is None else comm
         self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
-        self.timeout, self._waiting = timeout, None  # (what, since) inside a collective
-        if timeout is not None:
+        self.timeout, self._waiting = None, None  # _waiting: (what, since) in a collective
+        self.watch(timeout)
+
+    def watch(self, timeout):
+        """From now on end the job when one collective waits more than ``timeout`` seconds
+        (None: no change; a communicator never given one waits forever). One watch thread per
+        communicator, started by the first timeout."""
+        if timeout is None:
+            return
+        watched, self.timeout = self.timeout is not None, timeout
+        if not watched:
             threading.Thread(target=self._watch, daemon=True).start()
 
     def allreduce_sum(self, arrays):
@@ -104,17 +115,12 @@ class Communicator:
 
     def _allreduce_flat(self, flat):
         """Sum a flat array over the ranks, through host memory."""
-        backend = backend_of(flat)
-        host = np.ascontiguousarray(backend.to_numpy(flat))
-        self.comm.Allreduce(self.mpi.IN_PLACE, host, op=self.mpi.SUM)
-        return backend.asarray(host)
+        return _via_host(flat, lambda host: self.comm.Allreduce(self.mpi.IN_PLACE, host,
+                                                                op=self.mpi.SUM))
 
     def _broadcast_flat(self, flat, root):
         """Rank ``root``'s flat array on every rank, through host memory."""
-        backend = backend_of(flat)
-        host = np.ascontiguousarray(backend.to_numpy(flat))
-        self.comm.Bcast(host, root=root)
-        return backend.asarray(host)
+        return _via_host(flat, lambda host: self.comm.Bcast(host, root=root))
 
     @contextlib.contextmanager
     def _collective(self, what):
@@ -128,7 +134,7 @@ class Communicator:
     def _watch(self):
         """Abort the job once one collective has waited more than ``timeout`` seconds."""
         while True:
-            time.sleep(min(1.0, self.timeout / 10))
+            time.sleep(min(1.0, self.timeout / 10))  # read anew: watch() may change it
             waiting = self._waiting
             if waiting is not None and time.monotonic() - waiting[1] > self.timeout:
                 print(f"error: rank {self.rank} of {self.size} waited {self.timeout:g} s in an "
@@ -176,6 +182,15 @@ class NcclCommunicator(Communicator):
         return types[flat.dtype]
 
 
+def _via_host(flat, collective):
+    """Run an MPI ``collective`` in place on a host copy of a flat array of any backend; the
+    result on the array's backend."""
+    backend = backend_of(flat)
+    host = np.ascontiguousarray(backend.to_numpy(flat))
+    collective(host)
+    return backend.asarray(host)
+
+
 def _nccl():
     try:
         from cupy.cuda import nccl
@@ -189,15 +204,22 @@ def _stream(backend):
     return backend.xp.cuda.get_current_stream().ptr
 
 
-def world(device="cpu", timeout=None):
-    """Every rank of the job: a Communicator for the CPU backend, an NcclCommunicator for
-    "cuda" (which first makes this rank use the GPU of its rank on its machine)."""
+def for_device(communicator, device, timeout=None):
+    """The communicator for a backend's arrays over ``communicator``'s ranks, watched with
+    ``timeout``: ``communicator`` itself for the CPU; for "cuda" an NcclCommunicator over the
+    same ranks, after making this rank use the GPU of its place on its machine. Collective."""
     if device != "cuda":
-        return Communicator(timeout=timeout)
-    local_rank, _ = Communicator().machine()
+        communicator.watch(timeout)
+        return communicator
+    local_rank, _ = communicator.machine()
     import cupy
     cupy.cuda.Device(local_rank % cupy.cuda.runtime.getDeviceCount()).use()
-    return NcclCommunicator(timeout=timeout)
+    return NcclCommunicator(communicator.comm, timeout)
+
+
+def world(device="cpu", timeout=None):
+    """Every rank of the job (MPI.COMM_WORLD), as for_device gives it for ``device``."""
+    return for_device(Communicator(), device, timeout)
 
 
 def share_cores(communicator):
@@ -208,8 +230,11 @@ def share_cores(communicator):
     if any(name in os.environ for name in THREAD_VARIABLES):
         return None
     threads = max(1, len(os.sched_getaffinity(0)) // ranks_here)
+    try:
+        import threadpoolctl
+    except ImportError:
+        raise RuntimeError(THREADPOOLCTL_MISSING) from None
     import numba
-    import threadpoolctl
     threadpoolctl.threadpool_limits(threads)
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     return threads
