@@ -1,6 +1,14 @@
 """Run by tests/test_distributed.py under mpiexec: each rank checks the collectives against
-what it can compute alone (every rank's inputs come from its rank number) and prints one line."""
+what it can compute alone (every rank's inputs come from its rank number) and prints one line.
+
+Any exception on a rank prints that rank's whole traceback and ends the job (MPI_Abort): no rank
+waits in a collective for one that has failed. ``--fail-on-rank R`` makes rank R raise at the
+start, to test exactly that."""
+import argparse
+import faulthandler
+import signal
 import sys
+import traceback
 
 import numpy as np
 
@@ -14,8 +22,12 @@ def rank_arrays(rank):
     return [rng.standard_normal(shape).astype(np.float32) for shape in ((3, 4), (5,), (2, 1, 2))]
 
 
-def main():
+def main(argv):
+    options = argparse.ArgumentParser()
+    options.add_argument("--fail-on-rank", type=int)
     comm = distributed.Communicator()
+    if comm.rank == options.parse_args(argv).fail_on_rank:
+        raise RuntimeError(f"rank {comm.rank} failed on purpose")
     means = comm.allreduce_mean(rank_arrays(comm.rank))
     everyone = [rank_arrays(r) for r in range(comm.size)]
     for i, mean in enumerate(means):
@@ -66,7 +78,6 @@ def check_sync_batch_norm(comm):
     local = [part.weight.grad.numpy(), part.bias.grad.numpy()]
     for total, expected in zip(comm.allreduce_sum(local), (whole.weight.grad, whole.bias.grad)):
         np.testing.assert_allclose(total, expected.numpy(), rtol=1e-9, atol=1e-12)
-
 
 
 def small_dcgan(dtype, group=None, device="cpu", sync_bn=True, bn_training=True):
@@ -141,5 +152,17 @@ def check_nccl_steps():
     assert growth == [(expected, 1)] * 2, (growth, expected)
 
 
+def run_or_abort(argv):
+    """main(argv); on an exception, this rank's traceback on stderr and MPI_Abort for all."""
+    faulthandler.register(signal.SIGTERM, chain=True)  # a hung rank, ended, shows where it was
+    try:
+        main(argv)
+    except BaseException:
+        traceback.print_exc()
+        sys.stderr.flush()
+        from mpi4py import MPI
+        MPI.COMM_WORLD.Abort(1)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run_or_abort(sys.argv[1:])

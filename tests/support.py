@@ -1,5 +1,9 @@
-"""Helpers shared by tests: loading example scripts as modules, tiny image data sets."""
+"""Helpers shared by tests: loading example scripts as modules, tiny image data sets, jobs of
+several MPI ranks."""
 import importlib.util
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -56,3 +60,32 @@ def save_edited(path, checkpoint):
     io.save_checkpoint(path, {k: _Saved(v) for k, v in checkpoint["modules"].items()},
                        {k: _Saved(v) for k, v in checkpoint["optimizers"].items()},
                        checkpoint["meta"], checkpoint["arrays"])
+
+
+MPIEXEC = str(Path(sys.executable).with_name("mpiexec"))
+
+
+def start_ranks(command, n=2, labelled=False):
+    """``mpiexec -n n command``, started; with ``labelled`` each line printed starts with its
+    rank (``[0] ...``)."""
+    return subprocess.Popen([MPIEXEC, *(["-prepend-rank"] if labelled else []), "-n", str(n),
+                             *map(str, command)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_ranks(process, timeout):
+    """(status, stdout, stderr) of a job of ranks. Past ``timeout`` seconds the job is ended
+    (SIGTERM to mpiexec ends every rank) and the test fails with all that the ranks printed,
+    so a hang never hides what went wrong on a rank."""
+    try:
+        printed, errors = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGTERM)
+        try:
+            printed, errors = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            printed, errors = process.communicate()
+        raise AssertionError(f"the ranks were still running {timeout} s later and were ended; "
+                             f"they printed:\n{printed}\n{errors}") from None
+    return process.returncode, printed, errors

@@ -239,6 +239,35 @@ def test_a_missing_cuda_library_is_one_line_with_the_fix(broken, library, what, 
     assert f"CuPy failed to load {library}" in message and 'pip install -e ".[cuda]"' in message
 
 
+def compile_error(*args, **kwargs):
+    """What the stand-in raised when a rank read a half-written cached source (issue 33)."""
+    raise fake_cupy.cuda.compiler.CompileException(
+        "/cache/sources/9f90/probe.cu: no extern \"C\" __global__ kernel named 'probe' (found: "
+        "none)\nsecond line of the log", "", "probe", ())
+
+
+def wrong_result(*args, **kwargs):
+    raise ValueError("the probe kernel wrote 0.0 instead of 1")
+
+
+@pytest.mark.parametrize("failure, reason", [
+    (compile_error, "CompileException: /cache/sources/9f90/probe.cu: no extern \"C\" __global__ "
+                    "kernel named 'probe' (found: none)"),
+    (wrong_result, "ValueError: the probe kernel wrote 0.0 instead of 1"),
+])
+def test_a_probe_that_fails_for_another_reason_says_what_it_was(failure, reason, monkeypatch):
+    """Only a library that cannot be loaded gets the install hint: a compile error or a bug is
+    named as what it is (issue 33: a race in the stand-in read as a missing CUDA library)."""
+    monkeypatch.setattr(fake_cupy.RawKernel, "compile", failure)
+    with installed(), pytest.raises(RuntimeError) as error:
+        backend.get("cuda")
+    message = str(error.value)
+    assert message == (f"CuPy found a GPU but cannot compile and launch a kernel (NVRTC): "
+                       f"{reason} (not a missing library: the probe itself failed; please "
+                       f"report it with the full error)")
+    assert "pip install" not in message and error.value.__cause__ is not None
+
+
 def test_a_missing_library_stops_train_cifar_with_one_line(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(fake_cupy, "matmul", cannot_load("libcublas.so.12"))
     with installed():

@@ -1,12 +1,12 @@
 """tinygan.distributed: averaging and broadcast over MPI ranks, in one process and in two."""
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from support import finish_ranks, start_ranks
 from tinygan import distributed
 
 pytest.importorskip("mpi4py", reason="pip install -e '.[mpi]' (the test extra includes it)")
@@ -24,12 +24,21 @@ def test_one_process_is_rank_0_of_1_and_its_mean_is_itself():
 
 
 def test_two_ranks_average_gradients_share_weights_and_sync_batch_norm():
-    mpiexec = Path(sys.executable).with_name("mpiexec")
-    done = subprocess.run([str(mpiexec), "-n", "2", sys.executable, str(WORKER)],
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    # mpiexec forwards the ranks' output as it comes: their lines may run together
-    assert sorted(re.findall(r"rank (\d) of 2: ok", done.stdout)) == ["0", "1"], done.stdout
+    status, printed, errors = finish_ranks(
+        start_ranks([sys.executable, WORKER], labelled=True), timeout=240)
+    # every line carries its rank: a failure shows each rank's whole traceback
+    assert status == 0, printed + errors
+    assert sorted(re.findall(r"rank (\d) of 2: ok", printed)) == ["0", "1"], printed
+
+
+def test_an_exception_on_one_rank_ends_the_job_at_once_with_its_traceback():
+    """The worker's own guard: rank 1 raises while rank 0 waits in a collective; the job ends
+    with rank 1's whole traceback instead of hanging until the test's timeout."""
+    status, printed, errors = finish_ranks(
+        start_ranks([sys.executable, WORKER, "--fail-on-rank", "1"], labelled=True), timeout=60)
+    assert status != 0, printed + errors
+    assert "[1] Traceback (most recent call last):" in errors, errors
+    assert "[1] RuntimeError: rank 1 failed on purpose" in errors, errors
 
 
 def test_without_mpi4py_the_message_says_how_to_install_it(monkeypatch):

@@ -3,7 +3,6 @@ change of ranks, one writer, and how the job ends when a rank fails, dies, hangs
 import contextlib
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -11,23 +10,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from support import EXAMPLES, TINY, load_example, run_main
+from support import EXAMPLES, MPIEXEC, TINY, finish_ranks, load_example, run_main, start_ranks
 from tinygan import io
 
 pytest.importorskip("mpi4py", reason="pip install -e '.[mpi]' (the test extra includes it)")
-MPIEXEC = str(Path(sys.executable).with_name("mpiexec"))
 SCRIPT = str(EXAMPLES / "train_cifar.py")
 train_cifar = load_example("train_cifar")
 
 
-def ranks_command(args, n=2):
-    return [MPIEXEC, "-n", str(n), sys.executable, SCRIPT, "--distributed", *map(str, args)]
+def start_training(args, n=2):
+    """mpiexec -n n train_cifar.py --distributed args, started."""
+    return start_ranks([sys.executable, SCRIPT, "--distributed", *args], n)
 
 
 def on_ranks(args, n=2):
     """mpiexec -n n train_cifar.py --distributed args, finished: (status, stdout, stderr)."""
-    done = subprocess.run(ranks_command(args, n), capture_output=True, text=True, timeout=300)
-    return done.returncode, done.stdout, done.stderr
+    return finish_ranks(start_training(args, n), timeout=300)
 
 
 def history(out):
@@ -133,21 +131,14 @@ def rank_pids(out):
 def long_job(images, out, *extra):
     args = TINY + ["--data", images, "--out", out, "--epochs", "1000", "--checkpoint-every",
                    "0", *extra]
-    return subprocess.Popen(ranks_command(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return start_training(args)
 
 
 def ended(process, limit):
     """(status, seconds until the job ended, its output); fails past ``limit`` seconds."""
     began = time.monotonic()
-    try:
-        printed, errors = process.communicate(timeout=limit)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        printed, errors = process.communicate()
-        raise AssertionError(f"the job was still running {limit} s later: {printed[-2000:]}"
-                             f"{errors[-2000:]}") from None
-    return process.returncode, time.monotonic() - began, printed + errors
+    status, printed, errors = finish_ranks(process, limit)
+    return status, time.monotonic() - began, printed + errors
 
 
 def test_a_killed_rank_ends_the_job_within_seconds(images, tmp_path):

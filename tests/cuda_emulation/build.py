@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tinygan.io import atomic_write
+
 HERE = Path(__file__).resolve().parent
 HEADER = HERE / "host.h"
 KERNELS = HERE.parent.parent / "kernels"
@@ -60,8 +62,10 @@ def kernel_file(source, kernel_name):
     if original.exists() and original.read_text() == source:
         return original
     copy = CACHE / "sources" / hashlib.sha256(source.encode()).hexdigest()[:16] / original.name
-    copy.parent.mkdir(parents=True, exist_ok=True)
-    copy.write_text(source)
+    if not (copy.exists() and copy.read_text() == source):
+        # Ranks build the same source at once: each must see the whole file or none of it.
+        with atomic_write(copy, "w") as file:
+            file.write(source)
     return copy
 
 

@@ -25,6 +25,8 @@ MAX_CHANNEL_BLOCKS = 64  # blocks per channel of bn_sums: enough to fill a GPU a
 INSTALL_HINT = 'install CuPy with: pip install -e ".[cuda]" (".[cuda13]" for CUDA 13 drivers)'
 LIBRARY_HINT = ('pip install -e ".[cuda]" (".[cuda13]" for CUDA 13 drivers) installs CuPy with '
                 'the CUDA libraries it loads; or install the CUDA toolkit that matches CuPy')
+# What CuPy says when it cannot load a CUDA library (CuPy 14's wording; dlopen's).
+MISSING_LIBRARY = ("failed to load", "cannot open shared object file")
 PROBE_KERNEL = 'extern "C" __global__ void probe(float* x) { x[threadIdx.x] += 1.0f; }'
 COMPILE_OPTIONS = ("-std=c++14",)  # NVRTC options; tests/test_cuda_compile.py uses the same
 _kernels = {}
@@ -49,10 +51,18 @@ def check_available():
         try:
             probe()
         except Exception as error:  # noqa: BLE001  (any failure here becomes the one line)
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else \
-                type(error).__name__
-            raise RuntimeError(f"CuPy found a GPU but cannot {what}: {reason}; {LIBRARY_HINT}") \
-                from None
+            raise RuntimeError(_probe_failure(what, error)) from error
+
+
+def _probe_failure(what, error):
+    """The one line for a failed probe: the fix when a CUDA library is missing, else what
+    really failed (a compile error, a wrong result, a bug), which no install would fix."""
+    text = str(error).strip()
+    reason = f"{type(error).__name__}: {text.splitlines()[0] if text else '(no message)'}"
+    if isinstance(error, (OSError, ImportError)) or any(sign in text for sign in MISSING_LIBRARY):
+        return f"CuPy found a GPU but cannot {what}: {reason}; {LIBRARY_HINT}"
+    return (f"CuPy found a GPU but cannot {what}: {reason} (not a missing library: the probe "
+            f"itself failed; please report it with the full error)")
 
 
 def _probe_kernel():
