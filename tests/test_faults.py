@@ -1,9 +1,14 @@
 """Nothing is lost: the scripts against faults (signals, kill -9, full disks, locks) and bad input.
 
-Each test is one item of issue 18: a way a careless or hostile user used to lose work or get a
-traceback. Runs are tiny (8x8 noise models on 48 random images, batch 8).
+The fault table (rows in tests/faults_*.py, machinery in tests/faults.py) holds the faults that
+are one command each: every row runs here, and every flag of every script and every file format
+tinygan reads must have rows. The tests below it are the faults that need more than one command
+(signals, kill -9, a second run at once, a disk that fills mid-run), from issue 18. Runs are tiny
+(8x8 noise models on 48 random images, batch 8).
 """
+import ast
 import errno
+import shutil
 import re
 import signal
 import subprocess
@@ -16,6 +21,7 @@ import pytest
 from PIL import Image
 
 import test_evaluation
+from faults import FAULT_MODULES, SCRIPTS, flags_in, flags_of, one_line, rows_of, run_fault
 from support import (EXAMPLES, TINY, load_example, run_main, save_edited,
                      write_image_folder)
 from tinygan import io, ops, Tensor
@@ -25,7 +31,84 @@ train_cifar = load_example("train_cifar")
 generate = load_example("generate")
 evaluate = load_example("evaluate")
 toy_2d = load_example("toy_2d")
+ROOT = EXAMPLES.parent
+FAULTS = rows_of(FAULT_MODULES)
 
+# Every file format that tinygan or a script reads: the functions that read it. A reader that
+# is not listed here, or a format without rows in the table, fails a test below.
+READERS = {
+    "checkpoint": ["tinygan/io.py:load_checkpoint"],
+    "tar archive": ["tinygan/gan/data.py:_tar_files"],
+    "image file": ["tinygan/gan/data.py:_decode_image"],
+    "cifar-10 batch": ["tinygan/gan/data.py:_unpickle_batch", "tinygan/gan/data.py:find_class"],
+    "image cache": ["tinygan/gan/data.py:_load_cache"],
+    "toy sweep results": ["examples/toy_2d.py:sweep"],
+}
+# Reads that are not of a user's file, and why.
+NOT_USER_FILES = {
+    "examples/train_cifar.py:available_memory": "/proc/meminfo, the kernel's",
+    "tinygan/backend/cuda.py:kernel": "kernels/*.cu, shipped with tinygan",
+    "tinygan/gan/data.py:_file_md5": "hashes the bytes of a download, parses nothing",
+    "tinygan/gan/data.py:download_file": "copies a URL into a file (its md5 checked)",
+    "tinygan/io.py:atomic_write": "writes",
+    "tinygan/io.py:folder_lock": "the lock file: its contents are only shown",
+    "examples/toy_2d.py:save_gif": "in-memory PNGs it has just drawn",
+    "examples/train_cifar.py:main": "/dev/null",
+}
+READING = re.compile(r"np\.load\(|Image\.open\(|tarfile\.open\(|json\.loads?\(|pickle\."
+                     r"|Unpickler\(|zipfile\.|read_bytes\(|read_text\(|np\.fromfile"
+                     r"|urlopen\(|(?<![.\w])open\(")
+
+
+@pytest.fixture(scope="module")
+def finished_run(images, tmp_path_factory):
+    """A finished 2-step train_cifar.py run; rows get a copy of it as {run}."""
+    out = tmp_path_factory.mktemp("finished") / "run"
+    assert run_main(train_cifar.main, TINY + ["--data", images, "--out", out,
+                                              "--max-steps", "2"])[0] == 0
+    return out
+
+
+@pytest.mark.parametrize("row", FAULTS, ids=[row.id for row in FAULTS])
+def test_fault_table(row, images, finished_run, tmp_path, capsys):
+    folder = tmp_path / "row"
+    folder.mkdir()
+    shutil.copytree(finished_run, tmp_path / "run")
+    run_fault(row, folder, images, tmp_path / "run", capsys)
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_flag_of_every_script_has_a_row(script, capsys):
+    covered = set().union(*(flags_in(row) for row in FAULTS if row.script == script))
+    assert flags_of(script, capsys) - covered == set()
+
+
+def reading_functions():
+    """'file:function' of every function in tinygan/ and examples/ that reads a file."""
+    found = set()
+    for path in sorted([*ROOT.glob("tinygan/**/*.py"), *ROOT.glob("examples/*.py")]):
+        text = path.read_text()
+        lines = text.splitlines()
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and any(
+                    READING.search(line) and not line.lstrip().startswith("#")
+                    for line in lines[node.lineno - 1:node.end_lineno]) and not any(
+                    isinstance(inner, (ast.FunctionDef, ast.ClassDef)) and inner is not node
+                    and READING.search("\n".join(lines[inner.lineno - 1:inner.end_lineno]))
+                    for inner in ast.walk(node)):
+                found.add(f"{path.relative_to(ROOT)}:{node.name}")
+    return found
+
+
+def test_every_file_tinygan_reads_is_a_format_of_the_table():
+    listed = {reader for readers in READERS.values() for reader in readers}
+    assert reading_functions() - listed - set(NOT_USER_FILES) == set()
+    assert listed - reading_functions() == set(), "listed readers that read no file"
+
+
+@pytest.mark.parametrize("file_format", READERS)
+def test_every_file_format_has_rows(file_format):
+    assert any(row.reads == file_format for row in FAULTS), f"no row reads a bad {file_format}"
 
 
 def run(args, capsys=None):
@@ -45,12 +128,6 @@ def start(args, out):
         if line.startswith("training:"):
             return process
     raise AssertionError(f"the run never started: {process.wait()}")
-
-
-def one_line(text):
-    """Whether stderr holds one error line and no traceback (tqdm's progress lines aside)."""
-    messages = [part for part in re.split(r"[\r\n]", text) if part.startswith("error")]
-    return len(messages) == 1 and "Traceback" not in text
 
 
 # --- work lost -------------------------------------------------------------------------------
