@@ -29,8 +29,10 @@ from pathlib import Path
 
 # The toy's layers are 128 wide: a second BLAS thread costs more than it saves, and on a busy
 # 2-core machine it made steps several times slower. OpenBLAS reads this when NumPy loads, so it
-# applies when this file runs as a script (imported after NumPy, the module keeps NumPy's threads).
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# is set only when this file runs as a script: imported (by tests), it would change nothing here
+# and leak into every process started afterwards.
+if __name__ == "__main__":
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import tinygan as tg  # noqa: E402  first: it sets OpenBLAS's thread timeout before NumPy loads it
 import numpy as np  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402

@@ -228,6 +228,19 @@ def test_eval_every_without_the_classifier_is_refused_before_step_1(images, tmp_
     assert "training:" not in printed.out
 
 
+def test_loading_the_scripts_leaves_the_environment_alone():
+    """Issue 33: toy_2d.py set OPENBLAS_NUM_THREADS=1 when imported, so the runs that tests
+    start afterwards used one BLAS thread against this process's two, rounded differently, and
+    a resumed run no longer matched an uninterrupted one bit for bit."""
+    check = ("import os, sys; sys.path.insert(0, sys.argv[1]); from support import load_example; "
+             "before = dict(os.environ); [load_example(s) for s in sys.argv[2:]]; "
+             "changed = set(os.environ.items()) ^ set(before.items()); "
+             "sys.exit(f'changed: {sorted(changed)}' if changed else 0)")
+    done = subprocess.run([sys.executable, "-c", check, str(EXAMPLES.parent / "tests"),
+                           *SCRIPTS], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def test_sigterm_saves_and_the_resumed_run_equals_an_uninterrupted_one(images, tmp_path):
     straight, stopped = tmp_path / "straight", tmp_path / "stopped"
     common = TINY + ["--data", images, "--epochs", "1000", "--checkpoint-every", "0"]
