@@ -111,7 +111,7 @@ class Module:
         unexpected = sorted(set(state) - set(own))
         if missing or unexpected:
             raise ValueError(f"load_state_dict for {type(self).__name__}: missing keys {missing}, "
-                           f"unexpected keys {unexpected}")
+                             f"unexpected keys {unexpected}")
         for name, tensor in own.items():
             value = np.asarray(state[name])
             if value.shape != tensor.shape:
@@ -238,22 +238,34 @@ class AvgPool2d(_Pool2d):
 
 
 class BatchNorm2d(Module):
-    """Batch norm over channels of (N, C, H, W): weight 1, bias 0, running mean 0 and var 1."""
+    """Batch norm over channels of (N, C, H, W): weight 1, bias 0, running mean 0 and var 1.
+
+    momentum=None makes the running statistics the cumulative average of every training
+    batch's, as in PyTorch: batch k moves them by 1 / k, counted in the buffer
+    num_batches_tracked (float32, like the other buffers: exact to 2^24 batches).
+    """
 
     negative_slope = 1.0  # no activation; BatchNormAct2d sets its own
     group = None  # tinygan.distributed.sync_batch_norm sets a communicator: SyncBatchNorm
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         super().__init__()
+        ops._check_eps(type(self).__name__, eps)
         self.eps, self.momentum = eps, momentum
         self.weight = Parameter(np.ones(num_features, dtype=np.float32))
         self.bias = Parameter(np.zeros(num_features, dtype=np.float32))
         self.register_buffer("running_mean", np.zeros(num_features, dtype=np.float32))
         self.register_buffer("running_var", np.ones(num_features, dtype=np.float32))
+        if momentum is None:
+            self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.float32))
 
     def forward(self, x):
+        momentum = 0.0 if self.momentum is None else self.momentum  # eval mode uses none
+        if self.momentum is None and self.training:
+            self.num_batches_tracked.data += 1
+            momentum = 1 / self.num_batches_tracked.item()
         return ops.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                              training=self.training, momentum=self.momentum, eps=self.eps,
+                              training=self.training, momentum=momentum, eps=self.eps,
                               negative_slope=self.negative_slope, group=self.group)
 
 
@@ -263,7 +275,6 @@ class BatchNormAct2d(BatchNorm2d):
     def __init__(self, num_features, negative_slope=0.0, eps=1e-5, momentum=0.1):
         super().__init__(num_features, eps, momentum)
         self.negative_slope = negative_slope
-
 
 
 class InstanceNorm2d(Module):

@@ -6,6 +6,8 @@ gradient of the loss with respect to the op's output, ``gx`` with respect to an 
 backward is written with these same ops, so that recorded (create_graph=True) it is itself a
 graph: the gradient of a gradient needs nothing more.
 """
+import numbers
+
 import numpy as np
 
 from . import convolution
@@ -34,7 +36,15 @@ class SumTo(Function):
 
 def sum_to(x, shape):
     """x summed down to ``shape`` (x itself if it has that shape already)."""
-    return x if x.shape == tuple(shape) else SumTo.apply(x, shape=tuple(shape))
+    shape = tuple(shape)
+    try:
+        fits = np.broadcast_shapes(shape, x.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"sum_to: shape {shape} does not broadcast to the shape {x.shape} "
+                         "it would be summed from")
+    return x if x.shape == shape else SumTo.apply(x, shape=shape)
 
 
 class BroadcastTo(Function):
@@ -285,7 +295,7 @@ class _LeakyReLUJacobian(Function):
 class ReLU(Function):
     """y = max(x, 0);  gx = gy where x > 0, else 0"""
     def forward(self, x):
-        return x * (x > 0)
+        return self.xp.maximum(x, 0)
 
     def backward(self, gy):
         return _LeakyReLUJacobian.apply(gy, x=self.inputs[0].data, slope=0.0)
@@ -748,6 +758,10 @@ class BatchNorm(Function):
     """
     def forward(self, x, gamma, beta, running_mean=None, running_var=None, training=True,
                 momentum=0.1, eps=1e-5, negative_slope=1.0, group=None):
+        _check_eps("batch_norm", eps)
+        if not isinstance(momentum, numbers.Real):
+            raise TypeError(f"batch_norm: momentum must be a number, got {momentum!r}; for the "
+                            "cumulative average (momentum=None) use BatchNorm2d, which counts")
         channels = x.shape[1] if x.ndim >= 2 else None
         if channels is None or gamma.shape != (channels,) or beta.shape != (channels,):
             raise ValueError(f"batch_norm: expected input (N, C, ...) and weight and bias of shape "
@@ -761,7 +775,7 @@ class BatchNorm(Function):
             if group is not None:  # every rank's batch holds self.count values per channel
                 mean, var = group.batch_statistics(mean, var)
                 self.count *= group.size
-            if running_mean is not None:
+            if running_mean is not None and self.count > 0:  # an empty batch moves nothing
                 self.backend.bn_running_update(running_mean, running_var, mean, var, momentum,
                                                self.count)
         elif running_mean is None or running_var is None:
@@ -803,6 +817,12 @@ class BatchNorm(Function):
         g = gy * reshape(gamma, channel)
         gx = _standardized_input_grad(g, xhat, inv_std, axes) if self.training else g * inv_std
         return gx, (gy * xhat).sum(axis=axes), gy.sum(axis=axes)
+
+
+def _check_eps(name, eps):
+    """Refuse eps <= 0: it must keep var + eps, under a square root, above 0."""
+    if not eps > 0:
+        raise ValueError(f"{name}: eps must be positive, got eps={eps}")
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,

@@ -12,6 +12,7 @@ engine runs them under no_grad, or, with create_graph=True, records them like an
 which makes the gradient a Tensor with a graph of its own (gradients of gradients).
 """
 import contextlib
+import operator
 
 import numpy as np
 
@@ -120,6 +121,9 @@ class Tensor:
                     else leaf.grad + gx
 
     # --- operator sugar (the ops live in ops.py) ------------------------------------------
+    # NumPy's ufuncs step aside: ``array + tensor`` calls Tensor.__radd__, as ``number + tensor``
+    __array_ufunc__ = None
+
     def __add__(self, other):
         return ops.add(self, other)
 
@@ -152,6 +156,26 @@ class Tensor:
 
     def __matmul__(self, other):
         return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __lt__(self, other):
+        return self._compare(other, operator.lt, "lt")
+
+    def __le__(self, other):
+        return self._compare(other, operator.le, "le")
+
+    def __gt__(self, other):
+        return self._compare(other, operator.gt, "gt")
+
+    def __ge__(self, other):
+        return self._compare(other, operator.ge, "ge")
+
+    def _compare(self, other, relation, name):
+        """relation(self, other) elementwise, as a bool Tensor (a comparison has no gradient)."""
+        a, b = _as_tensors(name, (self, other))
+        return Tensor(relation(a.data, b.data))
 
     @property
     def T(self):  # noqa: N802  (the name NumPy and PyTorch use)
