@@ -2,11 +2,18 @@
 
 Horizontal stripes are class 1, vertical stripes class 0, both with noise. The loop is the
 same as PyTorch's: forward, loss, zero_grad, backward, step.
+
+    python examples/demo.py
+    python examples/demo.py --steps 200 --batch-size 64
 """
+import argparse
+import sys
+
 import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy loads it
 import numpy as np
 
 from tinygan import nn, ops, optim
+from tinygan.gan import cli
 
 
 def stripes(rng, n, size=16):
@@ -19,7 +26,30 @@ def stripes(rng, n, size=16):
     return images[:, None].astype(np.float32), labels[:, None].astype(np.float32)
 
 
-def main(steps=60, batch_size=32):
+def parse_args(argv):
+    """The command line: --steps and --batch-size, checked (one line and status 2 if bad)."""
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=60, help="training steps (default: 60)")
+    parser.add_argument("--batch-size", type=int, default=32,
+                        help="images per step, >= 2 for batch norm (default: 32)")
+    args = parser.parse_args(argv)
+    if args.steps < 1:
+        parser.error(f"--steps must be >= 1, got {args.steps}")
+    if args.batch_size < 2:
+        parser.error(f"--batch-size must be >= 2 (batch norm needs two images), got "
+                     f"{args.batch_size}")
+    return args
+
+
+def main(argv=None):
+    """Command-line entry point: train the net and print its accuracy; the exit status."""
+    args = parse_args(argv)
+    train(args.steps, args.batch_size)
+    return 0
+
+
+def train(steps, batch_size):
+    """Train the stripe classifier, printing its progress and its held-out accuracy."""
     tg.manual_seed(0)
     rng = np.random.default_rng(0)
     net = nn.Sequential(
@@ -48,4 +78,4 @@ def main(steps=60, batch_size=32):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -9,7 +9,6 @@ Fréchet distance on our own classifier's features (lower is better), the classi
 (higher is better) and the D-features linear-probe accuracy (higher is better). None of these
 is comparable with Inception-based FID/IS from papers; see the README.
 """
-import argparse
 import json
 import sys
 import time
@@ -19,7 +18,7 @@ import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy lo
 import numpy as np
 
 from tinygan import io
-from tinygan.gan import dcgan, evaluation, visual
+from tinygan.gan import classifier, cli, dcgan, evaluation, visual
 
 METRICS = ("swd", "frechet", "score", "probe", "classes_covered")
 INCEPTION_MESSAGE = (
@@ -33,11 +32,12 @@ INCEPTION_MESSAGE = (
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = cli.Parser(description=__doc__.split("\n\n")[0])
     parser.add_argument("checkpoints", nargs="*", type=Path, help="train_cifar.py checkpoints")
     parser.add_argument("--baselines", action="store_true",
                         help="also measure real training images and an untrained generator")
-    parser.add_argument("--samples", type=int, default=10000, help="images per set (<= 10000)")
+    parser.add_argument("--samples", type=int, default=10000,
+                        help=f"images per set ({evaluation.MIN_COUNT} to 10000)")
     parser.add_argument("--probe-train", type=int, default=10000,
                         help="training images for the D-features linear probe (0: skip probe)")
     parser.add_argument("--running-stats", action="store_true",
@@ -49,6 +49,10 @@ def parse_args(argv):
     parser.add_argument("--seed", type=int, default=0, help="seed of samples and projections")
     parser.add_argument("--json", type=Path, default=Path("evaluation.json"), help="output file")
     parser.add_argument("--plot", type=Path, help="also plot each metric against epoch here")
+    parser.add_argument("--classifier", type=Path, metavar="FILE",
+                        help="your own train_classifier.py weights instead of the shipped "
+                             "classifier's: its Fréchet distances and scores compare only with "
+                             "numbers measured with the same file")
     parser.add_argument("--inception-weights", type=Path, metavar="FILE",
                         help="Inception-v3 weights for the papers' FID/IS (not supported yet: "
                              "says what it would take)")
@@ -57,10 +61,29 @@ def parse_args(argv):
         parser.error(INCEPTION_MESSAGE.format(args.inception_weights))
     if not args.checkpoints and not args.baselines:
         parser.error("give at least one checkpoint, or --baselines")
-    if not 2 <= args.samples <= 10000 or args.probe_train < 0:
-        parser.error("--samples must be in [2, 10000] and --probe-train >= 0")
+    if not evaluation.MIN_COUNT <= args.samples <= 10000:
+        parser.error(f"--samples must be in [{evaluation.MIN_COUNT}, 10000] (the classifier "
+                     f"score splits the samples in {evaluation.MIN_COUNT} parts), got "
+                     f"{args.samples}")
+    if not 0 <= args.probe_train <= 50000:
+        parser.error(f"--probe-train must be in [0, 50000] (the CIFAR-10 training images), got "
+                     f"{args.probe_train}")
     if args.seed < 0:
         parser.error(f"--seed must be >= 0, got {args.seed}")
+    if args.raw_g and not args.checkpoints:
+        parser.error("--raw-g: expected checkpoints whose trained G to measure, got --baselines "
+                     "alone")
+    if args.plot and not args.checkpoints:
+        parser.error(f"--plot {args.plot}: expected checkpoints to plot against their epochs, got "
+                     "--baselines alone")
+    for flag, path in (("--json", args.json), ("--plot", args.plot)):
+        if path and path.is_dir():
+            parser.error(f"{flag} {path}: expected a file to write, got a folder")
+        if path and any(path.resolve() == checkpoint.resolve() for checkpoint in args.checkpoints):
+            parser.error(f"{flag} {path}: expected a new file, got one of the checkpoints to "
+                         "measure (it would be overwritten)")
+    if args.plot and args.plot.resolve() == args.json.resolve():
+        parser.error(f"--plot {args.plot}: expected another file than --json's")
     return args
 
 
@@ -89,9 +112,15 @@ def untrained_models(config):
 
 
 def prepare(args):
-    """(the checkpoints' models, the Evaluator): every input read, before anything is measured."""
+    """(the checkpoints' models, the Evaluator): every input read, before anything is measured;
+    the images last, as they take longest."""
     models = [load_models(path, args.raw_g) for path in args.checkpoints]
-    return models, evaluation.Evaluator.cifar10(args.samples, args.probe_train, args.seed)
+    network = classifier.load_pretrained(args.classifier)
+    if args.classifier and not classifier.is_shipped(args.classifier):
+        print(f"classifier: your own {args.classifier}, not the shipped one: its Fréchet "
+              "distances and scores compare only with numbers measured with this same file")
+    return models, evaluation.Evaluator.cifar10(args.samples, args.probe_train, args.seed,
+                                                network=network)
 
 
 def measure(args, prepared=None):
@@ -116,6 +145,7 @@ def measure(args, prepared=None):
     report = {"rows": rows, "samples": args.samples, "probe_train": args.probe_train,
               "batch_statistics": not args.running_stats, "seed": args.seed,
               "classifier": evaluator.classifier_meta,
+              "classifier_file": str(args.classifier or classifier.WEIGHTS),
               "seconds": round(time.perf_counter() - started, 1),
               "command": "python examples/evaluate.py " + " ".join(sys.argv[1:])}
     with io.atomic_write(args.json, "w") as file:

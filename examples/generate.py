@@ -21,7 +21,7 @@ import numpy as np
 
 from tinygan import backend as backends
 from tinygan import gan, io
-from tinygan.gan import data, dcgan, visual
+from tinygan.gan import cli, data, dcgan, visual
 
 
 # Random streams besides the grid's (default_rng(seed)): default_rng([seed, STREAM])
@@ -58,6 +58,11 @@ def parse_arithmetic(text, count):
                          "-, e.g. '3,17,40 - 5,9 + 22'")
     parsed = [(-1 if sign == "-" else 1, [int(i) for i in group.replace(" ", "").split(",") if i])
               for sign, group in terms]
+    empty = [f"{sign}{group.strip()}" for (sign, group), (_, indices) in zip(terms, parsed)
+             if not indices]
+    if empty:
+        raise ValueError(f"--arithmetic {text!r}: expected at least one grid index in every term, "
+                         f"got a term without one: {empty[0]!r}")
     bad = [i for _, group in parsed for i in group if i >= count]
     if bad:
         raise ValueError(f"--arithmetic: indices {bad} are not in the grid of {count} samples")
@@ -90,8 +95,7 @@ def load_generator(checkpoint_path, device, raw_g=False):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", help="checkpoint.npz written by train_cifar.py")
     parser.add_argument("--n", type=int, default=64, help="samples in the grid (default: 64)")
     parser.add_argument("--nrow", type=int, default=8, help="images per grid row (default: 8)")

@@ -52,7 +52,12 @@ EXTENT = 3.0          # the pictures show [-EXTENT, EXTENT]^2
 SURFACE_POINTS = 120  # D's decision surface is evaluated on a SURFACE_POINTS^2 grid
 D_NORMS = ("none", "batch", "layer", "spectral")
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "results"
+OUTPUTS = ("snapshots.png", "training.gif", "curves.png", "grad_norms.png", "metrics.json")
+# An earlier toy_2d.json's rows: each field and its type (lists hold one number per seed)
+ROW_FIELDS = {"name": str, "flags": str, "steps": int, "modes": list, "high_quality": list,
+              "seconds": list}
 SEEDS = (0, 1, 2)
+SWEEP_VALUED = ("--only", "--sweep-out")  # the sweep's own flags with a value
 # Random streams: numpy.random.default_rng([seed, STREAM, ...]) (1 is no longer used)
 STEP_POINTS, EVAL_NOISE, SHOWN_POINTS = 0, 2, 3  # + step, -, -
 SWEEP = (  # (name, flags added to the command line): the recipes of --sweep
@@ -90,19 +95,21 @@ class Config(cli.RecipeOptions):
     nz: int = option(8, "length of the latent vector z")
     width: int = option(128, "units of every hidden layer of G and D")
     seed: int = option(0, "seed of weights, data and noise")
-    out: str = option("runs/toy_2d", "folder for the pictures and metrics.json")
+    out: str = option("runs/toy_2d", "folder for the pictures and metrics.json: a new or empty "
+                                     "folder, or an earlier run's (one that holds only the files "
+                                     "a run writes); a file system's root, a file or any other "
+                                     "folder is refused")
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, with every error on one line."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}; see --help\n")
+class UserError(Exception):
+    """A bad --out or earlier sweep results: printed as one line, status 2."""
 
 
 def parse_args(argv=None):
-    """The command line as (Config, whether --sweep was given); bad values exit with status 2."""
-    parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """The command line as (Config, whether --sweep was given, --only's names or None, the
+    sweep's folder); bad values exit with status 2."""
+    parser = cli.Parser(description=__doc__,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     cli.add_options(parser, Config)
     parser.add_argument("--sweep", action="store_true",
                         help="train every recipe of a table (its flags after the ones given here) "
@@ -110,11 +117,16 @@ def parse_args(argv=None):
     parser.add_argument("--only", metavar="NAME,...", type=lambda text: text.split(","),
                         help="with --sweep: train these recipes only, replacing their rows in "
                              "the tables (one of " + ", ".join(name for name, _ in SWEEP) + ")")
+    parser.add_argument("--sweep-out", metavar="DIR", type=Path,
+                        help="with --sweep: the folder of toy_2d.md, toy_2d.json and toy_2d/ "
+                             "(default: bench/results)")
     given = vars(parser.parse_args(argv))
-    sweep, only = given.pop("sweep"), given.pop("only")
+    sweep, only, sweep_out = given.pop("sweep"), given.pop("only"), given.pop("sweep_out")
     unknown = sorted(set(only or ()) - {name for name, _ in SWEEP})
     if only and not sweep or unknown:
         parser.error(f"--only needs --sweep and names of its recipes; unknown: {unknown}")
+    if sweep_out and not sweep:
+        parser.error(f"--sweep-out {sweep_out} needs --sweep (a single run writes to --out)")
     config = Config(**given)
     for ok, message in ((config.steps >= 1, "--steps must be >= 1"),
                         (config.batch_size >= 2, "--batch-size must be >= 2"),
@@ -127,7 +139,27 @@ def parse_args(argv=None):
             parser.error(message)
     for message in config.recipe_problems():
         parser.error(message)
-    return config, sweep, only
+    return config, sweep, only, sweep_out or BENCH
+
+
+def check_out(out):
+    """UserError if --out cannot take a run's files: a file system's root, a file, or a folder
+    that holds anything but a run's files and their temporaries."""
+    if os.path.ismount(out):
+        raise UserError(f"--out {out}: expected a run folder, got the root of a file system")
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: expected a folder, got a file")
+    others = sorted(p.name for p in out.iterdir() if not is_output(p.name)) if out.is_dir() else []
+    if others:
+        raise UserError(f"--out {out}: expected a new or empty folder or an earlier run's, got a "
+                        f"folder with {len(others)} other entries ({', '.join(others[:3])}"
+                        f"{', ...' if len(others) > 3 else ''}); give another --out")
+
+
+def is_output(name):
+    """Whether a file name is one that a run writes, or atomic_write's temporary file of one."""
+    temporary = io.TEMPORARY.match(name)
+    return (temporary["name"] if temporary else name) in OUTPUTS
 
 
 def real_points(rng, n):
@@ -341,13 +373,43 @@ def save_outputs(result, out):
         json.dump(summary(result), file, indent=1)
 
 
+def kept_rows(results):
+    """The rows of an earlier toy_2d.json (parsed), or ValueError saying what is wrong."""
+    rows = results.get("rows") if isinstance(results, dict) else None
+    if not isinstance(rows, list):
+        raise ValueError(f"expected an object with a list of rows, got {str(results)[:60]}")
+    for index, row in enumerate(rows):
+        if not is_row(row):
+            raise ValueError(f"expected rows with a recipe's name and {', '.join(ROW_FIELDS)}, "
+                             f"got row {index}: {str(row)[:60]}")
+    return rows
+
+
+def is_row(row):
+    """Whether a parsed row has a recipe's name and every field of ROW_FIELDS (lists of numbers)."""
+    return (isinstance(row, dict) and row.get("name") in dict(SWEEP)
+            and all(isinstance(row.get(field), kind) for field, kind in ROW_FIELDS.items())
+            and is_number(row["steps"])
+            and all(is_number(value) for field, kind in ROW_FIELDS.items() if kind is list
+                    for value in row[field]))
+
+
+def is_number(value):
+    """Whether a parsed JSON value is a number (true and false are not)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def sweep(argv, folder=BENCH, only=None):
     """Train every recipe of SWEEP (or those named in ``only``, keeping the other rows of an
     earlier toy_2d.json) with each of SEEDS; write toy_2d.md, toy_2d.json and the snapshots and
     gradient norms of each recipe's first seed (toy_2d/NAME.png, toy_2d/NAME_grad_norms.png)
-    in ``folder``."""
+    in ``folder``. UserError if the earlier toy_2d.json is not one."""
     earlier = Path(folder) / "toy_2d.json"
-    kept = json.loads(earlier.read_text())["rows"] if only and earlier.exists() else []
+    try:
+        kept = kept_rows(json.loads(earlier.read_text())) if only and earlier.exists() else []
+    except (OSError, ValueError) as error:  # unreadable, not UTF-8 or JSON, or wrong rows
+        raise UserError(f"{earlier}: not the results of an earlier --sweep ({error}); move it "
+                        "away, or run the whole sweep without --only") from None
     rows, started = [], time.perf_counter()
     load = os.getloadavg()[0]
     for name, flags in SWEEP if only is None else [r for r in SWEEP if r[0] in only]:
@@ -406,22 +468,29 @@ def markdown(setup, rows):
 
 
 def sweep_flags(argv):
-    """argv without --sweep and --only NAMES: the flags that every recipe of the sweep extends."""
+    """argv without --sweep, --only NAMES and --sweep-out DIR: the flags that every recipe of the
+    sweep extends."""
     flags, skip = [], False
     for arg in argv:
-        if not skip and arg not in ("--sweep", "--only") and not arg.startswith("--only="):
+        if not skip and arg != "--sweep" and arg.split("=")[0] not in SWEEP_VALUED:
             flags.append(arg)
-        skip = arg == "--only"
+        skip = arg in SWEEP_VALUED
     return flags
 
 
 def main(argv=None):
-    """Command-line entry point: train one recipe (or the sweep); the exit status."""
+    """Command-line entry point: train one recipe (or the sweep); the exit status (2 for a bad
+    --out or earlier sweep results)."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    config, run_sweep, only = parse_args(argv)
-    if run_sweep:
-        sweep(sweep_flags(argv), only=only)
-        return 0
+    config, run_sweep, only, sweep_out = parse_args(argv)
+    try:
+        if run_sweep:
+            sweep(sweep_flags(argv), sweep_out, only)
+            return 0
+        check_out(Path(config.out))
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     result = train(config)
     save_outputs(result, config.out)
     print(f"modes covered: {result.modes}/{MODES}  high-quality samples: {result.high_quality:.1%}"

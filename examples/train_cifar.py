@@ -240,23 +240,12 @@ def prepare_output(config, resumed, overwrite):
 def check_memory(config, ranks=1):
     """Refuse (numpy backend) a model and batch whose step would not fit the available memory
     (a rank's own step: its share of the batch)."""
-    available = available_memory()
     need = dcgan.step_memory_bytes(dataclasses.asdict(config), config.batch_size // ranks)
-    if config.backend == "numpy" and available is not None and need > available:
-        raise UserError(f"--nz {config.nz} --ngf {config.ngf} --ndf {config.ndf} --batch-size "
-                        f"{config.batch_size} --image-size {config.image_size}: the models and "
-                        f"one step need about {need / 2**30:.1f} GiB, this machine has "
-                        f"{available / 2**30:.1f} GiB available")
-
-
-def available_memory():
-    """MemAvailable of /proc/meminfo in bytes (None where there is no such file)."""
-    try:
-        lines = Path("/proc/meminfo").read_text().splitlines()
-    except OSError:
-        return None
-    kib = next((int(line.split()[1]) for line in lines if line.startswith("MemAvailable:")), None)
-    return None if kib is None else kib * 1024
+    problem = cli.memory_problem(f"--nz {config.nz} --ngf {config.ngf} --ndf {config.ndf} "
+                                 f"--batch-size {config.batch_size} --image-size "
+                                 f"{config.image_size}", need)
+    if config.backend == "numpy" and problem:
+        raise UserError(problem)
 
 
 def load_training_images(config):

@@ -2,13 +2,15 @@
 synthetic data (the shipped classifier and CIFAR-10 are only checked where named)."""
 import csv
 import json
+import shutil
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import tinygan as tg
-from support import load_example, write_image_folder
+from faults import one_line
+from support import EXAMPLES, load_example, write_image_folder
 from tinygan import io
 from tinygan.gan import classifier, dcgan, evaluation, probe
 
@@ -116,7 +118,8 @@ def test_classifier_input_scales_uint8_and_averages_64_down_to_32():
 
 def synthetic_evaluator(weights, count=32, probe_train=32):
     return evaluation.Evaluator(coloured_images(48, seed=1), coloured_images(64, seed=2),
-                                count=count, probe_train=probe_train, weights=weights)
+                                count=count, probe_train=probe_train,
+                                network=classifier.load_pretrained(weights))
 
 
 def test_evaluator_rows_real_images_beat_an_untrained_generator(weights):
@@ -130,13 +133,15 @@ def test_evaluator_rows_real_images_beat_an_untrained_generator(weights):
         assert sum(row["class_shares"]) == pytest.approx(1, abs=1e-3)
     assert real["swd"] < untrained["swd"] and real["frechet"] < untrained["frechet"]
     assert 0 <= untrained["probe"] <= 1
-    with pytest.raises(ValueError, match="count must be in \\[2, 48\\]"):
+    with pytest.raises(ValueError, match="count must be in \\[10, 48\\]"):
         synthetic_evaluator(weights, count=49)
+    with pytest.raises(ValueError, match="count must be in \\[10, 48\\]"):
+        synthetic_evaluator(weights, count=9)
 
 
 def use_synthetic_evaluator(monkeypatch, weights):
     monkeypatch.setattr(evaluation.Evaluator, "cifar10", classmethod(
-        lambda cls, count, probe_train=0, seed=0, log=None: synthetic_evaluator(
+        lambda cls, count, probe_train=0, seed=0, log=None, network=None: synthetic_evaluator(
             weights, min(count, 48), probe_train)))
 
 
@@ -216,3 +221,51 @@ def test_inception_weights_get_an_explanation_not_a_fake_number(capsys):
     assert exit_info.value.code == 2
     message = capsys.readouterr().err
     assert "pt_inception.pth" in message and "tinygan has no Inception-v3 yet" in message
+
+
+def test_train_classifier_never_writes_the_shipped_classifier(monkeypatch, capsys):
+    """issue 27.2: the default --out is under runs/, and the shipped file, however named, is
+    refused before anything is read or trained."""
+    default = train_classifier.parse_args([]).out
+    assert default.startswith("runs/") and not classifier.is_shipped(default)
+    monkeypatch.chdir(EXAMPLES.parent)
+    for out in (str(classifier.WEIGHTS), "tinygan/assets/cifar10_classifier.npz",
+                "tinygan/gan/../assets/cifar10_classifier.npz"):
+        with pytest.raises(SystemExit) as exit_info:
+            train_classifier.parse_args(["--out", out])
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and one_line(err)
+        assert f"--out {out} is the shipped classifier" in err
+    assert classifier.file_sha256(classifier.WEIGHTS) == classifier.WEIGHTS_SHA256
+
+
+def test_a_changed_shipped_classifier_is_refused_with_how_to_restore_it(weights, tmp_path,
+                                                                        monkeypatch, capsys):
+    """issue 27.2: weights retrained over the shipped file gave a Fréchet distance of 0.005
+    where the shipped ones give 87.89, silently; now its checksum is checked wherever it is
+    loaded (evaluate.py, train_cifar.py --eval-every), and a user's own file given with
+    --classifier is used, and said to be."""
+    changed = tmp_path / "assets" / "cifar10_classifier.npz"
+    changed.parent.mkdir()
+    shutil.copy(weights, changed)
+    monkeypatch.setattr(classifier, "WEIGHTS", changed)
+    with pytest.raises(ValueError, match="was changed .*restore it with `git checkout "
+                                         "tinygan/assets/cifar10_classifier.npz`"):
+        classifier.load_pretrained()
+    with pytest.raises(ValueError, match="was changed"):
+        evaluation.Evaluator(coloured_images(48, seed=1), coloured_images(64, seed=2), count=16,
+                             probe_train=0)
+    status = evaluate.main(["--baselines", "--samples", "16", "--json", str(tmp_path / "e.json")])
+    err = capsys.readouterr().err
+    assert status == 2 and one_line(err) and f"{changed} was changed" in err
+    assert not (tmp_path / "e.json").exists()
+
+    used = {}
+    monkeypatch.setattr(evaluation.Evaluator, "cifar10", classmethod(
+        lambda cls, count, probe_train, seed, network: used.update(network=network) or
+        synthetic_evaluator(weights, count, probe_train)))
+    report = evaluate.measure(evaluate.parse_args(
+        ["--baselines", "--samples", "16", "--probe-train", "0", "--classifier", str(weights),
+         "--json", str(tmp_path / "e.json")]))
+    assert f"classifier: your own {weights}, not the shipped one" in capsys.readouterr().out
+    assert used["network"][1]["test_accuracy"] == 0.1 and report["classifier_file"] == str(weights)

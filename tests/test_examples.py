@@ -4,13 +4,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def test_demo_learns_to_tell_stripes_apart(capsys):
-    runpy.run_path(str(EXAMPLES / "demo.py"), run_name="__main__")
+def test_demo_learns_to_tell_stripes_apart(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["demo.py"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(EXAMPLES / "demo.py"), run_name="__main__")
+    assert exit_info.value.code == 0
     accuracy = float(capsys.readouterr().out.strip().splitlines()[-1].split()[-1].rstrip("%"))
     assert accuracy >= 90.0
 

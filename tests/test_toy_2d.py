@@ -110,6 +110,8 @@ def test_sweep_only_reruns_the_named_recipes_and_keeps_the_other_rows(tmp_path, 
     monkeypatch.setattr(toy_2d, "SWEEP", (("default", ""), ("hinge", "--loss hinge")))
     toy_2d.sweep(small + ["--steps", "3"], tmp_path)
     assert toy_2d.sweep_flags(["--sweep", "--only", "hinge", "--steps", "2"]) == ["--steps", "2"]
+    assert toy_2d.sweep_flags(["--sweep-out", "x", "--sweep", "--only=hinge", "--lr", "1"]) == \
+        ["--lr", "1"]
     toy_2d.sweep(small + ["--steps", "2"], tmp_path, only=["hinge"])
     rows = json.loads((tmp_path / "toy_2d.json").read_text())["rows"]
     assert [(r["name"], r["steps"]) for r in rows] == [("default", 3), ("hinge", 2)]
@@ -133,3 +135,18 @@ def test_a_bad_flag_exits_with_status_2_and_a_line_naming_it(flags, flag, capsys
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert flag in err and err.count("\n") == 1, err
+
+
+def test_out_may_be_a_new_or_empty_folder_or_an_earlier_runs_and_nothing_else(tmp_path):
+    """issue 27.10: `--out /` wrote a run's pictures into /. The rule: a new or empty folder,
+    or one that holds only what a run writes (and atomic_write's temporaries of it)."""
+    toy_2d.check_out(tmp_path / "new")
+    toy_2d.check_out(tmp_path)
+    for name in toy_2d.OUTPUTS + (".metrics.json.k2j4h5g6.tmp",):
+        (tmp_path / name).write_text("an earlier run's")
+    toy_2d.check_out(tmp_path)
+    (tmp_path / ".notes.txt.k2j4h5g6.tmp").write_text("not a run's")
+    with pytest.raises(toy_2d.UserError, match="with 1 other entries"):
+        toy_2d.check_out(tmp_path)
+    with pytest.raises(toy_2d.UserError, match="the root of a file system"):
+        toy_2d.check_out(toy_2d.Path("/"))

@@ -1,12 +1,42 @@
 """Command-line settings as dataclasses: one field per flag, and the recipe-book flags that
-examples/train_cifar.py and examples/toy_2d.py share."""
+examples/train_cifar.py and examples/toy_2d.py share; the scripts' one-line parser errors and
+their memory check."""
+import argparse
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .. import optim
 from . import dcgan, recipes
 
 OPTIMIZERS = ("adam", "rmsprop")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with every error on one line: 'error: MESSAGE; see PROG --help'."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message}; see {self.prog} --help\n")
+
+
+def available_memory():
+    """MemAvailable of /proc/meminfo in bytes (None where there is no such file)."""
+    try:
+        lines = Path("/proc/meminfo").read_text().splitlines()
+    except OSError:
+        return None
+    kib = next((int(line.split()[1]) for line in lines if line.startswith("MemAvailable:")), None)
+    return None if kib is None else kib * 1024
+
+
+def memory_problem(flags, need):
+    """A line saying that the settings ``flags`` need ``need`` bytes, more than this machine
+    has available; None if they fit (or the available memory is unknown)."""
+    available = available_memory()
+    if available is None or need <= available:
+        return None
+    return (f"{flags}: training would need about {need / 2**30:.1f} GiB (the weights, optimizer "
+            f"state and one step), this machine has {available / 2**30:.1f} GiB available")
 
 
 def option(default, help, choices=None):

@@ -20,6 +20,7 @@ from ..tensor import Tensor, no_grad
 SIZE = 32  # the classifier's input size; 64x64 samples are averaged down 2x2 first
 COVERED_SHARE = 0.2  # a class is covered if it gets at least 0.2 / K of the samples
 SAMPLE_NOISE, SUBSETS = 3, 4  # random streams: numpy.random.default_rng([seed, STREAM])
+MIN_COUNT = metrics.SCORE_SPLITS  # the fewest images per set: the score splits them in parts
 
 
 def classifier_input(images):
@@ -62,13 +63,15 @@ class Evaluator:
 
     test and train: (uint8 images (N, 3, S, S), int labels (N,)); ``count`` images of each set
     are compared (a seeded random subset), ``probe_train`` training images train the probe.
+    network: (classifier, meta) as classifier.load_pretrained returns them; None: the shipped
+    classifier (its checksum checked).
     """
 
-    def __init__(self, test, train, count=10000, probe_train=10000, seed=0,
-                 weights=classifier.WEIGHTS):
+    def __init__(self, test, train, count=10000, probe_train=10000, seed=0, network=None):
         (test, self.test_labels), (train, train_labels) = test, train
-        if not 2 <= count <= min(len(test), len(train)) or probe_train > len(train):
-            raise ValueError(f"count must be in [2, {min(len(test), len(train))}] and probe_train "
+        if not MIN_COUNT <= count <= min(len(test), len(train)) or probe_train > len(train):
+            raise ValueError(f"count must be in [{MIN_COUNT}, {min(len(test), len(train))}] and "
+                             f"probe_train "
                              f"at most {len(train)} for {len(test)} test and {len(train)} "
                              f"training images, got count {count}, probe_train {probe_train}")
         self.count, self.probe_train, self.seed = count, probe_train, seed
@@ -77,16 +80,16 @@ class Evaluator:
         self.test = self.full_test[rng.permutation(len(test))[:count]]
         pick = rng.permutation(len(train))[:max(count, probe_train)]
         self.train, self.train_labels = classifier_input(train[pick]), train_labels[pick]
-        self.classifier, self.classifier_meta = classifier.load_pretrained(weights)
+        self.classifier, self.classifier_meta = network or classifier.load_pretrained()
         features, _ = classifier.predict(self.classifier, self.test)
         self.test_statistics = metrics.gaussian_statistics(features)
 
     @classmethod
-    def cifar10(cls, count=10000, probe_train=10000, seed=0, log=print):
+    def cifar10(cls, count=10000, probe_train=10000, seed=0, log=print, network=None):
         """An Evaluator against the CIFAR-10 test images (official release, else bundled)."""
         test = data.load_cifar10(split="test", with_labels=True, log=log)
         train = data.load_cifar10(split="train", with_labels=True, log=log)
-        return cls(test, train, count, probe_train, seed)
+        return cls(test, train, count, probe_train, seed, network)
 
     def image_metrics(self, images):
         """SWD against the test images, Fréchet distance and classifier score of float images."""

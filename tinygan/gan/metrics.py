@@ -29,6 +29,7 @@ CHUNK_IMAGES = 500  # images per pyramid chunk
 PROJECTION_BYTES = 64 << 20  # memory of the projections sorted at once, per set
 BINOMIAL = np.array([1, 4, 6, 4, 1], dtype=np.float32) / np.float32(16)
 SUM_TOLERANCE = 1e-3  # how far a row of probabilities may sum from 1
+SCORE_SPLITS = 10  # the classifier score's parts, as in the Inception score: N >= 10 samples
 
 
 def _blur(images):
@@ -261,7 +262,7 @@ def frechet_distance(mean1, cov1, mean2, cov2):
     return max(float(distance), 0.0)  # rounding can leave a tiny negative for equal Gaussians
 
 
-def classifier_score(probabilities, splits=10):
+def classifier_score(probabilities, splits=SCORE_SPLITS):
     """exp(mean_x KL(p(y|x) || p(y))) per split, p(y) the split's mean; returns (mean, std)."""
     probabilities = np.asarray(probabilities, dtype=np.float64)
     splits = _check_count("splits", splits)
