@@ -16,13 +16,15 @@ saves a checkpoint and exits; a second one aborts.
 
 With --distributed (under mpiexec -n N) each rank trains on its N-th of every batch, gradients
 averaged over the ranks (MPI, or NCCL with --backend cupy); rank 0 alone prints, writes and
-shows progress. A failure at the start stops every rank with one line; one rank's failure
-later ends the whole job (MPI_Abort) with its line, and a rank that hangs ends it after
---timeout seconds.
+shows progress. A failure at the start stops every rank with one line (an unforeseen one, a
+bug, ends the job at once with its traceback); one rank's failure later ends the whole job
+(MPI_Abort) with its line, and a rank that hangs ends it after --timeout seconds.
 
-Before step 1 it checks what the run will need: that --out can be written (and holds no other
-run unless --resume or --overwrite), a lock on --out (a second run into it is refused), the
-memory of the models and a step, the data, and with --eval-every the classifier and test images.
+Before step 1 it checks what the run will need: that --out lies outside --data and can be
+written, a lock on --out (a second run into it is refused), that --out holds no other run (but
+the one resumed, or one that --overwrite deletes: only a run's own files, never a folder without
+a run), the memory of the models and a step, the data, and with --eval-every the classifier and
+test images. A measurement that fails during training is one line; training goes on.
 """
 import argparse
 import contextlib
@@ -81,7 +83,8 @@ class Config(cli.RecipeOptions):
                                   "shared across the batch)", dcgan.D_NORMS)
     eval_every: int = option(0, "every N epochs measure SWD, Fréchet distance and score against "
                                 "the CIFAR-10 test images (0: never)")
-    eval_samples: int = option(2000, "samples per --eval-every measurement (<= 10000)")
+    eval_samples: int = option(2000, f"samples per --eval-every measurement "
+                                     f"({evaluation.MIN_COUNT} to 10000)")
     skip_bad_images: bool = option(False, "leave out image files that cannot be decoded (how "
                                           "many, and the first names, are printed)")
     sync_bn: bool = option(False, "with --distributed: batch norm over every rank's images "
@@ -193,18 +196,19 @@ def parse_args(argv=None):
     parser.add_argument("--resume", nargs="?", const="", metavar="CHECKPOINT",
                         help="continue a run: from CHECKPOINT, or OUT/checkpoint.npz if none given")
     parser.add_argument("--overwrite", action="store_true",
-                        help="start over in an --out that holds a run: its checkpoint, history "
-                             "and pictures are deleted first")
+                        help="start over (or, with --resume CHECKPOINT, continue) in an --out "
+                             "that holds another run: its checkpoint, history and pictures are "
+                             "deleted first")
     given = vars(parser.parse_args(argv))
     resume, overwrite = given.pop("resume", None), given.pop("overwrite", False)
     given.pop("distributed")  # main() read it first
     config = Config(**given)
     if resume is None:
         return config, None, overwrite
-    if overwrite:
+    path = Path(resume or Path(config.out) / "checkpoint.npz")
+    if overwrite and path.resolve() == (Path(config.out) / "checkpoint.npz").resolve():
         raise UserError("--resume continues the run in --out and --overwrite deletes it; "
                         "give one of them")
-    path = Path(resume or Path(config.out) / "checkpoint.npz")
     try:
         saved = Config(**io.load_training_checkpoint(path)["meta"]["config"])
     except (FileNotFoundError, ValueError) as error:
@@ -215,26 +219,53 @@ def parse_args(argv=None):
         raise UserError("a resumed run keeps the checkpoint's settings; these differ: "
                         + ", ".join(clashes))
     return dataclasses.replace(saved, **{k: v for k, v in given.items()
-                                         if k in CHANGEABLE_ON_RESUME}), path, False
+                                         if k in CHANGEABLE_ON_RESUME}), path, overwrite
 
 
-def prepare_output(config, resumed, overwrite):
-    """With --out locked: refuse a folder that holds another run (unless resumed or
-    overwritten), delete an overwritten run's outputs and the temporary files of killed
-    writes."""
+def check_out_outside_data(config):
+    """Refuse an --out inside --data (or --data itself): the run's pictures would be training
+    images at its next start."""
+    if not config.data:
+        return
+    out, images = Path(config.out).resolve(), Path(config.data).resolve()
+    if out == images or images in out.parents:
+        raise UserError(f"--out {config.out} is inside --data {config.data}: the run's pictures "
+                        "would become training images when it starts again (and a resumed run "
+                        "would not continue exactly); give an --out outside it")
+
+
+def prepare_output(config, resume_from, overwrite):
+    """With --out locked: refuse a folder that holds another run (unless it is the run resumed
+    or --overwrite) and --overwrite where no run is but files named like a run's; delete an
+    overwritten run's outputs and the temporary files of killed writes."""
     out = Path(config.out)
-    earlier = out / "checkpoint.npz"
-    if earlier.exists() and not resumed and not overwrite:
+    earlier, old = out / "checkpoint.npz", run_outputs(out)
+    if not earlier.exists() and overwrite and old:
+        names = ", ".join(p.name for p in old[:3]) + (", ..." if len(old) > 3 else "")
+        raise UserError(f"--overwrite deletes an earlier run's files, but {out} holds no run "
+                        f"(no checkpoint.npz); its {len(old)} files named like a run's ({names}) "
+                        "may be yours and were left as they are: give another --out DIR")
+    if earlier.exists() and resume_from is None and not overwrite:
         raise UserError(f"{out} already holds a run ({earlier}); continue it with --resume, "
                         "write elsewhere with --out DIR, or start over with --overwrite")
-    if overwrite:
-        old = [p for p in out.iterdir() if any(fnmatch.fnmatchcase(p.name, o) for o in OUTPUTS)]
+    if earlier.exists() and resume_from is not None and not overwrite \
+            and not os.path.samefile(resume_from, earlier):
+        raise UserError(f"{out} already holds another run ({earlier}) than the one resumed "
+                        f"({resume_from}); give an --out without a run, or replace that run "
+                        "with --overwrite")
+    if overwrite and earlier.exists():
         for path in old:
             path.unlink()
         print(f"--overwrite: deleted {len(old)} files of the earlier run in {out}/")
     stale = io.remove_stale_temporaries(out, OUTPUTS)
     if stale:
         print(f"removed {stale} temporary files of interrupted writes from {out}/")
+
+
+def run_outputs(out):
+    """The files in ``out`` named as a run's outputs (OUTPUTS), folders left out."""
+    return sorted(p for p in out.iterdir()
+                  if not p.is_dir() and any(fnmatch.fnmatchcase(p.name, o) for o in OUTPUTS))
 
 
 def check_memory(config, ranks=1):
@@ -294,7 +325,7 @@ class Run:
         self.recipe = config.recipe()
         self.fixed_noise = gan.sample_latent(np.random.default_rng([config.seed, FIXED_NOISE]),
                                              (64, config.nz, 1, 1), config.prior)
-        self.step, self.saved_step = 0, None
+        self.step, self.resumed_from = 0, None
         self.history = {k: [] for k in HISTORY_COLUMNS}
         self.grad_norms = {name: [] for name, _ in self.named_weights()}
         self.evaluations = {k: [] for k in EVAL_COLUMNS}
@@ -326,7 +357,7 @@ class Run:
         if self.G_ema is not None:
             self.G_ema.module.load_state_dict(checkpoint["modules"]["G_ema"])
             self.G_ema.updates = checkpoint["meta"]["ema_updates"]
-        self.step = self.saved_step = checkpoint["meta"]["step"]
+        self.step, self.resumed_from = checkpoint["meta"]["step"], Path(path)
         table = checkpoint["arrays"]["history"]
         self.history = {k: table[:, i].tolist() for i, k in enumerate(HISTORY_COLUMNS)}
         for name, columns in (("evaluations", self.evaluations), ("grad_norms", self.grad_norms)):
@@ -377,14 +408,17 @@ class Run:
             conv_weights = [name for name, p in self.named_weights() if p.ndim == 4]
             visual.plot_grad_norms(self.out / "grad_norms.png", self.history["step"],
                                    {k: self.grad_norms[k] for k in conv_weights})
-        self.saved_step = self.step
 
     def last_checkpoint(self):
-        """Where the last checkpoint is, or that none was written, as part of a message."""
-        if self.saved_step is None:
-            return "no checkpoint had been written yet"
-        return (f"the last good checkpoint is {self.out / 'checkpoint.npz'} (step "
-                f"{self.saved_step:,}), untouched")
+        """Where the last good checkpoint is (this run's in --out, else the one it resumed
+        from) and its step, both read back from disk, or that there is none, for a message."""
+        for path in filter(None, (self.out / "checkpoint.npz", self.resumed_from)):
+            try:
+                step = io.load_checkpoint(path)["meta"]["step"]
+            except (OSError, ValueError, KeyError):  # absent or unreadable
+                continue
+            return f"the last good checkpoint is {path} (step {step:,}), untouched"
+        return "no checkpoint had been written yet"
 
     def named_weights(self):
         """(G/name or D/name, parameter) for both models."""
@@ -511,15 +545,21 @@ def one_fails_all(ranks):
     except BaseException as error:
         if ranks is None:
             raise
-        if isinstance(error, KeyboardInterrupt):  # a second Ctrl-C
-            ranks.abort(EXIT_SIGNALS[signal.SIGINT])
-        where = f"rank {ranks.rank} of {ranks.size}"
-        if isinstance(error, (UserError, data.DataError)):
-            print(f"error: {where}: {error}; ending the job", file=sys.stderr)
-            ranks.abort(2)
-        print(f"error: {where} failed; ending the job:", file=sys.stderr)
-        traceback.print_exc()
-        ranks.abort(1)
+        end_job(ranks, error)
+
+
+def end_job(ranks, error):
+    """End every rank now (MPI_Abort) for ``error``, being handled on this rank: one line for
+    bad input, else its traceback."""
+    if isinstance(error, KeyboardInterrupt):  # a second Ctrl-C
+        ranks.abort(EXIT_SIGNALS[signal.SIGINT])
+    where = f"rank {ranks.rank} of {ranks.size}"
+    if isinstance(error, (UserError, data.DataError)):
+        print(f"error: {where}: {error}; ending the job", file=sys.stderr)
+        ranks.abort(2)
+    print(f"error: {where} failed; ending the job:", file=sys.stderr)
+    traceback.print_exc()
+    ranks.abort(1)
 
 
 def train_steps(run, images, steps_per_epoch):
@@ -614,7 +654,13 @@ def finish_epoch(run, epoch, steps_done, seconds):
           f"{steps_done * run.config.batch_size / seconds:.1f} img/s  ({seconds / 60:.1f} min)")
     run.sample(f"samples_epoch_{epoch + 1:03d}.png")
     if run.config.eval_every and (epoch + 1) % run.config.eval_every == 0:
-        run.evaluate(epoch + 1)
+        try:
+            run.evaluate(epoch + 1)
+        except io.WriteError:  # a full disk stops the run as at any other write
+            raise
+        except Exception as error:  # a failed measurement must not cost the training
+            print(f"warning: --eval-every: the measurement after epoch {epoch + 1} failed "
+                  f"({type(error).__name__}: {error}); training goes on", file=sys.stderr)
     run.save()
 
 
@@ -648,7 +694,10 @@ def validate(config, ranks=None):
                 (min(config.max_steps, config.sample_every, config.checkpoint_every,
                      config.eval_every) >= 0,
                  "--max-steps, --sample-every, --checkpoint-every and --eval-every must be >= 0"),
-                (2 <= config.eval_samples <= 10000, "--eval-samples must be in [2, 10000]"),
+                (evaluation.MIN_COUNT <= config.eval_samples <= 10000,
+                 f"--eval-samples must be in [{evaluation.MIN_COUNT}, 10000], got "
+                 f"{config.eval_samples} (the classifier score splits the samples in "
+                 f"{evaluation.MIN_COUNT} parts)"),
                 (config.timeout > 0, "--timeout must be > 0")]
     if ranks is not None:
         problems += distributed_problems(config, ranks.size)
@@ -657,6 +706,11 @@ def validate(config, ranks=None):
             raise UserError(f"{message}; see --help")
     for message in config.recipe_problems():
         raise UserError(f"{message}; see --help")
+    if ranks is not None:
+        try:
+            distributed.check_device(BACKEND_DEVICES[config.backend])
+        except RuntimeError as error:
+            raise UserError(f"--distributed --backend {config.backend}: {error}") from None
 
 
 def distributed_problems(config, size):
@@ -694,6 +748,10 @@ def main(argv=None):
             failure = error.failure
         except TrainingDiverged as error:
             failure = Failure(0, str(error), 3)
+        except Exception as error:  # unforeseen, maybe on this rank alone: none may wait for it
+            if ranks is None:
+                raise
+            end_job(ranks, error)
     if lead:
         print(f"error: {failure}", file=sys.stderr)
     return failure.status
@@ -705,6 +763,7 @@ def start(argv, ranks, quiet):
     with contextlib.redirect_stderr(sys.stderr if lead else quiet):  # argparse's own errors
         config, resume_from, overwrite = parse_args(argv)
     validate(config, ranks)
+    check_out_outside_data(config)
     check_memory(config, 1 if ranks is None else ranks.size)
     settle(ranks)
     ranks = on_device(ranks, config)
@@ -712,10 +771,10 @@ def start(argv, ranks, quiet):
         if lead:
             try:
                 io.check_writable(config.out)
+                output.enter_context(io.folder_lock(config.out))
             except io.WriteError as error:
                 raise UserError(f"--out {config.out}: {error}") from None
-            output.enter_context(io.folder_lock(config.out))
-            prepare_output(config, resume_from is not None, overwrite)
+            prepare_output(config, resume_from, overwrite)
         return train(config, resume_from, ranks)
 
 

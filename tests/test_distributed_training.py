@@ -104,6 +104,36 @@ def test_a_start_failure_on_rank_0_alone_stops_every_rank_with_its_line(images, 
     assert errors.count("error:") == 1 and "already holds a run" in errors, errors
 
 
+def wrapped(setup, args):
+    """mpiexec -n 2 of train_cifar.py --distributed args, each rank first running ``setup``
+    (Python code that puts a fault in place), started."""
+    program = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); {setup}; "
+               "from support import load_example; "
+               "sys.exit(load_example('train_cifar').main(sys.argv[1:]))")
+    return start_ranks([sys.executable, "-c", program, "--distributed", *args])
+
+
+def test_an_unforeseen_error_on_rank_0_alone_at_the_start_ends_the_job_at_once(images,
+                                                                                tmp_path):
+    """issue 27.12: rank 0 alone fails where no check foresaw (a bug put into what it alone
+    does at the start) while the other rank waits for it: the job ends at once with rank 0's
+    traceback, not --timeout seconds later blaming a hung rank."""
+    process = wrapped("import tinygan.io; tinygan.io.remove_stale_temporaries = lambda *a: 1 / 0",
+                      TINY + ["--data", images, "--out", tmp_path, "--timeout", "20"])
+    status, seconds, printed = ended(process, limit=60)
+    assert status == 1 and "ZeroDivisionError" in printed, printed
+    assert "hung" not in printed and seconds < 15, printed
+
+
+def test_distributed_on_cupy_without_cupy_is_one_line(images, tmp_path):
+    """issue 27.12: was a traceback on every rank."""
+    process = wrapped("sys.modules['cupy'] = None", TINY + [
+        "--data", images, "--out", tmp_path, "--backend", "cupy", "--timeout", "20"])
+    status, printed, errors = finish_ranks(process, timeout=60)
+    assert status == 2 and errors.count("error:") == 1 and "Traceback" not in errors, errors
+    assert "error: --distributed --backend cupy: " in errors and "needs CuPy" in errors, errors
+
+
 def started(process):
     """Read the job's output until its first step has begun; the lines read."""
     lines = []

@@ -217,6 +217,71 @@ def test_a_full_disk_at_a_later_save_stops_cleanly_and_keeps_the_last_checkpoint
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def fill_disk_at(monkeypatch, name, attempt):
+    """The disk fills at the ``attempt``-th write of the file ``name`` (1: the first)."""
+    real_mkstemp, calls = io.tempfile.mkstemp, []
+
+    def mkstemp_until_full(prefix="", **kwargs):
+        calls.append(prefix)
+        if prefix == f".{name}." and calls.count(prefix) == attempt:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_mkstemp(prefix=prefix, **kwargs)
+
+    monkeypatch.setattr(io.tempfile, "mkstemp", mkstemp_until_full)
+
+
+@pytest.mark.parametrize("name, attempt", [
+    ("checkpoint.npz", 1), ("history.csv", 1), ("checkpoint.npz", 2), ("history.csv", 2),
+    ("grad_norms.csv", 2), ("curves.png", 2), ("grad_norms.png", 2)])
+def test_a_full_disk_names_the_checkpoint_that_is_there_and_its_step(name, attempt, images,
+                                                                     tmp_path, capsys,
+                                                                     monkeypatch):
+    """issue 27.11: whichever write of a save meets the full disk, the line names the
+    checkpoint on disk and the step it holds, or says that there is none."""
+    fill_disk_at(monkeypatch, name, attempt)
+    status, printed = run(TINY + ["--data", images, "--out", tmp_path], capsys)
+    assert status == 1 and one_line(printed.err), printed.err
+    assert f"cannot write {tmp_path / name}: No space left on device" in printed.err
+    checkpoint = tmp_path / "checkpoint.npz"
+    if checkpoint.exists():
+        assert f"the last good checkpoint is {checkpoint} (step {step_of(checkpoint)})" \
+            in printed.err, printed.err
+    else:
+        assert "no checkpoint had been written yet" in printed.err
+
+
+def test_a_full_disk_after_resuming_into_a_new_out_names_the_checkpoint_resumed_from(
+        images, tmp_path, capsys, monkeypatch):
+    """issue 27.11: --resume OTHER --out NEW, and NEW's first checkpoint cannot be written: the
+    last good checkpoint is OTHER's, not NEW/checkpoint.npz (which does not exist)."""
+    assert run(TINY + ["--data", images, "--out", tmp_path / "other", "--max-steps", "2"])[0] == 0
+    fill_disk_at(monkeypatch, "checkpoint.npz", 1)
+    status, printed = run(["--resume", tmp_path / "other" / "checkpoint.npz", "--out",
+                           tmp_path / "new"], capsys)
+    assert status == 1 and one_line(printed.err), printed.err
+    assert f"the last good checkpoint is {tmp_path / 'other' / 'checkpoint.npz'} (step 2)" \
+        in printed.err, printed.err
+    assert not (tmp_path / "new" / "checkpoint.npz").exists()
+
+
+def test_a_failed_measurement_costs_no_training(images, tmp_path, capsys, monkeypatch):
+    """issue 27.3: an --eval-every measurement that fails mid-run is one line; training goes on
+    and every epoch's checkpoint is written."""
+    class Failing:
+        def generator_row(self, *args, **kwargs):
+            raise ValueError("the measurement broke")
+
+    monkeypatch.setattr(train_cifar.evaluation.Evaluator, "cifar10",
+                        classmethod(lambda cls, *args, **kwargs: Failing()))
+    status, printed = run(TINY + ["--data", images, "--out", tmp_path, "--max-steps", "12",
+                                  "--checkpoint-every", "0", "--eval-every", "1",
+                                  "--eval-samples", "16"], capsys)
+    assert status == 0, printed.err
+    assert printed.err.count("warning: --eval-every: the measurement after epoch") == 2
+    assert "(ValueError: the measurement broke); training goes on" in printed.err
+    assert step_of(tmp_path / "checkpoint.npz") == 12
+
+
 def test_eval_every_without_the_classifier_is_refused_before_step_1(images, tmp_path, capsys,
                                                                     monkeypatch):
     missing = tmp_path / "no_such_classifier.npz"

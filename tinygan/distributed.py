@@ -199,6 +199,24 @@ def _nccl():
     return nccl
 
 
+def _cupy():
+    """CuPy, or a RuntimeError saying how to install it."""
+    try:
+        import cupy
+    except ImportError:
+        from .backend.cuda import INSTALL_HINT
+        raise RuntimeError(f"tinygan.distributed on GPUs needs CuPy: {INSTALL_HINT}") from None
+    return cupy
+
+
+def check_device(device):
+    """Raise a RuntimeError saying what to install where this process cannot run collectives
+    on ``device``'s arrays (CuPy or its NCCL binding missing); touches no GPU, not collective."""
+    if device == "cuda":
+        _cupy()
+        _nccl()
+
+
 def _stream(backend):
     """The CuPy stream that tinygan's work is queued on, as NCCL takes it."""
     return backend.xp.cuda.get_current_stream().ptr
@@ -212,7 +230,7 @@ def for_device(communicator, device, timeout=None):
         communicator.watch(timeout)
         return communicator
     local_rank, _ = communicator.machine()
-    import cupy
+    cupy = _cupy()
     cupy.cuda.Device(local_rank % cupy.cuda.runtime.getDeviceCount()).use()
     return NcclCommunicator(communicator.comm, timeout)
 

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import zipfile
 from pathlib import Path
@@ -18,6 +19,7 @@ CHECKPOINT_FORMAT = 1
 
 
 LOCK_NAME = ".lock"
+LOCK_BYTES = 20  # the most a lock file holds: a process ID
 TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp$")  # atomic_write's .NAME.XXXXXXXX.tmp
 
 
@@ -89,24 +91,61 @@ def check_writable(folder):
 def folder_lock(folder):
     """Hold an exclusive lock on ``folder`` for the block (flock on folder/.lock, which holds
     our PID): FolderBusy names the PID of a live holder. The lock of a process that died
-    (kill -9 included) is released by the kernel, so it is simply taken over."""
+    (kill -9 included) is released by the kernel, so it is simply taken over. A .lock that is
+    not a lock file (a symbolic link, a folder, a file of someone's) is a WriteError, and left
+    as it is."""
     path = Path(folder) / LOCK_NAME
-    with open(path, "a+") as file:
+    with _open_lock(path) as file:
         try:
             fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             file.seek(0)
-            holder = file.read().strip() or "unknown"
+            holder = file.read().decode(errors="replace").strip() or "unknown"
             raise FolderBusy(f"another run (PID {holder}) is writing to {folder}; wait for it, "
                              "or give this one another --out") from None
         file.seek(0)
         file.truncate()
-        file.write(str(os.getpid()))
+        file.write(str(os.getpid()).encode())
         file.flush()
         try:
             yield
         finally:
             fcntl.flock(file, fcntl.LOCK_UN)
+
+
+def _open_lock(path):
+    """The lock file ``path``, opened (created if absent) for reading and writing without
+    following a symbolic link; WriteError for anything that is not a lock file, left as is."""
+    move_it = "; a lock must be a file of its own: move that away"
+    try:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+    except OSError as error:
+        if path.is_symlink():
+            raise WriteError(f"{path} is a symbolic link (to {os.readlink(path)}), not a lock "
+                             f"file{move_it}") from None
+        if path.is_dir():
+            raise WriteError(f"{path} is not a file but a folder{move_it}") from None
+        raise _write_error(path, error) from None
+    file = os.fdopen(handle, "rb+")
+    why = _not_a_lock(file)
+    if why:
+        file.close()
+        raise WriteError(f"{path} is not a lock file ({why}){move_it}")
+    return file
+
+
+def _not_a_lock(file):
+    """Why the open ``file`` is not a lock file, or None: a lock is a regular file of one name
+    that holds nothing or a process ID."""
+    status = os.fstat(file.fileno())
+    if not stat.S_ISREG(status.st_mode):
+        return "not a regular file"
+    if status.st_nlink != 1:
+        return f"it has {status.st_nlink} names (hard links)"
+    held = file.read(LOCK_BYTES + 1)
+    if len(held) > LOCK_BYTES or held.strip() and not held.strip().isdigit():
+        return "it holds something other than a process ID"
+    return None
 
 
 def remove_stale_temporaries(folder, patterns):
