@@ -24,6 +24,8 @@ from tinygan import gan, io
 from tinygan.gan import cli, data, dcgan, visual
 
 
+MAX_IMAGES = 10000  # images of one picture (a grid of 100 x 100)
+RENDER_BATCH = 256  # images G draws at once
 # Random streams besides the grid's (default_rng(seed)): default_rng([seed, STREAM])
 INTERPOLATION, ARITHMETIC_NOISE = 1, 2
 
@@ -113,10 +115,20 @@ def main(argv=None):
                              "where the run kept one)")
     parser.add_argument("--out", help="output folder (default: generated/ beside the checkpoint)")
     args = parser.parse_args(argv)
-    if min(args.n, args.nrow, args.rows, args.steps) < 1:
-        parser.error("--n, --nrow, --rows and --steps must be >= 1")
-    if args.seed < 0:
-        parser.error(f"--seed must be >= 0, got {args.seed}")
+    for ok, message in (
+            (1 <= args.n <= MAX_IMAGES, f"--n must be in [1, {MAX_IMAGES}], got {args.n}"),
+            (1 <= args.nrow <= MAX_IMAGES,
+             f"--nrow must be in [1, {MAX_IMAGES}], got {args.nrow}"),
+            (args.rows >= 1, f"--rows must be >= 1, got {args.rows}"),
+            (args.steps >= 2, "--steps must be >= 2 (a row walks from one z to another), got "
+                              f"{args.steps}"),
+            (args.rows * args.steps <= MAX_IMAGES, f"--rows x --steps must be <= {MAX_IMAGES}, "
+                                                   f"got {args.rows} x {args.steps}"),
+            (args.seed >= 0, f"--seed must be >= 0, got {args.seed}"),
+            (not args.out or Path(args.out).is_dir() or not Path(args.out).exists(),
+             f"--out {args.out}: expected a folder, got a file")):
+        if not ok:
+            parser.error(message)
     try:
         device = {"numpy": "cpu", "cupy": "cuda"}[args.backend]
         backend = backends.get(device)
@@ -138,9 +150,10 @@ def write_pictures(args, G, config, terms, backend):
     out = Path(args.out) if args.out else Path(args.checkpoint).parent / "generated"
     rng = np.random.default_rng(args.seed)
 
-    def render(z):
+    def render(z):  # in batches, so that G's layers hold one batch's images at a time
         with tg.no_grad():
-            return data.to_uint8(G(tg.Tensor(backend.asarray(z))).numpy())
+            return np.concatenate([data.to_uint8(G(tg.Tensor(backend.asarray(
+                z[i:i + RENDER_BATCH]))).numpy()) for i in range(0, len(z), RENDER_BATCH)])
 
     z_grid = gan.sample_latent(rng, (args.n, config["nz"], 1, 1), config.get("prior", "gaussian"))
     visual.save_grid(out / "grid.png", render(z_grid), nrow=args.nrow, scale=2)

@@ -20,6 +20,7 @@ of the samples (25) are high-quality samples of it. All randomness comes from --
 import argparse
 import dataclasses
 import json
+import math
 import os
 import sys
 import time
@@ -128,18 +129,36 @@ def parse_args(argv=None):
     if sweep_out and not sweep:
         parser.error(f"--sweep-out {sweep_out} needs --sweep (a single run writes to --out)")
     config = Config(**given)
-    for ok, message in ((config.steps >= 1, "--steps must be >= 1"),
-                        (config.batch_size >= 2, "--batch-size must be >= 2"),
-                        (config.lr > 0, "--lr must be > 0"),
-                        (0 <= config.beta1 < 1 and 0 <= config.beta2 < 1,
-                         "--beta1 and --beta2 must be in [0, 1)"),
-                        (config.nz >= 1 and config.width >= 1, "--nz and --width must be >= 1"),
+    for ok, message in ((config.steps >= 1, f"--steps must be >= 1, got {config.steps}"),
+                        (config.batch_size >= 2,
+                         f"--batch-size must be >= 2, got {config.batch_size}"),
+                        (0 < config.lr < math.inf,
+                         f"--lr must be a finite number > 0, got {config.lr}"),
+                        (0 <= config.beta1 < 1, f"--beta1 must be in [0, 1), got {config.beta1}"),
+                        (0 <= config.beta2 < 1, f"--beta2 must be in [0, 1), got {config.beta2}"),
+                        (config.nz >= 1, f"--nz must be >= 1, got {config.nz}"),
+                        (config.width >= 1, f"--width must be >= 1, got {config.width}"),
                         (config.seed >= 0, f"--seed must be >= 0, got {config.seed}")):
         if not ok:
             parser.error(message)
+    problem = cli.memory_problem(f"--width {config.width} --nz {config.nz} --batch-size "
+                                 f"{config.batch_size}", memory_bytes(config))
+    if problem:
+        parser.error(problem)
     for message in config.recipe_problems():
         parser.error(message)
     return config, sweep, only, sweep_out or BENCH
+
+
+def memory_bytes(config):
+    """A rough upper estimate of a run's memory: the weights of G and D with their gradients,
+    Adam's two moments and G's average (5 x 4 bytes each), and 10 float32 copies of a hidden
+    layer's output (and of z) for each point of the largest batch: a step's real and fake
+    points, the snapshots' samples or the points of D's surface."""
+    width, nz = config.width, config.nz
+    weights = width * (nz + width + 4) + width * (width + 5)
+    points = max(2 * config.batch_size, EVAL_SAMPLES, SURFACE_POINTS ** 2)
+    return 20 * weights + 40 * points * (width + nz)
 
 
 def check_out(out):

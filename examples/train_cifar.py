@@ -141,7 +141,7 @@ def add_launch_option(parser):
 def join(argv):
     """This process's communicator under --distributed (MPI.COMM_WORLD, rank 0 of 1 without
     mpiexec), None otherwise."""
-    parser = argparse.ArgumentParser(add_help=False)
+    parser = cli.Parser(add_help=False)
     add_launch_option(parser)
     if not parser.parse_known_args(argv)[0].distributed:
         return None
@@ -188,9 +188,8 @@ def on_device(ranks, config):
 
 def parse_args(argv=None):
     """The command line as (Config, checkpoint path to resume from or None, --overwrite)."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-        argument_default=argparse.SUPPRESS)
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                        argument_default=argparse.SUPPRESS)
     cli.add_options(parser, Config, defaults=False)
     add_launch_option(parser)
     parser.add_argument("--resume", nargs="?", const="", metavar="CHECKPOINT",
@@ -680,25 +679,29 @@ def check_finite(run, metrics, update_G):
 
 def validate(config, ranks=None):
     """Refuse settings that cannot work (with ``ranks``, on that many ranks), naming the flag."""
-    problems = [(config.epochs >= 1, "--epochs must be >= 1"),
-                (config.batch_size >= 2, "--batch-size must be >= 2 (batch norm needs two images)"),
-                (config.lr > 0, "--lr must be > 0"),
-                (0 <= config.beta1 < 1 and 0 <= config.beta2 < 1,
-                 "--beta1 and --beta2 must be in [0, 1)"),
-                (config.nz >= 1 and config.ngf >= 1 and config.ndf >= 1,
-                 "--nz, --ngf and --ndf must be >= 1"),
+    problems = [(config.epochs >= 1, f"--epochs must be >= 1, got {config.epochs}"),
+                (config.batch_size >= 2, "--batch-size must be >= 2 (batch norm needs two images), "
+                                         f"got {config.batch_size}"),
+                (0 < config.lr < math.inf, f"--lr must be a finite number > 0, got {config.lr}"),
+                *[(0 <= value < 1, f"--{name} must be in [0, 1), got {value}")
+                  for name, value in (("beta1", config.beta1), ("beta2", config.beta2))],
+                *[(value >= 1, f"--{name} must be >= 1, got {value}")
+                  for name, value in (("nz", config.nz), ("ngf", config.ngf), ("ndf", config.ndf))],
                 (config.seed >= 0, f"--seed must be >= 0, got {config.seed}"),
                 (config.image_size in dcgan.IMAGE_SIZES,
-                 f"--image-size must be one of {dcgan.IMAGE_SIZES}"),
-
-                (min(config.max_steps, config.sample_every, config.checkpoint_every,
-                     config.eval_every) >= 0,
-                 "--max-steps, --sample-every, --checkpoint-every and --eval-every must be >= 0"),
+                 f"--image-size must be one of {dcgan.IMAGE_SIZES}, got {config.image_size}"),
+                (not config.data or Path(config.data).exists(),
+                 f"--data {config.data}: no such file or folder"),
+                *[(value >= 0, f"--{name.replace('_', '-')} must be >= 0, got {value}")
+                  for name, value in (("max_steps", config.max_steps),
+                                      ("sample_every", config.sample_every),
+                                      ("checkpoint_every", config.checkpoint_every),
+                                      ("eval_every", config.eval_every))],
                 (evaluation.MIN_COUNT <= config.eval_samples <= 10000,
                  f"--eval-samples must be in [{evaluation.MIN_COUNT}, 10000], got "
                  f"{config.eval_samples} (the classifier score splits the samples in "
                  f"{evaluation.MIN_COUNT} parts)"),
-                (config.timeout > 0, "--timeout must be > 0")]
+                (config.timeout > 0, f"--timeout must be > 0, got {config.timeout}")]
     if ranks is not None:
         problems += distributed_problems(config, ranks.size)
     for ok, message in problems:

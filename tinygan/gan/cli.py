@@ -3,6 +3,7 @@ examples/train_cifar.py and examples/toy_2d.py share; the scripts' one-line pars
 their memory check."""
 import argparse
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,10 +114,22 @@ class RecipeOptions:
                           self.temperature, self.n_critic, clip, self.gp, self.r1)
 
     def recipe_problems(self):
-        """One '--flag what is wrong' line per recipe setting that cannot work."""
+        """One '--flag what is wrong' line per recipe setting that cannot work, or that was
+        changed from its default where it does nothing."""
         flags = {"real_label": "label_smoothing"}
-        own = [(self.lr_g >= 0 and self.lr_d >= 0, "--lr-g and --lr-d must be >= 0 (0: --lr)"),
-               (0 <= self.ema < 1, f"--ema must be in [0, 1) (0: off), got {self.ema}")]
+        default = RecipeOptions()
+        own = [*[(math.isfinite(getattr(self, f.name)),
+                  f"--{f.name.replace('_', '-')} must be a finite number, got "
+                  f"{getattr(self, f.name)}")
+                 for f in dataclasses.fields(RecipeOptions) if f.type is float],
+               (self.lr_g >= 0 and self.lr_d >= 0, "--lr-g and --lr-d must be >= 0 (0: --lr)"),
+               (0 <= self.ema < 1, f"--ema must be in [0, 1) (0: off), got {self.ema}"),
+               (self.clip == default.clip or self.loss == "wgan" and not self.gp,
+                f"--clip clips the weights of --loss wgan's critic without --gp; it does "
+                f"nothing with --loss {self.loss}{' --gp' if self.gp else ''}"),
+               ((self.beta1, self.beta2) == (default.beta1, default.beta2)
+                or self.optimizer == "adam",
+                f"--beta1 and --beta2 are Adam's; --optimizer {self.optimizer} has none")]
         return [message for ok, message in own if not ok] + [
             f"--{flags.get(name, name).replace('_', '-')} {message}"
             for name, message in self.recipe().problems()]
