@@ -209,7 +209,7 @@ def parse_args(argv=None):
         raise UserError("--resume continues the run in --out and --overwrite deletes it; "
                         "give one of them")
     try:
-        saved = Config(**io.load_training_checkpoint(path)["meta"]["config"])
+        saved = Config(**io.load_training_checkpoint(path, Config)["meta"]["config"])
     except (FileNotFoundError, ValueError) as error:
         raise UserError(f"--resume: {error}") from None
     clashes = [f"--{k.replace('_', '-')} {given[k]!r} (checkpoint: {getattr(saved, k)!r})"

@@ -3,6 +3,7 @@
 Every test writes its own tiny synthetic data under tmp_path; none needs the network.
 """
 import hashlib
+import json
 import os
 import pickle
 import re
@@ -406,13 +407,64 @@ def test_changed_source_rebuilds_the_cache_and_drops_the_stale_one(tmp_path):
     assert new != old
 
 
-def test_corrupt_cache_is_rebuilt_silently(tmp_path):
+@pytest.mark.parametrize("damage", [b"\x93NUMPY garbage", b"", "truncated", "more images"])
+def test_an_unusable_cache_is_rebuilt_and_said_in_one_line(damage, tmp_path):
     folder = image_folder(tmp_path)
     first = data.load_images(folder)
     [name] = cache_files(tmp_path)
-    (tmp_path / name).write_bytes(b"\x93NUMPY garbage")
-    np.testing.assert_array_equal(data.load_images(folder), first)
-    np.testing.assert_array_equal(np.load(tmp_path / name), first)
+    cache = tmp_path / name
+    if damage == "truncated":
+        damage = cache.read_bytes()[:-1]
+    elif damage == "more images":  # its header declares 10**9 images: checked before reading
+        damage = cache.read_bytes().replace(b"(3, 3, 32, 32)", b"(1000000000, 3, 32, 32)")
+    cache.write_bytes(damage)
+    lines = []
+    np.testing.assert_array_equal(data.load_images(folder, log=lines.append), first)
+    assert lines == [f"data: the cache {cache} is unusable ({lines[0].split('(', 1)[1]}"]
+    assert lines[0].endswith("; rebuilding it")
+    np.testing.assert_array_equal(np.load(cache), first)
+
+
+@pytest.mark.parametrize("sidecar, says", [
+    (None, "expected a JSON object, got null"),
+    ([], "expected a JSON object, got a list of 0"),
+    ({"crc32": True}, "crc32: expected an int, got true"),
+    ({"shape": "3"}, "shape: expected a list, got the string '3'"),
+    ({"skipped": None}, "skipped: expected a list, got null"),
+    ({"skipped": ["ghost.png"]}, "skipped: expected names of image files in {folder}, got the "
+                                 "string 'ghost.png'"),
+    ({"skipped": [7]}, "skipped: expected names of image files in {folder}, got 7"),
+    ({"skipped": [{"a": 1}]}, "skipped: expected names of image files in {folder}, got a JSON "
+                              "object with keys [a]"),
+    ({"skipped": ["../0.png"]}, "skipped: expected names of image files in {folder}, got the "
+                                "string '../0.png'"),
+])
+def test_a_sidecar_that_is_not_what_tinygan_writes_means_a_rebuild_said_in_one_line(
+        sidecar, says, tmp_path):
+    folder = image_folder(tmp_path)
+    first = data.load_images(folder)
+    [name] = cache_files(tmp_path)
+    path = tmp_path / f"{name}{data.SIDECAR_SUFFIX}"
+    written = json.loads(path.read_text())
+    path.write_text(json.dumps(written | sidecar if isinstance(sidecar, dict) else sidecar))
+    lines = []
+    np.testing.assert_array_equal(data.load_images(folder, log=lines.append), first)
+    assert lines == [f"data: the cache {tmp_path / name} has a sidecar that is not what tinygan "
+                     f"writes ({says.format(folder=folder)}); rebuilding it"]
+    assert json.loads(path.read_text()) == written
+
+
+def test_a_sidecar_naming_a_real_image_file_is_believed(tmp_path, monkeypatch):
+    """Its skipped names are trusted as far as they can be: image files of the source."""
+    folder = image_folder(tmp_path)
+    data.load_images(folder)
+    [name] = cache_files(tmp_path)
+    path = tmp_path / f"{name}{data.SIDECAR_SUFFIX}"
+    path.write_text(json.dumps(json.loads(path.read_text()) | {"skipped": ["1.png"]}))
+    forbid_decoding(monkeypatch)
+    lines = []
+    assert len(data.load_images(folder, skip_bad_images=True, log=lines.append)) == 3
+    assert lines == ["data: skipped 1 images that cannot be decoded: 1.png"]
 
 
 def test_unwritable_source_folder_caches_in_the_user_cache(tmp_path, monkeypatch):

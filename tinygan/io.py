@@ -5,6 +5,7 @@ import errno
 import fcntl
 import fnmatch
 import json
+import math
 import os
 import re
 import shutil
@@ -15,7 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from . import schema
+
 CHECKPOINT_FORMAT = 1
+NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0,
+               (2, 0): np.lib.format.read_array_header_2_0}
 
 
 LOCK_NAME = ".lock"
@@ -185,7 +190,8 @@ def save_checkpoint(path, modules, optimizers, meta, arrays=None):
 
 
 def load_checkpoint(path):
-    """Read a checkpoint:
+    """Read a checkpoint, checked against tinygan.schema (the sizes its members declare, then
+    its header and its arrays' names, dtypes and shapes) before any array is read:
 
     {"meta", "modules": {name: state dict}, "optimizers": {...}, "arrays": {...}}.
     """
@@ -198,19 +204,27 @@ def load_checkpoint(path):
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{path}: not a tinygan checkpoint (not a .npz archive at all)")
     try:
-        with np.load(path, allow_pickle=False) as f:
-            flat = {key: f[key] for key in f.files}
+        with np.load(path, allow_pickle=False) as npz:
+            members = npz.zip.infolist()
+            schema.check_members(path, members, path.stat().st_size)
+            declared = {member.filename[:-len(".npy")]: _declared(path, npz.zip, member)
+                        for member in members}
+            if "__header__" not in declared:
+                raise schema.CheckpointError(f"{path}: a .npz archive, but not a tinygan "
+                                             "checkpoint (it has no tinygan header)")
+            schema.HEADER.check(path, "__header__", declared.pop("__header__"))
+            try:
+                header = json.loads(str(npz["__header__"]))
+            except (ValueError, RecursionError):
+                raise schema.CheckpointError(f"{path}: __header__: expected tinygan's JSON "
+                                             "header, got text that is not JSON") from None
+            schema.check_header(path, header, declared, CHECKPOINT_FORMAT)
+            flat = {key: npz[key] for key in declared}
+    except schema.CheckpointError:
+        raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
         raise ValueError(f"{path}: a damaged .npz archive ({type(error).__name__}); not a "
                          "readable tinygan checkpoint") from None
-    try:
-        header = json.loads(str(flat.pop("__header__")))
-    except (KeyError, ValueError):
-        raise ValueError(f"{path}: a .npz archive, but not a tinygan checkpoint (it has no "
-                         "tinygan header)") from None
-    if header.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: checkpoint format {header.get('format')}, "
-                         f"this tinygan reads format {CHECKPOINT_FORMAT}")
 
     def under(prefix):
         return {k[len(prefix) + 1:]: v for k, v in flat.items() if k.startswith(prefix + "/")}
@@ -227,12 +241,37 @@ def load_checkpoint(path):
             "optimizers": optimizers, "arrays": under("arrays")}
 
 
-def load_training_checkpoint(path):
-    """load_checkpoint for a train_cifar.py checkpoint: ValueError unless it holds G, D and the
-    run's config (the classifier's weights, say, are a tinygan checkpoint of another kind)."""
+def _declared(path, archive, member):
+    """The schema.Array that a .npz member's .npy header declares, its data unread; a
+    CheckpointError naming the member unless the header declares the member's size."""
+    with archive.open(member) as stream:
+        try:
+            return declared_array(stream, member.file_size)
+        except ValueError as error:
+            raise schema.CheckpointError(f"{path}: {member.filename}: {error}") from None
+
+
+def declared_array(stream, size):
+    """The shape and dtype (a schema.Array) that a .npy stream of ``size`` bytes declares, from
+    its header alone; ValueError unless NumPy wrote that header and it declares exactly the
+    bytes that follow it."""
+    version = np.lib.format.read_magic(stream)
+    if version not in NPY_HEADERS:
+        raise ValueError(f"expected a .npy header of version 1.0 or 2.0, got version {version}")
+    shape, _, dtype = NPY_HEADERS[version](stream)
+    if dtype.hasobject:
+        raise ValueError(f"expected an array of numbers, got one of Python objects ({dtype})")
+    expected, got = math.prod(shape) * dtype.itemsize, size - stream.tell()
+    if expected != got:
+        raise ValueError(f"expected the {expected:,} bytes of a {dtype} array of shape {shape} "
+                         f"after its header, got {got:,}")
+    return schema.Array(shape, dtype)
+
+
+def load_training_checkpoint(path, config_type=None):
+    """load_checkpoint for a train_cifar.py checkpoint, checked by schema.check_training: a
+    ValueError unless it holds G, D, their optimizers, the step, the history and a config whose
+    settings are ``config_type``'s (a dataclass; where not given, those that its readers use)."""
     checkpoint = load_checkpoint(path)
-    if not {"G", "D"} <= set(checkpoint["modules"]) or "config" not in checkpoint["meta"]:
-        held = ", ".join(checkpoint["modules"]) or "no modules"
-        raise ValueError(f"{path}: a tinygan checkpoint of {held}, not a train_cifar.py "
-                         "training checkpoint (expected G, D and their config)")
+    schema.check_training(path, checkpoint, config_type)
     return checkpoint

@@ -11,9 +11,11 @@ import http.client
 import io
 import json
 import numbers
+import os
 import pickle
 import tarfile
 import urllib.request
+import warnings
 import zlib
 from pathlib import Path, PurePosixPath
 
@@ -21,7 +23,8 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from ..io import atomic_write
+from ..io import atomic_write, declared_array
+from ..schema import MISSING, describe
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
@@ -40,12 +43,18 @@ FALLBACK_ARCHIVE = Path(__file__).parent.parent / "assets" / "cifar10-jpeg.tar.g
 USER_CACHE_DIR = Path.home() / ".cache" / "tinygan"
 CONNECT_TIMEOUT_S = 10
 CHUNK_BYTES = 1 << 20
+MAX_FILE_BYTES = 256 << 20  # one image or batch file read into memory (CIFAR-10's batches: 31 MB)
+MAX_PIXELS = 50_000_000  # an image decoded, or resized to its shorter side S before the crop
 SUPPORTED_SOURCES = ("a CIFAR-10 python release (cifar-10-python.tar.gz, or a folder holding "
                      "data_batch_1..5 and test_batch), a folder of .png/.jpg/.jpeg images, "
                      "or a .tar/.tar.gz/.tgz archive of such a folder")
 READ_ERRORS = (OSError, EOFError, tarfile.TarError, zlib.error)
 IMAGE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 DOWNLOAD_ERRORS = (OSError, http.client.HTTPException)
+# What _save_cache writes beside a cache: {field: (its type, words for error messages)}.
+SIDECAR_FIELDS = {"crc32": (int, "an int"), "shape": (list, "a list"),
+                  "source_bytes": (int, "an int"), "source_mtime_ns": (int, "an int"),
+                  "skipped": (list, "a list")}
 # The globals that pickles of dicts, bytes and NumPy arrays need (protocols 2 to 5, NumPy 1 and 2).
 PICKLE_GLOBALS = {("_codecs", "encode"), ("numpy", "ndarray"), ("numpy", "dtype")} | {
     (f"{package}.{module}", name) for package in ("numpy.core", "numpy._core")
@@ -204,7 +213,9 @@ def _release_tar_files(tarball):
 def _folder_files(folder):
     """Yield (relative name, label, read bytes) for every file under folder."""
     for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-        yield file.relative_to(folder).as_posix(), str(file), file.read_bytes
+        label = str(file)
+        read = _bounded(file.read_bytes, _read(file.stat, label).st_size, label)
+        yield file.relative_to(folder).as_posix(), label, read
 
 
 def _tar_files(archive):
@@ -213,13 +224,26 @@ def _tar_files(archive):
         with tarfile.open(archive, "r:*") as tar:
             for member in tar:
                 if member.isfile():
-                    reader = tar.extractfile(member)
-                    yield str(PurePosixPath(member.name)), f"{archive}: {member.name}", reader.read
+                    label = f"{archive}: {member.name}"
+                    read = _bounded(tar.extractfile(member).read, member.size, label)
+                    yield str(PurePosixPath(member.name)), label, read
     except READ_ERRORS as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if reason.startswith("file could not be opened successfully"):  # tarfile tried each
             reason = "neither plain tar nor gzip, bzip2 or xz-compressed tar data"
         raise DataError(f"{archive}: not a readable tar archive ({reason})") from None
+
+
+def _bounded(read, size, label):
+    """read, which refuses (a DataError naming label) to read a file whose declared size is
+    over MAX_FILE_BYTES."""
+    def bounded():
+        if size > MAX_FILE_BYTES:
+            raise DataError(f"{label}: {size / 2**30:.1f} GiB ({size:,} bytes), more than the "
+                            f"{MAX_FILE_BYTES >> 20} MiB that tinygan reads of one image or batch "
+                            "file")
+        return read()
+    return bounded
 
 
 def _read(read, label):
@@ -384,11 +408,17 @@ def _split_of(name):
 
 
 def _decode_image(raw, label, image_size):
-    """Decode image file bytes to RGB, resized and center-cropped: uint8 (3, S, S)."""
+    """Decode image file bytes to RGB, resized and center-cropped: uint8 (3, S, S); an image
+    over MAX_PIXELS is refused from its header, before it is decoded."""
     try:
-        with Image.open(io.BytesIO(raw)) as image:
-            image.load()
-            return _to_array(_to_rgb(image), image_size)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # MAX_PIXELS is less
+            with Image.open(io.BytesIO(raw)) as image:
+                _check_pixels(image.size, label, image_size)
+                image.load()
+                return _to_array(_to_rgb(image), image_size)
+    except DataError:
+        raise
     except Image.UnidentifiedImageError:
         raise DataError(f"{label}: cannot decode image (not a PNG or JPEG file Pillow can "
                         "read)") from None
@@ -407,13 +437,33 @@ def _to_rgb(image):
     return image.convert("RGB")
 
 
+def _check_pixels(size, label, image_size):
+    """A DataError naming label if an image of size (width, height) has more than MAX_PIXELS
+    pixels, or would have once its shorter side is resized to image_size."""
+    width, height = size
+    resized = _resized_size(size, image_size)
+    if width * height > MAX_PIXELS:
+        what = f"{width * height / 1e6:.0f} megapixels"
+    elif resized[0] * resized[1] > MAX_PIXELS:
+        what = (f"{resized[0]:,} x {resized[1]:,} once its shorter side is resized to "
+                f"{image_size}")
+    else:
+        return
+    raise DataError(f"{label}: {width:,} x {height:,} pixels ({what}), more than the "
+                    f"{MAX_PIXELS / 1e6:.0f} megapixels that tinygan decodes or resizes")
+
+
+def _resized_size(size, image_size):
+    """(width, height) of an image of that size once its shorter side is resized to image_size."""
+    width, height = size
+    scale = image_size / min(width, height)
+    return max(image_size, round(width * scale)), max(image_size, round(height * scale))
+
+
 def _to_array(image, image_size):
     """Resize an RGB image's shorter side to S (bicubic), center-crop S x S: uint8 (3, S, S)."""
-    width, height = image.size
-    if (width, height) != (image_size, image_size):
-        scale = image_size / min(width, height)
-        width = max(image_size, round(width * scale))
-        height = max(image_size, round(height * scale))
+    if image.size != (image_size, image_size):
+        width, height = _resized_size(image.size, image_size)
         left, top = (width - image_size) // 2, (height - image_size) // 2
         image = image.resize((width, height), Image.Resampling.BICUBIC)
         image = image.crop((left, top, left + image_size, top + image_size))
@@ -431,7 +481,7 @@ def _cached(source, image_size, split, build, skip_bad_images, log):
     name = f"{prefix}{_signature(source)}{CACHE_SUFFIX}"
     folders, source_stat = (source.parent, USER_CACHE_DIR), _source_stat(source)
     for folder in folders:
-        cached = _load_cache(folder / name, image_size, source_stat, log)
+        cached = _load_cache(folder / name, image_size, source, source_stat, log)
         if cached is not None:
             images, skipped = cached
             break
@@ -475,27 +525,62 @@ def _checksum(images):
     return zlib.crc32(memoryview(np.ascontiguousarray(images)).cast("B"))
 
 
-def _load_cache(file, image_size, source_stat, log):
-    """(uint8 (N, 3, S, S) images, skipped names) cached in file, or None if it is missing,
-    unusable or does not match its sidecar (said in one line: it is then rebuilt)."""
-    try:
-        images = np.load(file, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
+def _load_cache(file, image_size, source, source_stat, log):
+    """(uint8 (N, 3, S, S) images, skipped names) cached in file, or None if there is none or it
+    is unusable: truncated or of another shape (its header's sizes are checked before it is
+    read), without a readable sidecar, or one that does not vouch for it (said in one line: it
+    is then rebuilt)."""
+    if not file.is_file():
         return None
-    usable = (isinstance(images, np.ndarray) and images.dtype == np.uint8 and images.ndim == 4
-              and images.shape[1:] == (3, image_size, image_size))
+    try:
+        with open(file, "rb") as stream:
+            shape, dtype = declared_array(stream, os.fstat(stream.fileno()).st_size)
+            if dtype != np.uint8 or len(shape) != 4 or shape[1:] != (3, image_size, image_size):
+                raise ValueError(f"expected uint8 images (N, 3, {image_size}, {image_size}), got "
+                                 f"{dtype} {shape}")
+            stream.seek(0)
+            images = np.load(stream, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        log(f"data: the cache {file} is unusable ({error}); rebuilding it")
+        return None
     try:
         sidecar = json.loads(Path(f"{file}{SIDECAR_SUFFIX}").read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         log(f"data: the cache {file} has no readable checksum beside it; rebuilding it")
         return None
-    matches = (usable and sidecar.get("crc32") == _checksum(images)
-               and sidecar.get("shape") == list(images.shape)
-               and all(sidecar.get(k) == v for k, v in source_stat.items()))
-    if not matches:
-        log(f"data: the cache {file} does not match its checksum or its source; rebuilding it")
+    problem = _sidecar_problem(sidecar, images, source, source_stat)
+    if problem:
+        log(f"data: the cache {file} {problem}; rebuilding it")
         return None
-    return images, sidecar.get("skipped", [])
+    return images, sidecar["skipped"]
+
+
+def _sidecar_problem(sidecar, images, source, source_stat):
+    """Why a cache's sidecar does not vouch for its images of the source, or None: it is not
+    what _save_cache writes, its checksum, shape or source do not match, or its skipped names
+    are not names of image files in the source."""
+    written = "has a sidecar that is not what tinygan writes"
+    if not isinstance(sidecar, dict):
+        return f"{written} (expected a JSON object, got {describe(sidecar)})"
+    for field, (kind, words) in SIDECAR_FIELDS.items():
+        value = sidecar.get(field, MISSING)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"{written} ({field}: expected {words}, got {describe(value)})"
+    if (sidecar["crc32"] != _checksum(images) or sidecar["shape"] != list(images.shape)
+            or any(sidecar[k] != v for k, v in source_stat.items())):
+        return "does not match its checksum or its source"
+    skipped = sidecar["skipped"]
+    names = _image_names(source) if skipped and all(isinstance(n, str) for n in skipped) else ()
+    wrong = next((name for name in skipped if name not in names), MISSING)
+    if wrong is not MISSING:
+        return (f"{written} (skipped: expected names of image files in {source}, got "
+                f"{describe(wrong)})")
+    return None
+
+
+def _image_names(source):
+    """The names of a source's image files, as its loaders give them (a pass over an archive)."""
+    return {name for name, _, _ in _source(source)[0] if _is_image_name(name)}
 
 
 def _save_cache(images, skipped, source_stat, folders, name, prefix):
