@@ -235,15 +235,16 @@ def check_out_outside_data(config):
 
 def prepare_output(config, resume_from, overwrite):
     """With --out locked: refuse a folder that holds another run (unless it is the run resumed
-    or --overwrite) and --overwrite where no run is but files named like a run's; delete an
-    overwritten run's outputs and the temporary files of killed writes."""
+    or --overwrite) or, where no run is, files named like a run's; delete an overwritten run's
+    outputs and the temporary files of killed writes."""
     out = Path(config.out)
     earlier, old = out / "checkpoint.npz", run_outputs(out)
-    if not earlier.exists() and overwrite and old:
+    if not earlier.exists() and old:
         names = ", ".join(p.name for p in old[:3]) + (", ..." if len(old) > 3 else "")
-        raise UserError(f"--overwrite deletes an earlier run's files, but {out} holds no run "
-                        f"(no checkpoint.npz); its {len(old)} files named like a run's ({names}) "
-                        "may be yours and were left as they are: give another --out DIR")
+        raise UserError(f"{out} holds no run (no checkpoint.npz) but {len(old)} files named "
+                        f"like a run's ({names}): they may be yours, and this run"
+                        f"{' (--overwrite)' if overwrite else ''} would replace them; move them "
+                        "or give another --out DIR")
     if earlier.exists() and resume_from is None and not overwrite:
         raise UserError(f"{out} already holds a run ({earlier}); continue it with --resume, "
                         "write elsewhere with --out DIR, or start over with --overwrite")

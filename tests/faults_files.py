@@ -19,9 +19,8 @@ from tinygan.gan import data
 TRAIN = (*TINY, "--out", "{tmp}/out", "--max-steps", "1")
 ZEROS = 16 << 20  # a gzip member of this many zero bytes, repeated, makes a large tar member
 # A one-step tiny run peaks at 210 MB here; unbounded, the tar member, the batch file and the
-# 1 x 400,000 PNG took 1.2 to 2.4 GB. The bound is loose: a child's ru_maxrss also counts the
-# peak RSS of the process it was forked from (pytest's).
-PEAK_MB = 1000
+# 1 x 400,000 PNG took 1.2 to 2.4 GB.
+PEAK_MB = 500
 
 
 # --- 27.7 the image cache and its sidecar ----------------------------------------------------

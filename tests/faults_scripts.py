@@ -63,7 +63,9 @@ FAULTS = [
           says="--samples must be in [10, 10000]", unchanged=("e.json",)),
     # 27.10: train_classifier.py's flags
     classifier_row("27.10", "a width whose model cannot fit in memory", ("--width", "100000000"),
-                   says="GiB available", unchanged=("clf.npz",), max_rss_mb=1000),
+                   says="GiB available", unchanged=("clf.npz",), max_rss_mb=500),
+    classifier_row("flag", "no pass over the data", ("--epochs", "0"),
+                   says="--epochs must be >= 1, got 0", unchanged=("clf.npz",)),
     classifier_row("27.10", "a negative seed", ("--seed", "-1"),
                    says="--seed must be >= 0, got -1", unchanged=("clf.npz",)),
     classifier_row("27.10", "a negative --max-steps", ("--max-steps", "-3"),
