@@ -16,6 +16,7 @@ today) and overlapped with the backward in buckets (as PyTorch's DDP): each buck
 latency term again, the buckets but the last run during the backward and only what exceeds
 the backward, plus the last bucket, is exposed. Nothing here is measured on a GPU.
 """
+import argparse
 import json
 import sys
 
@@ -67,7 +68,10 @@ def exposed_seconds(n, nbytes, bandwidth, latency, backward, overlap):
     return max(rest - backward, 0) + last
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.parse_args(argv)  # no flags: --help only (tests/test_docs.py must not rewrite results)
     from tinygan.gan import dcgan
     G, D = dcgan.models({})
     nbytes = 4 * (dcgan.count_parameters(G) + dcgan.count_parameters(D))

@@ -169,7 +169,8 @@ def rows_of(module_names):
 def flags_of(script, capsys):
     """Every --flag that ``SCRIPT.py --help`` lists as an option (not one named in a help text)."""
     _, printed = in_process(script, ["--help"], capsys)
-    return set(re.findall(r"(?m)^ {2}(?:-\w[^,\n]*, )?(--[a-z][a-z0-9-]*)", printed.out)) - {"--help"}
+    options = re.findall(r"(?m)^ {2}(?:-\w[^,\n]*, )?(--[a-z][a-z0-9-]*)", printed.out)
+    return set(options) - {"--help"}
 
 
 def flags_in(row):
