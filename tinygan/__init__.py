@@ -7,10 +7,16 @@ import os
 # import tinygan before NumPy (and before PyTorch, which loads NumPy).
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
-from . import nn, ops, optim, viz  # noqa: E402
+from . import dtypes, nn, ops, optim, viz  # noqa: E402
+from .dtypes import (  # noqa: E402, A004  (PyTorch's dtype names, float/int/bool included)
+    bool, double, float, float16, float32, float64, get_default_dtype, half, int, int8, int16,
+    int32, int64, long, set_default_dtype, short, uint8)
 from .nn import manual_seed  # noqa: E402
 from .tensor import Function, Tensor, grad, is_grad_enabled, no_grad  # noqa: E402
 
-__all__ = ["Function", "Tensor", "grad", "is_grad_enabled", "manual_seed", "nn", "no_grad", "ops",
-           "optim", "viz"]
+# float, int and bool stay out of __all__: ``from tinygan import *`` must not hide the builtins
+__all__ = ["Function", "Tensor", "double", "dtypes", "float16", "float32", "float64",
+           "get_default_dtype", "grad", "half", "int8", "int16", "int32", "int64",
+           "is_grad_enabled", "long", "manual_seed", "nn", "no_grad", "ops", "optim",
+           "set_default_dtype", "short", "uint8", "viz"]
 __version__ = "0.1.0"
