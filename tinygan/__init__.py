@@ -8,7 +8,7 @@ import os
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 from . import dtypes, nn, ops, optim, viz  # noqa: E402
-from .dtypes import (  # noqa: E402, A004  (PyTorch's dtype names, float/int/bool included)
+from .dtypes import (  # noqa: E402, F401  (PyTorch's dtype names, float/int/bool too)
     bool, double, float, float16, float32, float64, get_default_dtype, half, int, int8, int16,
     int32, int64, long, set_default_dtype, short, uint8)
 from .nn import manual_seed  # noqa: E402

@@ -50,4 +50,3 @@ def set_default_dtype(d):
         raise TypeError(f"set_default_dtype: expected float32 or float64 (the dtypes tinygan "
                         f"ops compute in), got {d}")
     _default = d
-
