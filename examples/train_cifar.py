@@ -358,10 +358,12 @@ class Run:
             self.G_ema.module.load_state_dict(checkpoint["modules"]["G_ema"])
             self.G_ema.updates = checkpoint["meta"]["ema_updates"]
         self.step, self.resumed_from = checkpoint["meta"]["step"], Path(path)
-        table = checkpoint["arrays"]["history"]
-        self.history = {k: table[:, i].tolist() for i, k in enumerate(HISTORY_COLUMNS)}
-        for name, columns in (("evaluations", self.evaluations), ("grad_norms", self.grad_norms)):
+        for name, columns in (("history", self.history), ("evaluations", self.evaluations),
+                              ("grad_norms", self.grad_norms)):
             table = checkpoint["arrays"].get(name, np.zeros((0, len(columns))))
+            if table.shape[1] != len(columns):
+                raise UserError(f"{path}: arrays/{name}: expected {len(columns)} columns "
+                                f"({', '.join(columns)}), got {table.shape[1]}")
             columns.update({k: table[:, i].tolist() for i, k in enumerate(columns)})
         print(f"resumed from {path} at step {self.step:,}")
 

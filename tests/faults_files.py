@@ -227,6 +227,13 @@ def checkpoint_rows():
          edited(lambda c: c["arrays"].update(history=np.zeros(7))),
          "arrays/history: expected a 2-D float array (rows, columns), got a float64 array of "
          "shape (7,)"),
+        ("a history of another version's columns", "train_cifar", RESUME,
+         edited(lambda c: c["arrays"].update(history=c["arrays"]["history"][:, :5])),
+         "arrays/history: expected 7 columns (step, epoch, loss_D, loss_G, D_x, D_G_z, "
+         "images_per_s), got 5"),
+        ("grad norms of another model", "train_cifar", RESUME,
+         edited(lambda c: c["arrays"].update(grad_norms=np.zeros((2, 3)))),
+         "arrays/grad_norms: expected 10 columns"),
         ("a negative step", "train_cifar", RESUME, edited(lambda c: c["meta"].update(step=-3)),
          "meta.step: expected an int >= 0, got -3"),
         ("a string learning rate in an optimizer's state", "train_cifar", RESUME,
