@@ -11,7 +11,11 @@ from . import dtypes, nn, ops, optim, viz  # noqa: E402
 from .dtypes import (  # noqa: E402, F401  (PyTorch's dtype names, float/int/bool too)
     bool, double, float, float16, float32, float64, get_default_dtype, half, int, int8, int16,
     int32, int64, long, set_default_dtype, short, uint8)
-from .nn import manual_seed  # noqa: E402
+from .creation import (  # noqa: E402
+    arange, empty, empty_like, eye, full, full_like, linspace, normal, ones, ones_like, rand,
+    rand_like, randint, randn, randn_like, randperm, zeros, zeros_like)
+from .random import (  # noqa: E402  (tinygan.random, as torch.random)
+    Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
 from .tensor import Function, Tensor, grad, is_grad_enabled, no_grad  # noqa: E402
 
 # float, int and bool stay out of __all__: ``from tinygan import *`` must not hide the builtins
@@ -19,4 +23,8 @@ __all__ = ["Function", "Tensor", "double", "dtypes", "float16", "float32", "floa
            "get_default_dtype", "grad", "half", "int8", "int16", "int32", "int64",
            "is_grad_enabled", "long", "manual_seed", "nn", "no_grad", "ops", "optim",
            "set_default_dtype", "short", "uint8", "viz"]
+__all__ += ["Generator", "arange", "default_generator", "empty", "empty_like", "eye", "full",
+            "full_like", "get_rng_state", "initial_seed", "linspace", "normal", "ones",
+            "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "seed",
+            "set_rng_state", "zeros", "zeros_like"]
 __version__ = "0.1.0"

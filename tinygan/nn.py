@@ -1,21 +1,15 @@
 """Modules: parameters and buffers with names, train/eval, devices and state dicts."""
 import numpy as np
 
-from . import ops
+from . import ops, random
+from .random import manual_seed  # tinygan.nn.manual_seed, as before
 from .tensor import Tensor
-
-_init_rng = np.random.default_rng(0)
-
-
-def manual_seed(seed):
-    """Seed the generator every parameter is initialised from (always on the CPU)."""
-    global _init_rng
-    _init_rng = np.random.default_rng(seed)
 
 
 def init_rng():
-    """The NumPy generator used for parameter initialisation."""
-    return _init_rng
+    """The NumPy generator that parameters are initialised from (always on the CPU): the one
+    behind tinygan's global CPU generator, so manual_seed seeds it."""
+    return random.default_generator.numpy
 
 
 class Parameter(Tensor):
@@ -123,7 +117,7 @@ class Module:
 def _uniform_fan_in(shape, fan_in):
     """PyTorch's default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as float32."""
     bound = 1 / np.sqrt(fan_in)
-    return _init_rng.uniform(-bound, bound, size=shape).astype(np.float32)
+    return init_rng().uniform(-bound, bound, size=shape).astype(np.float32)
 
 
 class Conv2d(Module):
@@ -196,7 +190,7 @@ class SpectralNorm(Module):
         self.module, self.eps = module, eps
         rows = module.weight.shape[0]
         for name, size in (("u", rows), ("v", module.weight.size // rows)):
-            vector = _init_rng.standard_normal(size)
+            vector = init_rng().standard_normal(size)
             self.register_buffer(name, (vector / np.linalg.norm(vector)).astype(np.float32))
         self.power_iteration(warmup_iterations)
 

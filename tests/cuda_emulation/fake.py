@@ -13,6 +13,8 @@
   wait for), ``get_current_stream`` (the null stream), ``runtime.CUDARuntimeError``,
   ``compiler.CompileException`` and ``nccl``, NCCL's collectives over MPI (nccl.py);
   ``ndarray.data.ptr`` is the address NCCL's calls take.
+- ``random`` has ``RandomState`` (standard_normal, random_sample, randint, permutation, seed),
+  drawing with NumPy: CuPy's arguments and checks, not CuPy's numbers.
 
 Only names that real CuPy also has are offered; any other attribute is an AttributeError
 that says so. Not emulated: ``numpy.asarray(device_array)`` works here (CuPy refuses it).
@@ -35,11 +37,10 @@ from .build import BuildError, EmulatedKernel, kernel_file
 FUNCTIONS = (
     "abs", "absolute", "add", "all", "allclose", "any", "arange", "ascontiguousarray",
     "broadcast_to", "clip", "concatenate", "copy", "divide", "dot", "empty", "empty_like", "exp",
-    "expand_dims", "full", "full_like", "isfinite", "isnan", "log", "log1p", "matmul", "maximum",
-    "mean", "minimum", "moveaxis", "multiply", "negative", "ones", "ones_like", "outer", "pad",
-    "prod",
-    "reshape", "sign", "sqrt", "square", "stack", "subtract", "sum", "tanh", "tensordot",
-    "transpose", "var", "where", "zeros", "zeros_like",
+    "expand_dims", "eye", "full", "full_like", "isfinite", "isnan", "log", "log1p", "matmul",
+    "maximum", "mean", "minimum", "moveaxis", "multiply", "negative", "ones", "ones_like", "outer",
+    "pad", "prod", "reshape", "sign", "sqrt", "square", "stack", "subtract", "sum", "tanh",
+    "tensordot", "transpose", "var", "where", "zeros", "zeros_like",
 )
 NUMPY_NAMES = ("bool_", "dtype", "finfo", "float16", "float32", "float64", "inf", "int32",
                "int64", "nan", "newaxis", "result_type", "uint8")
@@ -49,8 +50,8 @@ BLOCK_LIMITS = (1024, 1024, 64)
 MAX_THREADS_PER_BLOCK = 1024
 LAUNCHES = collections.Counter()  # kernel name -> launches so far, for tests to check coverage
 # Every device call so far, by what it is ("kernel.im2col", "ufunc.add.__call__",
-# "cupy.zeros", "setitem", "astype"), counted as NumPy executes it: an upper bound for CuPy,
-# which runs mean or var as one reduction where NumPy makes two or three calls.
+# "cupy.zeros", "setitem", "astype", "random.randint"), counted as NumPy executes it: an upper
+# bound for CuPy, which runs mean or var as one reduction where NumPy makes two or three calls.
 CALLS = collections.Counter()
 # Device-to-host copies so far (asnumpy, get, float, int, bool, item, tolist): each one waits
 # for the device to finish all queued work.
@@ -320,6 +321,58 @@ class RawKernel:
         CALLS[f"kernel.{self.name}"] += 1
 
 
+class RandomState:
+    """cupy.random.RandomState, cuRAND's generator on a GPU, here drawing with NumPy's PCG64:
+    CuPy's methods with their arguments and checks, other numbers than CuPy's."""
+
+    def __init__(self, seed=None, method=100):
+        self.method = method
+        self.seed(seed)
+
+    def seed(self, seed=None):
+        """Restart from ``seed``, which must cast safely to uint64 (a Python int does not)."""
+        if seed is not None:
+            seed = int(np.asarray(seed).astype(np.uint64, casting="safe"))
+        self._numpy = np.random.default_rng(seed)
+
+    def standard_normal(self, size=None, dtype=float):
+        """Samples of N(0, 1), float32 or float64."""
+        return self._draw("standard_normal", size, float_dtype(dtype))
+
+    def random_sample(self, size=None, dtype=float):
+        """Samples of U[0, 1), float32 or float64."""
+        return self._draw("random", size, float_dtype(dtype))
+
+    def randint(self, low, high=None, size=None, dtype=int):
+        """Integers drawn uniformly from [low, high) (from [0, low) without high)."""
+        low, high = (0, low) if high is None else (low, high)
+        if low >= high:
+            raise ValueError("low >= high")
+        if low < np.iinfo(dtype).min or high - 1 > np.iinfo(dtype).max:
+            raise ValueError(f"low or high is out of bounds for {np.dtype(dtype).name}")
+        CALLS["random.randint"] += 1
+        return to_device(np.asarray(self._numpy.integers(low, high, size), dtype))
+
+    def permutation(self, a):
+        """A permuted range(a) for a Python int (int64), else the array a permuted."""
+        CALLS["random.permutation"] += 1
+        if isinstance(a, int):
+            return to_device(self._numpy.permutation(a))
+        return a[to_device(self._numpy.permutation(len(a)))]
+
+    def _draw(self, method, size, dtype):
+        CALLS[f"random.{method}"] += 1
+        return to_device(np.asarray(getattr(self._numpy, method)(size, dtype)))
+
+
+def float_dtype(dtype):
+    """``dtype`` if float32 or float64: the only ones cupy.random draws (else CuPy's error)."""
+    dtype = np.dtype(dtype)
+    if dtype.char not in "fd":
+        raise TypeError("cupy.random only supports float32 and float64")
+    return dtype
+
+
 def module_getattr(name):
     """A clear AttributeError for CuPy names this stand-in does not offer."""
     raise AttributeError(f"the NumPy stand-in for cupy has no {name!r}: if CuPy has it, add it "
@@ -337,13 +390,15 @@ def make_modules():
     cuda.__dict__.update(runtime=runtime, compiler=compiler, nccl=nccl, Device=Device,
                          MemoryPointer=MemoryPointer, Stream=Stream,
                          get_current_stream=get_current_stream, is_available=is_available)
+    random = types.ModuleType("cupy.random")
+    random.RandomState = RandomState
     cupy = types.ModuleType("cupy", __doc__)
     cupy.__dict__.update({name: device_function(name) for name in FUNCTIONS})
     cupy.__dict__.update({name: getattr(np, name) for name in NUMPY_NAMES})
     cupy.__dict__.update(ndarray=ndarray, asarray=asarray, array=array, asnumpy=asnumpy,
                          is_available=is_available, RawKernel=RawKernel, cuda=cuda,
-                         __getattr__=module_getattr)
-    modules = {module.__name__: module for module in (cupy, cuda, runtime, compiler)}
+                         random=random, __getattr__=module_getattr)
+    modules = {module.__name__: module for module in (cupy, cuda, runtime, compiler, random)}
     return modules | {"cupy.cuda.nccl": nccl}  # the MPI-backed NCCL of nccl.py
 
 
