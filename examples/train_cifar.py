@@ -362,8 +362,9 @@ class Run:
                               ("grad_norms", self.grad_norms)):
             table = checkpoint["arrays"].get(name, np.zeros((0, len(columns))))
             if table.shape[1] != len(columns):
+                names = ", ".join(list(columns)[:7]) + (", ..." if len(columns) > 7 else "")
                 raise UserError(f"{path}: arrays/{name}: expected {len(columns)} columns "
-                                f"({', '.join(columns)}), got {table.shape[1]}")
+                                f"({names}), got {table.shape[1]}")
             columns.update({k: table[:, i].tolist() for i, k in enumerate(columns)})
         print(f"resumed from {path} at step {self.step:,}")
 
