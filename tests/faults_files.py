@@ -233,8 +233,9 @@ def checkpoint_rows():
          "images_per_s), got 5"),
         ("grad norms of another model", "train_cifar", RESUME,
          edited(lambda c: c["arrays"].update(grad_norms=np.zeros((2, 3)))),
-         "columns (G/main.0.weight, G/main.1.weight, G/main.1.bias, G/main.2.weight, "
-         "G/main.3.weight, G/main.3.bias, G/main.4.weight, ...), got 3"),
+         "arrays/grad_norms: expected 21 columns (G/main.0.weight, G/main.1.weight, "
+         "G/main.1.bias, G/main.2.weight, G/main.3.weight, G/main.3.bias, G/main.4.weight, ...), "
+         "got 3"),
         ("a negative step", "train_cifar", RESUME, edited(lambda c: c["meta"].update(step=-3)),
          "meta.step: expected an int >= 0, got -3"),
         ("a string learning rate in an optimizer's state", "train_cifar", RESUME,
