@@ -7,7 +7,7 @@ import os
 # import tinygan before NumPy (and before PyTorch, which loads NumPy).
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
-from . import dtypes, nn, ops, optim, viz  # noqa: E402
+from . import autograd, dtypes, nn, ops, optim, viz  # noqa: E402
 from .dtypes import (  # noqa: E402, F401  (PyTorch's dtype names, float/int/bool too)
     bool, double, float, float16, float32, float64, get_default_dtype, half, int, int8, int16,
     int32, int64, long, set_default_dtype, short, uint8)
@@ -27,4 +27,5 @@ __all__ += ["Generator", "arange", "default_generator", "empty", "empty_like", "
             "full_like", "get_rng_state", "initial_seed", "linspace", "normal", "ones",
             "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "seed",
             "set_rng_state", "zeros", "zeros_like"]
+__all__ += ["autograd"]  # the module, as torch.autograd
 __version__ = "0.1.0"
