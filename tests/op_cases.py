@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 from hypothesis import assume, strategies as st
 
-from tinygan import Tensor, ops
+from tinygan import Tensor, indexing, ops
 from tinygan.backend.winograd import MIN_CHANNELS
 
 try:
@@ -308,6 +308,115 @@ def _torch_layer_norm(x, w=None, b=None, eps=1e-5):
     return F.layer_norm(x, x.shape[1:], *affine, eps=eps)
 
 
+def _draw_parts(data, sizes, advanced, array_shape, state, negative_steps):
+    """Parts of a key indexing dims of ``sizes`` in turn (see draw_key)."""
+    parts, i = [], 0
+    kinds = ["int", "slice"] + {"arrays": ["array"], "mask": ["mask"], "none": []}[advanced]
+    while i < len(sizes):
+        if data.draw(st.integers(0, 4), label="None here") == 0:
+            parts.append(None)
+        n, kind = sizes[i], data.draw(st.sampled_from(kinds), label="kind")
+        if kind == "mask" and state["mask"]:
+            state["mask"] = False
+            width = data.draw(st.integers(1, len(sizes) - i), label="mask dims")
+            count = int(np.prod(sizes[i:i + width]))
+            bits = data.draw(st.lists(st.booleans(), min_size=count, max_size=count))
+            parts.append(np.array(bits, dtype=bool).reshape(sizes[i:i + width]))
+            i += width
+            continue
+        if kind == "array":
+            count = int(np.prod(array_shape))
+            entries = data.draw(st.lists(st.integers(-n, n - 1), min_size=count, max_size=count))
+            parts.append(np.array(entries, dtype=np.int64).reshape(array_shape))
+        elif kind == "slice":
+            bound = st.one_of(st.none(), st.integers(-n - 1, n + 1))
+            steps = st.integers(-3, 3).filter(bool) if negative_steps else st.integers(1, 3)
+            parts.append(slice(data.draw(bound, label="start"), data.draw(bound, label="stop"),
+                               data.draw(st.one_of(st.none(), steps), label="step")))
+        else:
+            parts.append(data.draw(st.integers(-n, n - 1), label="int"))
+        i += 1
+    return parts
+
+
+def draw_key(data, shape, advanced=None, negative_steps=False):
+    """A random index expression for a tensor of ``shape``: ints, slices with steps, None and
+    an Ellipsis, with integer arrays (repeats and negatives; one shared shape, so that they
+    broadcast) or one boolean mask (``advanced``: "arrays", "mask", "none", None to draw);
+    negative steps only if asked (PyTorch has none)."""
+    ndim = len(shape)
+    if advanced is None:
+        advanced = data.draw(st.sampled_from(["none", "arrays", "mask"]), label="advanced")
+    array_shape = tuple(data.draw(st.lists(st.integers(0, 3), min_size=1, max_size=2)))
+    state = {"mask": True}
+    ellipsis = data.draw(st.booleans(), label="ellipsis")
+    lead = data.draw(st.integers(0 if ellipsis else 1, ndim), label="leading dims")
+    trail = data.draw(st.integers(0, ndim - lead), label="trailing dims") if ellipsis else 0
+    parts = _draw_parts(data, shape[:lead], advanced, array_shape, state, negative_steps)
+    if ellipsis:
+        parts += [Ellipsis] + _draw_parts(data, shape[ndim - trail:], advanced, array_shape,
+                                          state, negative_steps)
+    return tuple(parts)
+
+
+def torch_key(key):
+    """A key of draw_key for PyTorch: its arrays as tensors."""
+    return tuple(torch.from_numpy(p) if isinstance(p, np.ndarray) else p for p in key)
+
+
+def draw_index(advanced=None):
+    def draw(data):
+        shape = draw_shape(data)
+        return [values(data, shape)], {"key": draw_key(data, shape, advanced)}
+    return draw
+
+
+def draw_join(data, stacked):
+    """1 to 3 arrays that cat (or stack) along a drawn dim, negative ones included."""
+    shape = draw_shape(data, max_rank=3)
+    ndim = len(shape) + stacked
+    dim = data.draw(st.integers(-ndim, ndim - 1), label="dim")
+    count = data.draw(st.integers(1, 3), label="tensors")
+    if stacked:
+        return [values(data, shape) for _ in range(count)], {"dim": dim}
+    sizes = data.draw(st.lists(st.integers(0, 3), min_size=count, max_size=count), label="sizes")
+    return [values(data, shape[:dim % ndim] + (n,) + shape[dim % ndim + 1:])
+            for n in sizes], {"dim": dim}
+
+
+def draw_split(chunked):
+    """An array, a dim, a split size, sections adding up or a chunk count, and which piece."""
+    def draw(data):
+        shape = draw_shape(data)
+        dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
+        n = shape[dim]
+        if chunked:
+            settings = {"chunks": data.draw(st.integers(1, 5), label="chunks")}
+            pieces = -(-n // -(-n // settings["chunks"]))
+        elif data.draw(st.booleans(), label="sections"):
+            cuts = sorted(data.draw(st.lists(st.integers(0, n), max_size=3), label="cuts"))
+            sections = [int(v) for v in np.diff([0] + cuts + [n])]
+            settings, pieces = {"split_size_or_sections": sections}, len(sections)
+        else:
+            size = data.draw(st.integers(1, 5), label="split size")
+            settings, pieces = {"split_size_or_sections": size}, -(-n // size)
+        which = data.draw(st.integers(0, pieces - 1), label="piece")
+        return [values(data, shape)], settings | {"dim": dim, "which": which}
+    return draw
+
+
+def draw_gather(data):
+    """An input, a dim, and an int64 index (repeats) no larger than the input outside dim."""
+    shape = draw_shape(data)
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
+    axis = dim % len(shape)
+    index_shape = tuple(data.draw(st.integers(0, 4) if d == axis else st.integers(1, n),
+                                  label="index size") for d, n in enumerate(shape))
+    seed = data.draw(st.integers(0, 2**32 - 1), label="index seed")
+    index = np.random.default_rng(seed).integers(0, shape[dim], size=index_shape)
+    return [values(data, shape)], {"dim": dim, "index": index}
+
+
 ROWS = [
     Row("add", ops.Add, draw_broadcast_pair, ops.add, lambda a, b: torch.add(a, b)),
     Row("sub", ops.Sub, draw_broadcast_pair, ops.sub, lambda a, b: torch.sub(a, b)),
@@ -381,4 +490,23 @@ ROWS = [
         lambda x, w=None, b=None, eps=1e-5: F.instance_norm(x, weight=w, bias=b, eps=eps)),
     Row("layer_norm", ops.Normalize, draw_normalize(axes=(1, 2, 3)), ops.layer_norm,
         _torch_layer_norm),
+    Row("index", indexing.Index, draw_index(), lambda x, key: x[key],
+        lambda x, key: x[torch_key(key)], adjoints=(indexing._IndexAdjoint,)),
+    Row("index, integer arrays with repeats", indexing.Index, draw_index("arrays"),
+        lambda x, key: x[key], lambda x, key: x[torch_key(key)]),
+    Row("index, a boolean mask", indexing.Index, draw_index("mask"), lambda x, key: x[key],
+        lambda x, key: x[torch_key(key)]),
+    Row("cat", indexing.Cat, lambda d: draw_join(d, stacked=False),
+        lambda *xs, dim: indexing.cat(xs, dim), lambda *xs, dim: torch.cat(xs, dim)),
+    Row("stack", indexing.Cat, lambda d: draw_join(d, stacked=True),
+        lambda *xs, dim: indexing.stack(xs, dim), lambda *xs, dim: torch.stack(xs, dim)),
+    Row("split", indexing.Index, draw_split(chunked=False),
+        lambda x, which, **s: indexing.split(x, **s)[which],
+        lambda x, which, **s: torch.split(x, **s)[which]),
+    Row("chunk", indexing.Index, draw_split(chunked=True),
+        lambda x, which, **s: indexing.chunk(x, **s)[which],
+        lambda x, which, **s: torch.chunk(x, **s)[which]),
+    Row("gather", indexing.Index, draw_gather,
+        lambda x, dim, index: indexing.gather(x, dim, tensor(index)),
+        lambda x, dim, index: torch.gather(x, dim, torch.from_numpy(index))),
 ]

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from op_cases import FD_TOLERANCE, ROWS, directional_error, record_error
-from tinygan import Function, Tensor, ops
+from tinygan import Function, Tensor, indexing, ops
 
 
 def directional_errors(row, arrays, settings, seed):
@@ -46,9 +46,10 @@ def test_backward_matches_finite_differences(row, data, seed):
 
 
 def test_every_op_has_a_row():
-    """Every Function in ops is a row's op, or one of the adjoints a row's backward applies
-    (checked by that row's double backward in test_double_backward.py)."""
-    functions = {cls for _, cls in inspect.getmembers(ops, inspect.isclass)
+    """Every Function in ops and indexing is a row's op, or one of the adjoints a row's
+    backward applies (checked by that row's double backward in test_double_backward.py)."""
+    functions = {cls for module in (ops, indexing)
+                 for _, cls in inspect.getmembers(module, inspect.isclass)
                  if issubclass(cls, Function) and cls is not Function and hasattr(cls, "forward")}
     covered = {row.function for row in ROWS} | {a for row in ROWS for a in row.adjoints}
     missing = functions - covered

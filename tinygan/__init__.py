@@ -28,4 +28,6 @@ __all__ += ["Generator", "arange", "default_generator", "empty", "empty_like", "
             "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "seed",
             "set_rng_state", "zeros", "zeros_like"]
 __all__ += ["autograd"]  # the module, as torch.autograd
+from .indexing import cat, chunk, gather, split, stack  # noqa: E402
+__all__ += ["cat", "chunk", "gather", "split", "stack"]
 __version__ = "0.1.0"

@@ -195,6 +195,18 @@ class Tensor:
     def flatten(self, start_dim=0):
         return ops.flatten(self, start_dim)
 
+    def __getitem__(self, key):
+        return indexing.index(self, key)
+
+    def split(self, split_size_or_sections, dim=0):
+        return indexing.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return indexing.chunk(self, chunks, dim)
+
+    def gather(self, dim, index):
+        return indexing.gather(self, dim, index)
+
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=False):
@@ -417,4 +429,4 @@ def _as_tensors(op_name, inputs):
             else Tensor(first.backend.asarray(x, dtype=first.dtype)) for x in inputs]
 
 
-from . import ops  # noqa: E402  (ops.py builds on Function, defined above)
+from . import indexing, ops  # noqa: E402  (they build on Function, defined above)

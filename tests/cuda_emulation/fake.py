@@ -166,6 +166,18 @@ def device_function(name):
     return function
 
 
+def ufunc_at(name):
+    """cupy.NAME.at (CuPy 12 and later): numpy.NAME.at, in place, on host views of device
+    arrays; NumPy arrays among the operands or indices are refused."""
+    numpy_ufunc = getattr(np, name)
+
+    def at(a, indices, b=None):
+        refuse_host_arrays(f"{name}.at", (a, indices, b))
+        CALLS[f"ufunc.{name}.at"] += 1
+        numpy_ufunc.at(host_view(a), host_view(indices), *(() if b is None else (host_view(b),)))
+    return at
+
+
 def asarray(a, dtype=None, order=None):
     """cupy.asarray: device arrays pass through (cast if asked); host data is copied over."""
     if isinstance(a, ndarray):
@@ -395,6 +407,7 @@ def make_modules():
     cupy = types.ModuleType("cupy", __doc__)
     cupy.__dict__.update({name: device_function(name) for name in FUNCTIONS})
     cupy.__dict__.update({name: getattr(np, name) for name in NUMPY_NAMES})
+    cupy.add.at = ufunc_at("add")
     cupy.__dict__.update(ndarray=ndarray, asarray=asarray, array=array, asnumpy=asnumpy,
                          is_available=is_available, RawKernel=RawKernel, cuda=cuda,
                          random=random, __getattr__=module_getattr)

@@ -1,0 +1,310 @@
+"""Indexing and joining, as PyTorch has them; each op is differentiable.
+
+- index (``t[key]``): y = x[key] for a key of ints, slices, None, ``...``, boolean masks and
+  integer arrays, with PyTorch's rules (NumPy's, but ints select before arrays index);
+  gx = gy added into zeros of x's shape at key: where an integer array repeats an entry, its
+  gradients add up (Index; its adjoint _IndexAdjoint is that scatter-add, whose own adjoint is
+  Index again).
+- cat(tensors, dim): y = the tensors joined along dim;  gx_i = gy's slice where x_i lies (Cat).
+- stack(tensors, dim): cat of the tensors each given a new axis of length 1 at dim.
+- split, chunk: pieces of x along dim, each an index by a slice (gradient: placed back).
+- gather(input, dim, index): y[i][j][k] = x[index[i][j][k]][j][k] (dim 0), an index by integer
+  arrays;  gx = gy added at the gathered positions.
+"""
+import math
+
+import numpy as np
+
+from .dtypes import FLOAT_DTYPES
+from .ops import reshape
+from .tensor import Function, Tensor, wrap
+
+
+class Index(Function):
+    """y = x[key];  gx = gy added into zeros of x's shape at key (repeated entries add up)."""
+    def forward(self, x, key=None):
+        self.key, self.shape = key, x.shape
+        return x[key]
+
+    def backward(self, gy):
+        return _IndexAdjoint.apply(gy, key=self.key, shape=self.shape)
+
+
+class _IndexAdjoint(Function):
+    """y = zeros(shape) with g added at key (repeated entries add up); its adjoint is Index."""
+    def forward(self, g, key=None, shape=None):
+        self.key = key
+        y = self.xp.zeros(shape, dtype=g.dtype)
+        if any(_is_array(part) for part in key):
+            self.xp.add.at(y, key, g)
+        else:  # ints and slices never reach an entry twice
+            y[key] = g
+        return y
+
+    def backward(self, gy):
+        return Index.apply(gy, key=self.key)
+
+
+class Cat(Function):
+    """y = x_1, ..., x_n joined along ``dim``;  gx_i = gy[..., start_i:stop_i] along dim."""
+    def forward(self, *xs, dim=0):
+        bounds = np.cumsum([0] + [x.shape[dim] for x in xs])
+        self.keys = [(slice(None),) * dim + (slice(int(a), int(b)),)
+                     for a, b in zip(bounds[:-1], bounds[1:])]
+        return self.xp.concatenate(xs, axis=dim)
+
+    def backward(self, gy):
+        return tuple(Index.apply(gy, key=key) if needed else None
+                     for key, needed in zip(self.keys, self.needs_input_grad))
+
+
+def _is_array(part):
+    """True for a NumPy or CuPy array: an advanced part of a key."""
+    return hasattr(part, "ndim") and hasattr(part, "dtype")
+
+
+def _is_int(part):
+    """True for a Python int that is not a bool: a part of a key that selects."""
+    return isinstance(part, int) and not isinstance(part, bool)
+
+
+def _apply(function, tensors, **settings):
+    """function.apply on float tensors; on others (no gradient) only its forward."""
+    if all(t.dtype in FLOAT_DTYPES for t in tensors):
+        return function.apply(*tensors, **settings)
+    fn = function()
+    fn.backend, fn.xp = tensors[0].backend, tensors[0].backend.xp
+    return wrap(fn.backend.asarray(fn.forward(*(t.array for t in tensors), **settings)),
+                fn.backend)
+
+
+def _index_array(x, part, name):
+    """An index part given as a Tensor, NumPy array or list, as an array on x's backend."""
+    if isinstance(part, Tensor):
+        if part.device not in ("cpu", x.device):
+            raise IndexError(f"{name}: indices on {part.device!r} cannot index a tensor on "
+                             f"{x.device!r}; move them with .to({x.device!r}) first")
+        array = part.numpy() if part.device != x.device else part.array
+    else:
+        array = np.asarray(part)
+        if array.size == 0 and array.dtype == np.float64:  # [] is an empty list of indices
+            array = array.astype(np.int64)
+    if array.dtype.kind not in "bi":
+        raise IndexError(f"{name}: tensors used as indices must be integer (long, int) or bool, "
+                         f"got dtype {array.dtype}")
+    return x.backend.asarray(array)
+
+
+def _check_bounds(name, array, size, axis, shape, allow_negative=True):
+    """IndexError naming the first integer index outside [-size, size) (or [0, size))."""
+    low = -size if allow_negative else 0
+    outside = (array < low) | (array >= size)
+    if bool(outside.any()):
+        bad = int(array[outside].ravel()[0])
+        raise IndexError(f"{name}: index {bad} is out of range for dim {axis} of size {size} "
+                         f"(tensor of shape {tuple(shape)})")
+
+
+def _key(x, key):
+    """key as a tuple NumPy and CuPy index the same way, checked against x's shape."""
+    parts = list(key) if isinstance(key, tuple) else [key]
+    for position, part in enumerate(parts):
+        if isinstance(part, (Tensor, list, np.generic)) or _is_array(part):
+            part = parts[position] = _index_array(x, part, "index")
+            if part.ndim == 0 and part.dtype.kind == "i":  # selects, as an int (PyTorch)
+                parts[position] = int(part)
+        elif not (part is None or part is Ellipsis or isinstance(part, (slice, int))):
+            raise IndexError(f"index: only ints, slices, None, ..., bool masks and integer "
+                             f"arrays or tensors can index, got {type(part).__name__}")
+    if sum(part is Ellipsis for part in parts) > 1:
+        raise IndexError("index: an index can have only one ellipsis (...)")
+    used = sum(_width(part) for part in parts)
+    if used > x.ndim:
+        raise IndexError(f"index: too many indices for a tensor of shape {tuple(x.shape)} "
+                         f"({used} dims indexed, the tensor has {x.ndim})")
+    axis = 0
+    for part in parts:
+        if part is Ellipsis:
+            axis += x.ndim - used
+        elif _is_array(part) and part.dtype.kind == "b":
+            covered = tuple(x.shape[axis:axis + part.ndim])
+            if part.shape != covered:
+                raise IndexError(f"index: a mask of shape {tuple(part.shape)} does not match "
+                                 f"the shape {covered} of dims {axis}..{axis + part.ndim - 1} "
+                                 f"of a tensor of shape {tuple(x.shape)}")
+            axis += part.ndim
+        elif _is_array(part):
+            _check_bounds("index", part, x.shape[axis], axis, x.shape)
+            axis += 1
+        elif _is_int(part):
+            if not -x.shape[axis] <= part < x.shape[axis]:
+                raise IndexError(f"index: index {part} is out of range for dim {axis} of size "
+                                 f"{x.shape[axis]} (tensor of shape {tuple(x.shape)})")
+            axis += 1
+        elif isinstance(part, slice):
+            axis += 1
+    return tuple(parts)
+
+
+def _width(part):
+    """How many of the indexed tensor's dims a part of a key consumes."""
+    if _is_array(part) and part.dtype.kind == "b":
+        return part.ndim
+    return 0 if part is None or part is Ellipsis or isinstance(part, bool) else 1
+
+
+def _select_first(parts, ndim):
+    """(basic key, advanced key): PyTorch selects with the ints first, then indexes the result
+    with the arrays (NumPy takes ints as arrays, which moves the arrays' dims elsewhere)."""
+    basic, advanced = [], []
+    for part in parts:
+        if part is Ellipsis:
+            width = ndim - sum(_width(p) for p in parts)
+            basic += [slice(None)] * width
+            advanced += [slice(None)] * width
+        elif _is_array(part):
+            basic += [slice(None)] * _width(part)
+            advanced.append(part)
+        else:
+            basic.append(part)
+            if not _is_int(part):  # the dim it leaves (or makes) is still there
+                advanced.append(slice(None))
+    return tuple(basic), tuple(advanced)
+
+
+def index(x, key):
+    """x[key], with PyTorch's rules (NumPy's, but ints select before arrays index); the
+    gradient adds up at repeated entries."""
+    parts = _key(x, key)
+    if any(_is_int(p) for p in parts) and any(_is_array(p) for p in parts):
+        basic, advanced = _select_first(parts, x.ndim)
+        return _apply(Index, [_apply(Index, [x], key=basic)], key=advanced)
+    return _apply(Index, [x], key=parts)
+
+
+def _dim(name, dim, ndim, what=None):
+    """dim as an axis in [0, ndim), or an IndexError naming ``name`` and the range."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{name}: dim must be an int, got {type(dim).__name__} {dim!r}")
+    if not -ndim <= dim < ndim:
+        what = f"a {ndim}-d tensor" if what is None else what
+        raise IndexError(f"{name}: dim {dim} is out of range for {what} "
+                         f"(expected {-ndim} to {ndim - 1})")
+    return int(dim) % ndim
+
+
+def _tensor_sequence(name, tensors):
+    """tensors as a non-empty list of Tensors, or a TypeError / ValueError naming ``name``."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}: expected a list or tuple of Tensors, got "
+                        f"{type(tensors).__name__}")
+    if not tensors:
+        raise ValueError(f"{name}: expected a non-empty list of Tensors")
+    for position, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}: tensors[{position}] is a {type(t).__name__}, not a Tensor")
+    if len({t.dtype for t in tensors}) > 1:
+        raise TypeError(f"{name}: tensors have dtypes {', '.join(str(t.dtype) for t in tensors)}"
+                        f"; convert them to one dtype first")
+    return list(tensors)
+
+
+def cat(tensors, dim=0):
+    """The tensors joined along ``dim``: every other size must match (torch.cat)."""
+    tensors = _tensor_sequence("cat", tensors)
+    first = tensors[0]
+    if first.ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
+    axis = _dim("cat", dim, first.ndim)
+    for position, t in enumerate(tensors):
+        if t.ndim != first.ndim or any(a != b for d, (a, b) in enumerate(zip(t.shape, first.shape))
+                                       if d != axis):
+            raise ValueError(f"cat: tensors[{position}] has shape {tuple(t.shape)} and "
+                             f"tensors[0] {tuple(first.shape)}: all sizes but dim {dim} must "
+                             "match")
+    return _apply(Cat, tensors, dim=axis)
+
+
+def stack(tensors, dim=0):
+    """The tensors, all of one shape, joined along a new axis ``dim`` (torch.stack)."""
+    tensors = _tensor_sequence("stack", tensors)
+    first = tensors[0]
+    axis = _dim("stack", dim, first.ndim + 1, f"stacking {first.ndim}-d tensors")
+    for position, t in enumerate(tensors):
+        if t.shape != first.shape:
+            raise ValueError(f"stack: tensors[{position}] has shape {tuple(t.shape)} and "
+                             f"tensors[0] {tuple(first.shape)}: all must have one shape")
+    shape = first.shape[:axis] + (1,) + first.shape[axis:]
+    return cat([_reshape(t, shape) for t in tensors], dim=axis)
+
+
+def _reshape(x, shape):
+    """x with ``shape``, through the graph for float tensors."""
+    if x.dtype in FLOAT_DTYPES:
+        return reshape(x, shape)
+    return wrap(x.array.reshape(shape), x.backend)
+
+
+def _narrow(x, axis, start, stop):
+    """x[start:stop] along ``axis``."""
+    return _apply(Index, [x], key=(slice(None),) * axis + (slice(start, stop),))
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Pieces of ``tensor`` along ``dim``: of split_size_or_sections each (the last may be
+    shorter), or of the sizes it lists, which must add up to the dim's size (torch.split)."""
+    axis = _dim("split", dim, tensor.ndim)
+    size = tensor.shape[axis]
+    sections = split_size_or_sections
+    if isinstance(sections, (int, np.integer)) and not isinstance(sections, bool):
+        if sections < 0 or (sections == 0 and size > 0):
+            raise ValueError(f"split: split_size must be positive, got {sections} (dim {dim} "
+                             f"has size {size})")
+        sizes = [min(sections, size - start) for start in range(0, size, sections)] or [0]
+    elif isinstance(sections, (list, tuple)):
+        sizes = [int(s) for s in sections]
+        if any(s < 0 for s in sizes) or sum(sizes) != size:
+            raise ValueError(f"split: sections {list(sections)} must be non-negative and add up "
+                             f"to the size {size} of dim {dim} (shape {tuple(tensor.shape)})")
+    else:
+        raise TypeError(f"split: split_size_or_sections must be an int or a list of ints, got "
+                        f"{type(sections).__name__}")
+    bounds = np.cumsum([0] + sizes)
+    return tuple(_narrow(tensor, axis, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def chunk(input, chunks, dim=0):  # noqa: A002  (PyTorch's argument name)
+    """At most ``chunks`` pieces of ``input`` along ``dim``, each of ceil(size / chunks) but the
+    last (torch.chunk)."""
+    if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool) or chunks < 1:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    size = input.shape[_dim("chunk", dim, input.ndim)]
+    if size == 0:
+        return split(input, [0] * int(chunks), dim)
+    return split(input, math.ceil(size / chunks), dim)
+
+
+def gather(input, dim, index):  # noqa: A002  (PyTorch's argument names)
+    """y[i][j][k] = input[index[i][j][k]][j][k] for dim 0 (and so on): values picked along
+    ``dim`` (torch.gather); index has input's number of dims, no other size above input's."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"gather: index must be a Tensor, got {type(index).__name__}")
+    axis = _dim("gather", dim, max(input.ndim, 1))
+    if index.ndim != input.ndim:
+        raise ValueError(f"gather: index has {index.ndim} dims (shape {tuple(index.shape)}), "
+                         f"input {input.ndim} (shape {tuple(input.shape)}): they must match")
+    if any(i > n for d, (i, n) in enumerate(zip(index.shape, input.shape)) if d != axis):
+        raise ValueError(f"gather: index of shape {tuple(index.shape)} is larger than input of "
+                         f"shape {tuple(input.shape)} outside dim {dim}")
+    positions = _index_array(input, index, "gather")
+    if positions.dtype.kind != "i":
+        raise IndexError(f"gather: index must be an integer tensor, got dtype {index.dtype}")
+    _check_bounds("gather", positions, input.shape[axis] if input.ndim else 1, axis,
+                  input.shape, allow_negative=False)
+    if input.ndim == 0:
+        return _apply(Index, [input], key=())
+    xp = input.backend.xp
+    key = tuple(positions if d == axis else xp.arange(n).reshape(
+        tuple(-1 if e == d else 1 for e in range(index.ndim)))
+        for d, n in enumerate(index.shape))
+    return _apply(Index, [input], key=key)
