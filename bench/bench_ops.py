@@ -104,7 +104,7 @@ def forward_backward(op, label, unit, work, backend, ours, theirs, inputs):
         gx = y.creator.backward(my_gy)
         return gx if isinstance(gx, tuple) else (gx,)
 
-    return [case(op, "forward", label, unit, work[0], lambda: (ours(*mine).data,),
+    return [case(op, "forward", label, unit, work[0], lambda: (ours(*mine).array,),
                  lambda: (theirs(*their),)),
             case(op, "backward", label, unit, work[1], my_backward,
                  lambda: torch.autograd.grad(their_y, their, their_gy, retain_graph=True))]

@@ -59,7 +59,7 @@ def train(steps, batch_size):
         nn.Conv2d(16, 1, 4, 1, 0, bias=False), nn.Flatten(),  # (N, 1) logits
     )
     opt = optim.Adam(net.parameters(), lr=2e-3, betas=(0.5, 0.999))
-    print(f"parameters: {sum(p.size for p in net.parameters()):,}")
+    print(f"parameters: {sum(p.numel() for p in net.parameters()):,}")
     for step in range(1, steps + 1):
         images, labels = stripes(rng, batch_size)
         logits = net(tg.Tensor(images))

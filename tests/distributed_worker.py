@@ -41,7 +41,7 @@ def main(argv):
     for name, value in D.state_dict().items():
         np.testing.assert_array_equal(value, reference[name], err_msg=name)
     for p in D.parameters():
-        p.grad = tg.Tensor(np.full(p.shape, comm.rank, np.float32))
+        p.grad = tg.tensor(np.full(p.shape, comm.rank, np.float32))
     distributed.average_gradients(D, comm)
     for p in D.parameters():
         np.testing.assert_array_equal(p.grad.numpy(), (comm.size - 1) / 2)
@@ -65,9 +65,9 @@ def check_sync_batch_norm(comm):
         layer = nn.BatchNormAct2d(3, negative_slope=0.2).to(dtype=np.float64)
         if group is not None:
             distributed.sync_batch_norm(layer, group)
-        xs = tg.Tensor(inputs, requires_grad=True)
+        xs = tg.tensor(inputs, requires_grad=True)
         y = layer(xs)
-        (y * tg.Tensor(weights[share] if group else weights)).sum().backward()
+        (y * tg.tensor(weights[share] if group else weights)).sum().backward()
         results.append((y.numpy(), xs.grad.numpy(), layer))
     (y_all, gx_all, whole), (y, gx, part) = results
     np.testing.assert_allclose(y, y_all[share], rtol=1e-10, atol=1e-12)
@@ -110,9 +110,9 @@ def check_dcgan_steps(comm, dtype, rtol, atol, steps=3, per_rank=8, device="cpu"
         rng = np.random.default_rng(step)
         real = rng.uniform(-1, 1, (per_rank * comm.size, 3, 32, 32)).astype(dtype)
         z = rng.standard_normal((per_rank * comm.size, 8, 1, 1)).astype(dtype)
-        gan.train_step(*whole, tg.Tensor(as_tensor(real)), tg.Tensor(as_tensor(z)))
+        gan.train_step(*whole, tg.tensor(as_tensor(real)), tg.tensor(as_tensor(z)))
         before = counters() if counters else ()
-        gan.train_step(*split, tg.Tensor(as_tensor(real[share])), tg.Tensor(as_tensor(z[share])),
+        gan.train_step(*split, tg.tensor(as_tensor(real[share])), tg.tensor(as_tensor(z[share])),
                        communicator=comm)
         growth.append(tuple(b - a for a, b in zip(before, counters() if counters else ())))
     for one, many in zip(whole[:2], split[:2]):

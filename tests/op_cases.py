@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 from hypothesis import assume, strategies as st
 
-from tinygan import Tensor, indexing, ops
+from tinygan import indexing, ops, tensor
 from tinygan.backend.winograd import MIN_CHANNELS
 
 try:
@@ -271,15 +271,15 @@ def draw_batch_norm(training):
             settings["running_mean"] = values(data, (c,))
             settings["running_var"] = values(data, (c,), low=0.5, high=2.0)
         if slope != 1.0:  # keep the activation's kink farther than the finite-difference step
-            assume(np.abs(_our_batch_norm(*map(Tensor, arrays),
+            assume(np.abs(_our_batch_norm(*map(tensor, arrays),
                                           **settings | {"negative_slope": 1.0})
-                          .data).min() > 1e-3)
+                          .array).min() > 1e-3)
         return arrays, settings
     return draw
 
 
 def _our_batch_norm(x, w, b, running_mean=None, running_var=None, **settings):
-    stats = [None if s is None else Tensor(s) for s in (running_mean, running_var)]
+    stats = [None if s is None else tensor(s) for s in (running_mean, running_var)]
     return ops.batch_norm(x, stats[0], stats[1], w, b, **settings)
 
 
@@ -444,6 +444,9 @@ ROWS = [
         lambda x, axis, keepdims: torch.mean(x, dim=axis, keepdim=keepdims)),
     Row("reshape", ops.Reshape, draw_reshape, ops.reshape,
         lambda x, shape: torch.reshape(x, shape)),
+    Row("convert (Tensor.to, a copy)", ops.Convert, draw_unary(),
+        lambda x: ops.convert(x, dtype=x.dtype, device=x.device, copy=True),
+        lambda x: x.to(x.device, x.dtype, copy=True)),
     Row("relu", ops.ReLU, draw_unary(away_from_zero=True), ops.relu, lambda x: F.relu(x),
         adjoints=(ops._LeakyReLUJacobian,)),
     Row("leaky_relu", ops.LeakyReLU,

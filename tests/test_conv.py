@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, strategies as st
 
-from tinygan import Tensor, convolution, ops
+from tinygan import convolution, ops, tensor
 from tinygan.backend import cpu
 
 
@@ -57,8 +57,8 @@ def test_conv2d_forward_equals_nested_loop_reference(geometry, out_channels, see
     shape, kernel, stride, padding = geometry
     rng = np.random.default_rng(seed)
     x, w = rng.standard_normal(shape), rng.standard_normal((out_channels, shape[1]) + kernel)
-    y = ops.conv2d(Tensor(x), Tensor(w), stride=stride, padding=padding)
-    np.testing.assert_allclose(y.data, nested_loop_conv2d(x, w, stride, padding),
+    y = ops.conv2d(tensor(x), tensor(w), stride=stride, padding=padding)
+    np.testing.assert_allclose(y.array, nested_loop_conv2d(x, w, stride, padding),
                                rtol=1e-10, atol=1e-10)
 
 
@@ -68,7 +68,7 @@ def test_conv_transpose2d_output_shape_follows_the_formula(n, h, k, stride, padd
     output_padding = data.draw(st.integers(0, stride - 1))
     expected = (h - 1) * stride - 2 * padding + k + output_padding
     assume(expected >= 1)  # smaller is an error, tested in test_errors.py
-    x, w = Tensor(np.ones((n, 2, h, h))), Tensor(np.ones((2, 3, k, k)))
+    x, w = tensor(np.ones((n, 2, h, h))), tensor(np.ones((2, 3, k, k)))
     y = ops.conv_transpose2d(x, w, stride=stride, padding=padding, output_padding=output_padding)
     assert y.shape == (n, 3, expected, expected)
 
@@ -79,13 +79,14 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d(geometry, out_channels, seed)
     shape, kernel, stride, padding = geometry
     rng = np.random.default_rng(seed)
     x, w = rng.standard_normal(shape), rng.standard_normal((out_channels, shape[1]) + kernel)
-    conv = ops.conv2d(Tensor(x), Tensor(w), stride=stride, padding=padding)
+    conv = ops.conv2d(tensor(x), tensor(w), stride=stride, padding=padding)
     y = rng.standard_normal(conv.shape)
     extra = tuple((s + 2 * p - k) % st_ for s, p, k, st_ in zip(shape[2:], padding, kernel, stride))
-    back = ops.conv_transpose2d(Tensor(y), Tensor(w), stride=stride, padding=padding,
+    back = ops.conv_transpose2d(tensor(y), tensor(w), stride=stride, padding=padding,
                                 output_padding=extra)
     assert back.shape == shape
-    np.testing.assert_allclose(np.sum(conv.data * y), np.sum(x * back.data), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(np.sum(conv.array * y), np.sum(x * back.array), rtol=1e-10,
+                               atol=1e-10)
 
 
 @pytest.mark.parametrize("in_channels, out_channels", [(6, 2), (2, 6)])
@@ -96,8 +97,8 @@ def test_both_routes_of_the_stride_1_input_gradient_agree_with_the_definition(in
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, in_channels, 7, 6))
     w = rng.standard_normal((out_channels, in_channels, 3, 3))
-    x_tensor = Tensor(x, requires_grad=True)
-    y = ops.conv2d(x_tensor, Tensor(w), padding=1)
+    x_tensor = tensor(x, requires_grad=True)
+    y = ops.conv2d(x_tensor, tensor(w), padding=1)
     r = rng.standard_normal(y.shape)
     y.backward(r)
     expected = np.zeros_like(x)  # d/dx sum(r * y), one input pixel at a time (y is linear in x)
@@ -105,7 +106,7 @@ def test_both_routes_of_the_stride_1_input_gradient_agree_with_the_definition(in
         unit = np.zeros_like(x)
         unit[index] = 1
         expected[index] = np.sum(r * nested_loop_conv2d(unit, w, (1, 1), (1, 1)))
-    np.testing.assert_allclose(x_tensor.grad.data, expected, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(x_tensor.grad.array, expected, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("conv, w_shape, stride, gx_product", [
@@ -118,9 +119,9 @@ def test_a_conv_skips_the_gradient_nobody_asked_for(conv, w_shape, stride, gx_pr
                                                     monkeypatch):
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((2, 2, 7, 7)), rng.standard_normal(w_shape)
-    both = {"x": Tensor(x, requires_grad=True), "w": Tensor(w, requires_grad=True)}
+    both = {"x": tensor(x, requires_grad=True), "w": tensor(w, requires_grad=True)}
     conv(both["x"], both["w"], stride=stride).sum().backward()
-    one = {"x": Tensor(x, requires_grad=frozen != "x"), "w": Tensor(w, requires_grad=frozen != "w")}
+    one = {"x": tensor(x, requires_grad=frozen != "x"), "w": tensor(w, requires_grad=frozen != "w")}
     y = conv(one["x"], one["w"], stride=stride)
 
     def refuse(*args):

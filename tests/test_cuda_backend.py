@@ -148,8 +148,8 @@ def test_dcgan_training_steps_on_cuda_match_cpu_step_by_step(cuda, recipe):
         real = rng.uniform(-1, 1, (4, 3, 32, 32)).astype(np.float32)
         z = rng.standard_normal((4, 8, 1, 1), dtype=np.float32)
         metrics = {device: gan.train_step(
-            *models[device], tinygan.Tensor(backend.get(device).asarray(real)),
-            tinygan.Tensor(backend.get(device).asarray(z)), recipe,
+            *models[device], tinygan.tensor(backend.get(device).asarray(real)),
+            tinygan.tensor(backend.get(device).asarray(z)), recipe,
             rng=np.random.default_rng(step)) for device in models}
         metrics = {device: {**{k: v for k, v in m.items() if k != "grad_norms"},
                             **m["grad_norms"]} for device, m in metrics.items()}
@@ -180,8 +180,8 @@ def test_spectral_norm_and_ema_on_cuda_match_cpu_and_the_step_still_waits_once(c
         z = rng.standard_normal((4, 8, 1, 1), dtype=np.float32)
         TO_HOST.clear()
         for device, (G, D, opt_G, opt_D, ema) in runs.items():
-            gan.train_step(G, D, opt_G, opt_D, tinygan.Tensor(backend.get(device).asarray(real)),
-                           tinygan.Tensor(backend.get(device).asarray(z)))
+            gan.train_step(G, D, opt_G, opt_D, tinygan.tensor(backend.get(device).asarray(real)),
+                           tinygan.tensor(backend.get(device).asarray(z)))
             ema.update(G)
         assert sum(TO_HOST.values()) == 1  # the cuda step's one wait, EMA and u, v included
         for on_cpu, on_cuda in zip(runs["cpu"][1].buffers() + runs["cpu"][4].module.parameters(),
@@ -311,8 +311,8 @@ def calls_of_one_step(size, batch):
     opt_G, opt_D = (optim.Adam(m.parameters(), lr=2e-4, betas=(0.5, 0.999)) for m in (G, D))
     rng = np.random.default_rng(0)
     cuda = backend.get("cuda")
-    real = tinygan.Tensor(cuda.asarray(rng.uniform(-1, 1, (batch, 3, size, size)), np.float32))
-    z = tinygan.Tensor(cuda.asarray(rng.standard_normal((batch, 100, 1, 1)), np.float32))
+    real = tinygan.tensor(cuda.asarray(rng.uniform(-1, 1, (batch, 3, size, size)), np.float32))
+    z = tinygan.tensor(cuda.asarray(rng.standard_normal((batch, 100, 1, 1)), np.float32))
     gan.train_step(G, D, opt_G, opt_D, real, z)  # the first step also allocates Adam's moments
     CALLS.clear()
     TO_HOST.clear()

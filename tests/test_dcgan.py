@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tinygan import Tensor, nn, no_grad
+from tinygan import nn, no_grad, tensor
 from tinygan.gan import dcgan
 
 # The same architectures built in torch.nn have exactly these many parameters.
@@ -14,18 +14,18 @@ def test_parameter_counts_and_output_shapes(size):
     G, D = dcgan.Generator(image_size=size), dcgan.Discriminator(image_size=size)
     assert (dcgan.count_parameters(G), dcgan.count_parameters(D)) == COUNTS[size]
     with no_grad():
-        fake = G(Tensor(np.zeros((2, 100, 1, 1), np.float32)))
+        fake = G(tensor(np.zeros((2, 100, 1, 1), np.float32)))
         score = D(fake)
     assert fake.shape == (2, 3, size, size) and score.shape == (2,)
-    assert np.all(np.abs(fake.data) <= 1) and np.all(np.isfinite(score.data))  # logits
+    assert np.all(np.abs(fake.array) <= 1) and np.all(np.isfinite(score.array))  # logits
 
 
 def test_weights_follow_the_dcgan_init():
     G = dcgan.Generator()
-    conv = np.concatenate([p.data.ravel() for n, p in G.named_parameters() if p.ndim == 4])
-    gamma = np.concatenate([p.data for n, p in G.named_parameters()
+    conv = np.concatenate([p.array.ravel() for n, p in G.named_parameters() if p.ndim == 4])
+    gamma = np.concatenate([p.array for n, p in G.named_parameters()
                             if n.endswith("weight") and p.ndim == 1])
-    beta = np.concatenate([p.data for n, p in G.named_parameters() if n.endswith("bias")])
+    beta = np.concatenate([p.array for n, p in G.named_parameters() if n.endswith("bias")])
     assert abs(conv.mean()) < 1e-3 and abs(conv.std() - 0.02) < 1e-3
     assert abs(gamma.mean() - 1) < 5e-3 and abs(gamma.std() - 0.02) < 5e-3
     assert np.all(beta == 0)
@@ -44,8 +44,8 @@ def test_a_spectral_d_normalises_every_conv_and_has_no_batch_statistics(size):
     assert convs and all(isinstance(layer, nn.SpectralNorm) for layer in convs)
     assert not any(isinstance(layer, nn.BatchNorm2d) for layer in layers)
     for layer in convs:  # fitted to the DCGAN init by 15 power iterations, from below
-        w = layer.module.weight.numpy().reshape(len(layer.u.data), -1)
+        w = layer.module.weight.numpy().reshape(len(layer.u.array), -1)
         sigma, top = layer.u.numpy() @ w @ layer.v.numpy(), np.linalg.svd(w, compute_uv=False)[0]
         assert 0.9 * top < sigma <= top * (1 + 1e-5)
     with no_grad():
-        assert D(Tensor(np.zeros((2, 3, size, size), np.float32))).shape == (2,)
+        assert D(tensor(np.zeros((2, 3, size, size), np.float32))).shape == (2,)

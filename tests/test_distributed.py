@@ -67,37 +67,38 @@ class CountingComm:
 
 
 def test_one_collective_per_model_carries_every_parameter():
-    from tinygan import Tensor
+    from tinygan import tensor
     from tinygan.gan import dcgan
     D = dcgan.Discriminator(ndf=4)
     for p in D.parameters():
-        p.grad = Tensor(np.ones(p.shape, np.float32))
+        p.grad = tensor(np.ones(p.shape, np.float32))
     counting = CountingComm()
     comm = distributed.Communicator(counting)
     distributed.average_gradients(D, comm)
     distributed.broadcast_module(D, comm)
-    sizes = sum(p.size for p in D.parameters()), sum(t.size for t in D.parameters() + D.buffers())
+    sizes = (sum(p.numel() for p in D.parameters()),
+             sum(t.numel() for t in D.parameters() + D.buffers()))
     assert counting.calls == [("Allreduce", sizes[0]), ("Bcast", sizes[1])]
 
 
 def test_device_tensors_travel_through_the_host_and_come_back_on_their_device():
     from cuda_emulation import installed
-    from tinygan import Tensor, backend
+    from tinygan import backend, tensor
     from tinygan.gan import dcgan
     with installed():
         D = dcgan.Discriminator(ndf=4).to("cuda")
         cuda = backend.get("cuda")
         for p in D.parameters():
-            p.grad = Tensor(cuda.asarray(np.full(p.shape, 2, np.float32)))
+            p.grad = tensor(cuda.asarray(np.full(p.shape, 2, np.float32)))
         distributed.average_gradients(D, distributed.Communicator(CountingComm()))
         assert all(p.grad.device == "cuda" and (p.grad.numpy() == 2).all()
                    for p in D.parameters())
 
 
 def test_sync_batch_norm_refuses_a_double_backward_with_a_clear_message():
-    from tinygan import Tensor, grad, nn
+    from tinygan import grad, nn, tensor
     layer = distributed.sync_batch_norm(nn.BatchNorm2d(2), distributed.Communicator())
-    x = Tensor(np.random.default_rng(0).standard_normal((4, 2, 3, 3)).astype(np.float32),
+    x = tensor(np.random.default_rng(0).standard_normal((4, 2, 3, 3)).astype(np.float32),
                requires_grad=True)
     with pytest.raises(NotImplementedError, match="SyncBatchNorm\\) has no double backward"):
         grad((layer(x) ** 2).sum(), x, create_graph=True)

@@ -11,7 +11,7 @@ from hypothesis import given, strategies as st
 
 import tinygan
 from op_cases import FD_TOLERANCE, ROWS, directional_error, record_error
-from tinygan import Tensor
+from tinygan import tensor
 
 torch = pytest.importorskip("torch")
 TORCH_RTOL = 1e-8  # of the largest entry of each second gradient
@@ -19,8 +19,8 @@ TORCH_RTOL = 1e-8  # of the largest entry of each second gradient
 
 def first_gradients(row, arrays, settings, r, create_graph):
     """(inputs, r, [d sum(r * f) / d x_i]) in tinygan; r requires grad when recorded."""
-    xs = [Tensor(a, requires_grad=True) for a in arrays]
-    weighting = Tensor(r, requires_grad=create_graph)
+    xs = [tensor(a, requires_grad=True) for a in arrays]
+    weighting = tensor(r, requires_grad=create_graph)
     y = row.ours(*xs, **settings)
     grads = tinygan.grad(y, xs, grad_outputs=weighting, create_graph=create_graph)
     return xs, weighting, grads
@@ -31,10 +31,10 @@ def ours(row, arrays, settings, r, vs):
     the classes of the Functions that the recorded first gradients applied."""
     xs, weighting, grads = first_gradients(row, arrays, settings, r, create_graph=True)
     applied = graph_functions(grads)
-    h = sum((g * Tensor(v)).sum() for g, v in zip(grads, vs))
+    h = sum((g * tensor(v)).sum() for g, v in zip(grads, vs))
     second = tinygan.grad(h, xs + [weighting], allow_unused=True)
-    return float(h.data), [np.zeros_like(a) if g is None else g.data
-                           for g, a in zip(second, arrays + [r])], applied
+    return float(h.array), [np.zeros_like(a) if g is None else g.array
+                            for g, a in zip(second, arrays + [r])], applied
 
 
 def theirs(row, arrays, settings, r, vs):
@@ -52,7 +52,7 @@ def theirs(row, arrays, settings, r, vs):
 def draw_case(row, data, seed):
     arrays, settings = row.draw(data)
     rng = np.random.default_rng(seed)
-    y_shape = row.ours(*[Tensor(a) for a in arrays], **settings).shape
+    y_shape = row.ours(*[tensor(a) for a in arrays], **settings).shape
     r = rng.standard_normal(y_shape)
     return arrays, settings, r, [rng.standard_normal(a.shape) for a in arrays], rng
 
@@ -94,7 +94,7 @@ def test_double_backward_matches_finite_differences(row, data, seed):
     def h(shifted):
         *inputs, weighting = shifted
         _, _, grads = first_gradients(row, inputs, settings, weighting, create_graph=False)
-        terms = [g.data * v for g, v in zip(grads, vs)]
+        terms = [g.array * v for g, v in zip(grads, vs)]
         return (float(sum(np.sum(t) for t in terms)),
                 float(sum(np.sum(np.abs(t)) for t in terms)))
 
@@ -109,7 +109,7 @@ def test_the_check_catches_a_wrong_double_backward():
     first order and wrong to second: both checks must fail."""
     class CutTanh(tinygan.ops.Tanh):
         def backward(self, gy):
-            y = Tensor(self.y)  # not self.output_tensor: no path back through tanh
+            y = tensor(self.y)  # not self.output_tensor: no path back through tanh
             return gy * (1 - y * y)
 
     row = next(r for r in ROWS if r.name == "tanh")
@@ -123,7 +123,7 @@ def test_the_check_catches_a_wrong_double_backward():
 
     def h(shifted):
         _, _, grads = first_gradients(wrong, shifted[:1], {}, shifted[1], create_graph=False)
-        terms = grads[0].data * vs[0]
+        terms = grads[0].array * vs[0]
         return float(np.sum(terms)), float(np.sum(np.abs(terms)))
 
     assert directional_error(h, [x, r], second, [np.ones_like(x), np.ones_like(r)]) > 1e-2
@@ -132,7 +132,7 @@ def test_the_check_catches_a_wrong_double_backward():
 def test_third_order_gradients_match_pytorch():
     """Gradients of gradients of gradients: d^3/dx^3 of sum(tanh(x) * sigmoid(x))."""
     x = np.linspace(-1.5, 1.5, 7)
-    ours_x, theirs_x = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours_x, theirs_x = tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     g = (tinygan.ops.tanh(ours_x) * tinygan.ops.sigmoid(ours_x)).sum()
     t = (torch.tanh(theirs_x) * torch.sigmoid(theirs_x)).sum()
     for _ in range(2):
@@ -141,4 +141,4 @@ def test_third_order_gradients_match_pytorch():
         g, t = g.sum(), t.sum()
     g.backward()
     t.backward()
-    np.testing.assert_allclose(ours_x.grad.data, theirs_x.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ours_x.grad.array, theirs_x.grad.numpy(), rtol=1e-10)

@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from tinygan import Tensor, nn, ops, optim
+from tinygan import nn, ops, optim, tensor
 
 
 def x32(*shape):
-    return Tensor(np.zeros(shape, np.float32))
+    return tensor(np.zeros(shape, np.float32))
 
 
 def test_conv_layer_names_its_in_channels_and_the_input_channels():
@@ -53,7 +53,7 @@ def test_conv_rejects_bad_stride_padding_and_output_padding():
 def test_layers_reject_integer_and_half_inputs(dtype):
     with pytest.raises(TypeError, match=f"input 0 has dtype {np.dtype(dtype)}; "
                                         "tinygan ops need float32"):
-        nn.Conv2d(3, 4, 3)(Tensor(np.zeros((1, 3, 5, 5), dtype)))
+        nn.Conv2d(3, 4, 3)(tensor(np.zeros((1, 3, 5, 5), dtype)))
 
 
 def test_batch_norm_errors():
@@ -87,7 +87,7 @@ def test_instance_and_layer_norm_errors(op, layer, group, one_value):
 
 def test_binary_cross_entropy_errors():
     with pytest.raises(ValueError, match=r"probabilities in \[0, 1\], got values in \[-0.5, 0.5\]"):
-        ops.binary_cross_entropy(Tensor(np.array([-0.5, 0.5])), Tensor(np.array([1.0, 0.0])))
+        ops.binary_cross_entropy(tensor(np.array([-0.5, 0.5])), tensor(np.array([1.0, 0.0])))
     with pytest.raises(ValueError, match=r"target shape \(3,\) must equal input shape \(2,\)"):
         ops.binary_cross_entropy_with_logits(x32(2), x32(3))
     with pytest.raises(ValueError, match="reduction must be 'mean', 'sum' or 'none', got 'avg'"):
@@ -102,7 +102,7 @@ def test_cross_entropy_errors():
         ops.cross_entropy(x32(2, 3), np.zeros(2, np.float32))
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\) for 3 classes, got "
                                          r"values in \[0, 3\]"):
-        ops.cross_entropy(x32(2, 3), Tensor(np.array([0, 3])))
+        ops.cross_entropy(x32(2, 3), tensor(np.array([0, 3])))
 
 
 def test_linear_and_pooling_errors():

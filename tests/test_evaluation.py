@@ -51,7 +51,7 @@ def test_classifier_shapes_and_probabilities(weights):
 def test_shipped_classifier_loads_and_states_its_accuracy():
     model, meta = classifier.load_pretrained()
     assert 0.5 < meta["test_accuracy"] <= 1 and "train_classifier.py" in meta["command"]
-    assert model(tg.Tensor(np.zeros((2, 3, 32, 32), np.float32))).shape == (2, 10)
+    assert model(tg.tensor(np.zeros((2, 3, 32, 32), np.float32))).shape == (2, 10)
 
 
 def test_train_classifier_script_learns_two_colour_classes(tmp_path, capsys):

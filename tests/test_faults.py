@@ -24,7 +24,7 @@ import test_evaluation
 from faults import FAULT_MODULES, SCRIPTS, flags_in, flags_of, one_line, rows_of, run_fault
 from support import (EXAMPLES, TINY, load_example, run_main, save_edited,
                      write_image_folder)
-from tinygan import io, ops, Tensor
+from tinygan import io, ops, tensor
 from tinygan.gan import classifier, data
 
 train_cifar = load_example("train_cifar")
@@ -509,13 +509,13 @@ def test_image_and_archive_messages_show_no_internals(tmp_path):
 
 def test_op_shape_errors_name_the_op_and_the_shapes():
     with pytest.raises(ValueError, match=r"add: shapes \(2, 3\) and \(4,\) do not broadcast"):
-        ops.add(Tensor(np.ones((2, 3))), Tensor(np.ones(4)))
+        ops.add(tensor(np.ones((2, 3))), tensor(np.ones(4)))
     with pytest.raises(ValueError, match=r"reshape: cannot view shape \(2, 3\) \(6 elements\) "
                                          r"as \(4, -1\)"):
-        ops.reshape(Tensor(np.ones((2, 3))), (4, -1))
+        ops.reshape(tensor(np.ones((2, 3))), (4, -1))
     with pytest.raises(ValueError, match=r"conv2d: bias of shape \(3,\), expected \(2,\)"):
-        ops.conv2d(Tensor(np.ones((1, 1, 4, 4))), Tensor(np.ones((2, 1, 3, 3))),
-                   Tensor(np.ones(3)))
+        ops.conv2d(tensor(np.ones((1, 1, 4, 4))), tensor(np.ones((2, 1, 3, 3))),
+                   tensor(np.ones(3)))
 
 
 def test_skip_bad_images_leaves_them_out_and_says_how_many(tmp_path, capsys):

@@ -14,7 +14,7 @@ def log_sigmoid(s):
 
 
 def tensor(values, requires_grad=False):
-    return tg.Tensor(np.asarray(values, np.float64), requires_grad=requires_grad)
+    return tg.tensor(np.asarray(values, np.float64), requires_grad=requires_grad)
 
 
 @pytest.mark.parametrize("recipe, d_expected, g_expected", [
@@ -48,15 +48,15 @@ def test_minimax_gradient_vanishes_where_the_non_saturating_one_does_not():
     for g_loss in gan.G_LOSSES:
         scores = tensor(np.full(4, -8.0), requires_grad=True)
         gan.generator_loss(gan.Recipe(g_loss=g_loss), scores).backward()
-        grads[g_loss] = np.abs(scores.grad.data).sum()
+        grads[g_loss] = np.abs(scores.grad.array).sum()
     assert grads["minimax"] < 1e-3 < 0.99 < grads["non-saturating"]
 
 
 def test_label_noise_flips_about_that_share_of_the_targets():
     rng = np.random.default_rng(0)
     real = gan.recipes._targets(tensor(np.zeros(20000)), 1.0, 0.1, rng)
-    assert np.mean(real.data == 0) == pytest.approx(0.1, abs=0.01)
-    assert set(np.unique(real.data)) == {0.0, 1.0}
+    assert np.mean(real.array == 0) == pytest.approx(0.1, abs=0.01)
+    assert set(np.unique(real.array)) == {0.0, 1.0}
 
 
 def test_sample_latent_priors():
@@ -94,20 +94,20 @@ def tiny_models():
 def test_a_critic_only_step_leaves_g_alone_and_clipping_bounds_d():
     G, D = tiny_models()
     opt_G, opt_D = optim.RMSprop(G.parameters(), lr=0.1), optim.RMSprop(D.parameters(), lr=0.1)
-    before = [p.data.copy() for p in G.parameters()]
+    before = [p.array.copy() for p in G.parameters()]
     rng = np.random.default_rng(0)
-    real = tg.Tensor(rng.standard_normal((16, 2)).astype(np.float32))
-    z = tg.Tensor(rng.standard_normal((16, 2)).astype(np.float32))
+    real = tg.tensor(rng.standard_normal((16, 2)).astype(np.float32))
+    z = tg.tensor(rng.standard_normal((16, 2)).astype(np.float32))
     metrics = gan.train_step(G, D, opt_G, opt_D, real, z, gan.Recipe(loss="wgan", clip=0.01),
                              update_G=False)
     assert np.isnan(metrics["loss_G"]) and np.isfinite(metrics["loss_D"])
-    assert all(np.array_equal(b, p.data) for b, p in zip(before, G.parameters()))
-    assert all(np.abs(p.data).max() <= 0.01 for p in D.parameters())
+    assert all(np.array_equal(b, p.array) for b, p in zip(before, G.parameters()))
+    assert all(np.abs(p.array).max() <= 0.01 for p in D.parameters())
     assert all(name.startswith("D/") for name in metrics["grad_norms"])
-    grads = {f"D/{n}": np.linalg.norm(p.grad.data) for n, p in D.named_parameters()}
+    grads = {f"D/{n}": np.linalg.norm(p.grad.array) for n, p in D.named_parameters()}
     assert grads["D/0.weight"] == pytest.approx(metrics["grad_norms"]["D/0.weight"], rel=1e-6)
     metrics = gan.train_step(G, D, opt_G, opt_D, real, z, gan.Recipe(loss="wgan", clip=0.01))
-    assert any(not np.array_equal(b, p.data) for b, p in zip(before, G.parameters()))
+    assert any(not np.array_equal(b, p.array) for b, p in zip(before, G.parameters()))
     assert {n.split("/")[0] for n in metrics["grad_norms"]} == {"G", "D"}
 
 
@@ -115,7 +115,7 @@ def test_g_update_computes_no_gradient_for_d_and_leaves_its_settings_alone():
     """D's gradients after a whole step are those of D's own update: G's update went through
     D without computing gradients for D's weights. A parameter the user froze stays frozen."""
     rng = np.random.default_rng(0)
-    real, z = (tg.Tensor(rng.standard_normal((16, 2)).astype(np.float32)) for _ in "rz")
+    real, z = (tg.tensor(rng.standard_normal((16, 2)).astype(np.float32)) for _ in "rz")
     runs = []
     for update_G in (False, True):
         G, D = tiny_models()
@@ -135,7 +135,7 @@ def test_g_update_computes_no_gradient_for_d_and_leaves_its_settings_alone():
 def test_label_noise_without_a_generator_is_a_clear_error():
     G, D = tiny_models()
     opt_G, opt_D = optim.Adam(G.parameters()), optim.Adam(D.parameters())
-    x = tg.Tensor(np.zeros((4, 2), np.float32))
+    x = tg.tensor(np.zeros((4, 2), np.float32))
     with pytest.raises(ValueError, match="label_noise needs rng"):
         gan.train_step(G, D, opt_G, opt_D, x, x, gan.Recipe(label_noise=0.1))
 
@@ -187,14 +187,14 @@ def test_the_penalties_and_their_gradients_match_pytorch(penalty, norm):
     rng = np.random.default_rng(2)
     real, fake = rng.standard_normal((5, 3, 8, 8)), rng.standard_normal((5, 3, 8, 8))
     if penalty == "gp":
-        value = gan.gradient_penalty(ours, tg.Tensor(real), tg.Tensor(fake),
+        value = gan.gradient_penalty(ours, tg.tensor(real), tg.tensor(fake),
                                      np.random.default_rng(3))
         e = torch.tensor(np.random.default_rng(3).random((5, 1, 1, 1)))
         x_hat = (e * torch.tensor(real) + (1 - e) * torch.tensor(fake)).requires_grad_()
         norms = (torch_squared_input_gradients(torch, theirs, x_hat)[1] + 1e-12).sqrt()
         their_value = ((norms - 1) ** 2).mean()
     else:
-        value, _ = gan.r1_penalty_and_scores(ours, tg.Tensor(real))
+        value, _ = gan.r1_penalty_and_scores(ours, tg.tensor(real))
         x = torch.tensor(real, requires_grad=True)
         their_value = torch_squared_input_gradients(torch, theirs, x)[1].mean()
     value.backward()
@@ -203,7 +203,7 @@ def test_the_penalties_and_their_gradients_match_pytorch(penalty, norm):
     their_grads = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():  # no gradient (None) where the penalty ignores p
         theirs_grad = their_grads[torch_name(name)].grad
-        np.testing.assert_allclose(np.zeros(p.shape) if p.grad is None else p.grad.data,
+        np.testing.assert_allclose(np.zeros(p.shape) if p.grad is None else p.grad.array,
                                    np.zeros(p.shape) if theirs_grad is None
                                    else theirs_grad.numpy(), rtol=1e-8, atol=1e-12, err_msg=name)
 
@@ -213,7 +213,7 @@ def test_r1_shares_d_of_the_real_batch_with_the_loss():
     is that of loss + r1 / 2 * penalty, and the loss reported includes the penalty."""
     G, D = tiny_models()
     rng = np.random.default_rng(0)
-    real, z = (tg.Tensor(rng.standard_normal((16, 2)).astype(np.float32)) for _ in "rz")
+    real, z = (tg.tensor(rng.standard_normal((16, 2)).astype(np.float32)) for _ in "rz")
     opt_G, opt_D = optim.Adam(G.parameters()), optim.Adam(D.parameters())
     plain = gan.train_step(G, D, opt_G, opt_D, real, z, update_G=False)
     G, D = tiny_models()
@@ -228,7 +228,7 @@ def test_r1_shares_d_of_the_real_batch_with_the_loss():
 def test_the_gradient_penalty_needs_rng_and_excludes_clipping():
     G, D = tiny_models()
     opt_G, opt_D = optim.Adam(G.parameters()), optim.Adam(D.parameters())
-    x = tg.Tensor(np.zeros((4, 2), np.float32))
+    x = tg.tensor(np.zeros((4, 2), np.float32))
     with pytest.raises(ValueError, match="gp needs rng"):
         gan.train_step(G, D, opt_G, opt_D, x, x, gan.Recipe(loss="wgan", gp=10))
     with pytest.raises(ValueError, match="clip: weight clipping and the gradient penalty"):

@@ -13,25 +13,25 @@ import pytest
 from hypothesis import given, strategies as st
 
 from op_cases import FD_TOLERANCE, ROWS, directional_error, record_error
-from tinygan import Function, Tensor, indexing, ops
+from tinygan import Function, indexing, ops, tensor
 
 
 def directional_errors(row, arrays, settings, seed):
     """Relative error of the analytic against the numerical directional derivative, per input."""
     rng = np.random.default_rng(seed)
-    tensors = [Tensor(a, requires_grad=True) for a in arrays]
+    tensors = [tensor(a, requires_grad=True) for a in arrays]
     y = row.ours(*tensors, **settings)
     r = rng.standard_normal(y.shape)
     y.backward(r)
 
     def weighted_output(i):
         def f(shifted):
-            inputs = [Tensor(shifted[0] if j == i else a) for j, a in enumerate(arrays)]
-            terms = r * row.ours(*inputs, **settings).data
+            inputs = [tensor(shifted[0] if j == i else a) for j, a in enumerate(arrays)]
+            terms = r * row.ours(*inputs, **settings).array
             return float(np.sum(terms)), float(np.sum(np.abs(terms)))
         return f
 
-    return [directional_error(weighted_output(i), [a], [t.grad.data],
+    return [directional_error(weighted_output(i), [a], [t.grad.array],
                               [rng.standard_normal(a.shape)])
             for i, (t, a) in enumerate(zip(tensors, arrays))]
 

@@ -5,16 +5,19 @@ draws a DAG whose nodes reuse earlier ones (a value with 2-4 consumers, x beside
 a value as both inputs of one op, diamonds, residuals); every node reaches the loss. The
 gradient of every leaf must match PyTorch's and finite differences, in float64.
 """
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
 import tinygan
 from op_cases import FD_TOLERANCE, directional_error
-from tinygan import Tensor, nn, ops, tensor
+from tinygan import nn, ops, tensor
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
+engine = importlib.import_module("tinygan.tensor")  # tinygan.tensor is the function
 
 SHAPE = (2, 3, 4, 4)          # every node's shape
 WEIGHT_SHAPE = (3, 3, 3, 3)   # the conv weights, shared by every conv node that draws them
@@ -117,10 +120,11 @@ def output_weights(seed, count):
 
 
 def tinygan_gradients(nodes, arrays, rs):
-    leaves = {name: Tensor(a, requires_grad=True) for name, a in arrays.items()}
-    loss = evaluate(nodes, leaves, 0, [Tensor(r) for r in rs])
+    leaves = {name: tensor(a, requires_grad=True) for name, a in arrays.items()}
+    loss = evaluate(nodes, leaves, 0, [tensor(r) for r in rs])
     loss.backward()
-    return float(loss.data), {n: None if t.grad is None else t.grad.data for n, t in leaves.items()}
+    return float(loss.array), {n: None if t.grad is None else t.grad.array
+                               for n, t in leaves.items()}
 
 
 def torch_gradients(nodes, arrays, rs):
@@ -161,9 +165,9 @@ def test_random_dags_match_finite_differences(nodes, seed):
     names = [n for n in LEAVES if grads[n] is not None]
 
     def loss(shifted):
-        leaves = {n: Tensor(a) for n, a in arrays.items()} | {
-            n: Tensor(a) for n, a in zip(names, shifted)}
-        terms = [v.data * r for v, r in zip(sinks(nodes, leaves, 0), rs)]
+        leaves = {n: tensor(a) for n, a in arrays.items()} | {
+            n: tensor(a) for n, a in zip(names, shifted)}
+        terms = [v.array * r for v, r in zip(sinks(nodes, leaves, 0), rs)]
         return (float(sum(np.sum(t) for t in terms)),
                 float(sum(np.sum(np.abs(t)) for t in terms)))
 
@@ -182,12 +186,12 @@ def second_order(nodes, arrays, rs, vs, is_torch):
         h = sum((g * torch.tensor(vs[n])).sum() for n, g in zip(leaves, firsts) if g is not None)
         seconds = torch.autograd.grad(h, list(leaves.values()), allow_unused=True)
         return {n: None if g is None else g.numpy() for n, g in zip(leaves, seconds)}
-    leaves = {n: Tensor(a, requires_grad=True) for n, a in arrays.items()}
-    loss = evaluate(nodes, leaves, 0, [Tensor(r) for r in rs])
+    leaves = {n: tensor(a, requires_grad=True) for n, a in arrays.items()}
+    loss = evaluate(nodes, leaves, 0, [tensor(r) for r in rs])
     firsts = tinygan.grad(loss, list(leaves.values()), create_graph=True, allow_unused=True)
-    h = sum((g * Tensor(vs[n])).sum() for n, g in zip(leaves, firsts) if g is not None)
+    h = sum((g * tensor(vs[n])).sum() for n, g in zip(leaves, firsts) if g is not None)
     seconds = tinygan.grad(h, list(leaves.values()), allow_unused=True)
-    return {n: None if g is None else g.data for n, g in zip(leaves, seconds)}
+    return {n: None if g is None else g.array for n, g in zip(leaves, seconds)}
 
 
 @given(nodes=dags(), seed=st.integers(0, 2**32 - 2))
@@ -241,10 +245,10 @@ class Framework:
     def leaf(self, array):
         if self.is_torch:
             return torch.tensor(array, requires_grad=True)
-        return Tensor(array, requires_grad=True)
+        return tensor(array, requires_grad=True)
 
     def constant(self, array):
-        return torch.tensor(array) if self.is_torch else Tensor(array)
+        return torch.tensor(array) if self.is_torch else tensor(array)
 
 
 def resnet_block(m, x, w1, w2):
@@ -279,7 +283,7 @@ def case_gradients(case, is_torch, seed=0):
                                              for _ in range(inputs - 1)]
     leaves = [m.leaf(a) for a in arrays]
     function(m, *leaves).backward()
-    return [(t.grad.numpy() if is_torch else t.grad.data) for t in leaves]
+    return [(t.grad.numpy() if is_torch else t.grad.array) for t in leaves]
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -307,13 +311,13 @@ def old_topological_order(roots):
 def test_a_broken_order_fails_loudly(monkeypatch):
     """With the old order, y * sigmoid(y) reaches tanh before sigmoid: the engine must raise
     rather than drop sigmoid's gradient (it returned x.grad 10% off before issue 17)."""
-    monkeypatch.setattr(tensor, "_topological_order", old_topological_order)
+    monkeypatch.setattr(engine, "_topological_order", old_topological_order)
     with pytest.raises(RuntimeError, match="after its backward ran"):
         case_gradients("y * sigmoid(y)", False)
 
 
 def test_a_long_chain_of_diamonds_needs_no_recursion():
-    x = Tensor(np.array([0.3]), requires_grad=True)
+    x = tensor(np.array([0.3]), requires_grad=True)
     y = x
     for _ in range(3000):
         y = y * 0.5 + ops.tanh(y) * 0.5  # a diamond per step
@@ -323,7 +327,7 @@ def test_a_long_chain_of_diamonds_needs_no_recursion():
     for _ in range(3000):
         yt = yt * 0.5 + torch.tanh(yt) * 0.5
     yt.sum().backward()
-    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(x.grad.array, xt.grad.numpy(), rtol=1e-10)
 
 
 def test_a_module_used_twice_sums_its_gradients():
@@ -331,14 +335,14 @@ def test_a_module_used_twice_sums_its_gradients():
     nn.manual_seed(0)
     conv = nn.Conv2d(3, 3, 3, padding=1).to(dtype=np.float64)
     x = np.random.default_rng(1).standard_normal(SHAPE)
-    ours = conv(conv(Tensor(x))) + conv(Tensor(-x))
+    ours = conv(conv(tensor(x))) + conv(tensor(-x))
     ours.sum().backward()
-    weight = torch.tensor(conv.weight.data, requires_grad=True)
-    bias = torch.tensor(conv.bias.data, requires_grad=True)
+    weight = torch.tensor(conv.weight.array, requires_grad=True)
+    bias = torch.tensor(conv.bias.array, requires_grad=True)
 
     def layer(v):
         return F.conv2d(v, weight, bias, padding=1)
 
     (layer(layer(torch.tensor(x))) + layer(torch.tensor(-x))).sum().backward()
-    np.testing.assert_allclose(conv.weight.grad.data, weight.grad.numpy(), rtol=1e-10)
-    np.testing.assert_allclose(conv.bias.grad.data, bias.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(conv.weight.grad.array, weight.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(conv.bias.grad.array, bias.grad.numpy(), rtol=1e-10)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tinygan import Tensor, nn, ops, optim
+from tinygan import nn, ops, optim, tensor
 
 
 def small_net():
@@ -33,11 +33,11 @@ def test_state_dict_round_trip_reproduces_outputs():
     a = small_net()
     nn.manual_seed(2)
     b = small_net()
-    x = Tensor(np.random.default_rng(0).standard_normal((2, 3, 6, 6)).astype(np.float32))
+    x = tensor(np.random.default_rng(0).standard_normal((2, 3, 6, 6)).astype(np.float32))
     a(x)  # moves a's running statistics
     b.load_state_dict(a.state_dict())
     a.eval(), b.eval()
-    np.testing.assert_array_equal(a(x).data, b(x).data)
+    np.testing.assert_array_equal(a(x).array, b(x).array)
 
 
 def test_the_same_seed_gives_the_same_initial_weights():
@@ -50,27 +50,27 @@ def test_the_same_seed_gives_the_same_initial_weights():
 
 
 def test_conv_init_is_uniform_within_one_over_sqrt_fan_in():
-    w = nn.Conv2d(16, 8, 3).weight.data
+    w = nn.Conv2d(16, 8, 3).weight.array
     bound = 1 / np.sqrt(16 * 9)
     assert w.dtype == np.float32 and np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
 
 
 def test_eval_mode_uses_running_statistics():
     bn = nn.BatchNorm2d(2)
-    x = Tensor(np.random.default_rng(0).standard_normal((4, 2, 3, 3)).astype(np.float32) * 5 + 3)
+    x = tensor(np.random.default_rng(0).standard_normal((4, 2, 3, 3)).astype(np.float32) * 5 + 3)
     train_out = bn(x)
-    np.testing.assert_allclose(train_out.data.mean(axis=(0, 2, 3)), 0, atol=1e-5)
+    np.testing.assert_allclose(train_out.array.mean(axis=(0, 2, 3)), 0, atol=1e-5)
     bn.eval()
-    mean, var = bn.running_mean.data, bn.running_var.data
-    expected = (x.data - mean[None, :, None, None]) / np.sqrt(var[None, :, None, None] + 1e-5)
-    np.testing.assert_allclose(bn(x).data, expected, rtol=1e-5)
+    mean, var = bn.running_mean.array, bn.running_var.array
+    expected = (x.array - mean[None, :, None, None]) / np.sqrt(var[None, :, None, None] + 1e-5)
+    np.testing.assert_allclose(bn(x).array, expected, rtol=1e-5)
     assert bn.train().training is True
 
 
 def test_to_dtype_casts_parameters_and_buffers_and_zero_grad_clears():
     net = small_net().to(dtype=np.float64)
     assert all(t.dtype == np.float64 for t in net.parameters() + net.buffers())
-    net(Tensor(np.ones((1, 3, 4, 4)))).sum().backward()
+    net(tensor(np.ones((1, 3, 4, 4)))).sum().backward()
     assert all(p.grad is not None for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
@@ -93,7 +93,7 @@ def test_spectral_norm_follows_torch_parametrization_step_by_step():
     original = theirs.parametrizations.weight.original
     x = np.random.default_rng(1).standard_normal((2, 3, 8, 8))
     for _ in range(3):
-        y = ours(Tensor(x))
+        y = ours(tensor(x))
         (y * y).sum().backward()
         their_y = theirs(torch.from_numpy(x))
         (their_y * their_y).sum().backward()
@@ -101,7 +101,7 @@ def test_spectral_norm_follows_torch_parametrization_step_by_step():
         np.testing.assert_allclose(ours.u.numpy(), vectors._u.numpy(), rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(ours.module.weight.grad.numpy(), original.grad.numpy(),
                                    rtol=1e-10, atol=1e-12)
-        ours.module.weight.data -= 0.5 * ours.module.weight.grad.data
+        ours.module.weight.array -= 0.5 * ours.module.weight.grad.array
         with torch.no_grad():
             original -= 0.5 * original.grad
         ours.zero_grad(), original.grad.zero_()
@@ -113,17 +113,17 @@ def test_spectral_norm_bounds_the_top_singular_value_and_freezes_in_eval_mode():
     assert [n for n, _ in layer.named_parameters()] == ["module.weight", "module.bias"]
     assert [n for n, _ in layer.named_buffers()] == ["u", "v"]
     def top_singular_value():
-        normalised = ops.spectral_normalize(layer.module.weight, layer.u.data, layer.v.data)
+        normalised = ops.spectral_normalize(layer.module.weight, layer.u.array, layer.v.array)
         return np.linalg.svd(normalised.numpy(), compute_uv=False)[0]
 
     assert top_singular_value() == pytest.approx(1, rel=1e-2)  # 15 iterations at construction
     layer.power_iteration(500)
     assert top_singular_value() == pytest.approx(1, rel=1e-5)
-    layer.module.weight.data[0] *= 3  # u and v no longer fit the weight
+    layer.module.weight.array[0] *= 3  # u and v no longer fit the weight
     u = layer.u.numpy().copy()
-    layer.eval()(Tensor(np.ones((2, 6), np.float32)))
+    layer.eval()(tensor(np.ones((2, 6), np.float32)))
     np.testing.assert_array_equal(layer.u.numpy(), u)
-    layer.train()(Tensor(np.ones((2, 6), np.float32)))
+    layer.train()(tensor(np.ones((2, 6), np.float32)))
     assert not np.array_equal(layer.u.numpy(), u)
 
 
@@ -137,7 +137,7 @@ def test_ema_averages_parameters_and_buffers_with_a_warm_up():
     ema = optim.ExponentialMovingAverage(net, decay=0.9)
     start = net.state_dict()
     for p in net.parameters() + net.buffers():
-        p.data = p.data + 1
+        p.array = p.array + 1
     ema.update(net)  # t = 0: d = min(0.9, 1/10) = 0.1
     for name, value in ema.module.state_dict().items():
         np.testing.assert_allclose(value, 0.1 * start[name] + 0.9 * (start[name] + 1),

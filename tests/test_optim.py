@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tinygan import Tensor, nn, optim
+from tinygan import nn, optim, tensor
 
 
 def test_adam_two_steps_follow_the_formula():
@@ -10,35 +10,35 @@ def test_adam_two_steps_follow_the_formula():
     p = nn.Parameter(np.array([1.0, -2.0]))
     opt = optim.Adam([p], lr=lr, betas=(b1, b2), eps=eps)
     g1, g2 = np.array([0.3, -0.1]), np.array([-0.2, 0.4])
-    expected, m, v = p.data.copy(), 0, 0
+    expected, m, v = p.array.copy(), 0, 0
     for t, g in enumerate([g1, g2], start=1):
-        p.grad = Tensor(g)
+        p.grad = tensor(g)
         opt.step()
         m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
         expected -= lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
-        np.testing.assert_allclose(p.data, expected, rtol=1e-14)
+        np.testing.assert_allclose(p.array, expected, rtol=1e-14)
 
 
 def test_adam_first_step_moves_each_weight_by_lr():
     """With m_hat = g and v_hat = g^2, the first step is lr * sign(g) (up to eps)."""
     p = nn.Parameter(np.zeros(3))
-    p.grad = Tensor(np.array([5.0, -0.001, 2.0]))
+    p.grad = tensor(np.array([5.0, -0.001, 2.0]))
     optim.Adam([p], lr=0.1).step()
-    np.testing.assert_allclose(p.data, [-0.1, 0.1, -0.1], rtol=1e-4)
+    np.testing.assert_allclose(p.array, [-0.1, 0.1, -0.1], rtol=1e-4)
 
 
 def test_adam_skips_parameters_without_grad():
     a, b = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(2))
-    a.grad = Tensor(np.ones(2))
+    a.grad = tensor(np.ones(2))
     optim.Adam([a, b]).step()
-    np.testing.assert_array_equal(b.data, np.ones(2))
-    assert not np.array_equal(a.data, np.ones(2))
+    np.testing.assert_array_equal(b.array, np.ones(2))
+    assert not np.array_equal(a.array, np.ones(2))
 
 
 def _steps(opt, param, grads):
     """opt.step() once per gradient in grads, each set as param's .grad first."""
     for g in grads:
-        param.grad = Tensor(g)
+        param.grad = tensor(g)
         opt.step()
 
 
@@ -55,7 +55,7 @@ def test_an_optimizer_resumes_exactly_from_its_state_dict(make, seed, settings, 
     second = make([resumed], **resume_settings)
     second.load_state_dict(first.state_dict())
     _steps(second, resumed, grads[3:])
-    np.testing.assert_array_equal(resumed.data, straight.data)
+    np.testing.assert_array_equal(resumed.array, straight.array)
 
 
 def test_rmsprop_steps_match_torch_optim_rmsprop():
@@ -69,11 +69,11 @@ def test_rmsprop_steps_match_torch_optim_rmsprop():
     opt_theirs = torch.optim.RMSprop(theirs, lr=3e-3, alpha=0.9, eps=1e-6)
     for step in grads:
         for a, b, g in zip(ours, theirs, step):
-            a.grad, b.grad = Tensor(g), torch.tensor(g)
+            a.grad, b.grad = tensor(g), torch.tensor(g)
         opt_ours.step()
         opt_theirs.step()
         for a, b in zip(ours, theirs):
-            np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-13, atol=1e-15)
+            np.testing.assert_allclose(a.array, b.detach().numpy(), rtol=1e-13, atol=1e-15)
 
 
 def test_rmsprop_rejects_bad_settings_and_mismatched_state():
@@ -87,7 +87,7 @@ def test_rmsprop_rejects_bad_settings_and_mismatched_state():
     with pytest.raises(ValueError, match="RMSprop.load_state_dict: the state has 2 parameters, "
                                          "this optimizer has 1"):
         optim.RMSprop(params[:1]).load_state_dict(saved)
-    params[0].grad = Tensor(np.ones(params[0].shape, np.float32))
+    params[0].grad = tensor(np.ones(params[0].shape, np.float32))
     first = optim.RMSprop(params[:1])
     first.step()
     with pytest.raises(ValueError, match=r"parameter 0 has shape \(2,\), the saved state "

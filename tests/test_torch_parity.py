@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from op_cases import ROWS, record_error
-from tinygan import Tensor, nn, ops
+from tinygan import nn, ops, tensor
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
@@ -22,13 +22,13 @@ def relative_error(ours, theirs):
 @given(data=st.data(), seed=st.integers(0, 2**32 - 1))
 def test_forward_and_backward_match_pytorch(row, data, seed):
     arrays, settings = row.draw(data)
-    ours = [Tensor(a, requires_grad=True) for a in arrays]
+    ours = [tensor(a, requires_grad=True) for a in arrays]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
     y_ours, y_theirs = row.ours(*ours, **settings), row.theirs(*theirs, **settings)
     r = np.random.default_rng(seed).standard_normal(y_ours.shape)
     y_ours.backward(r)
     y_theirs.backward(torch.tensor(r))
-    pairs = [(y_ours.data, y_theirs)] + [(a.grad.data, b.grad) for a, b in zip(ours, theirs)]
+    pairs = [(y_ours.array, y_theirs)] + [(a.grad.array, b.grad) for a, b in zip(ours, theirs)]
     record_error(row.name, "pytorch", max(relative_error(a, b) for a, b in pairs))
     for ours_array, theirs_tensor in pairs:
         np.testing.assert_allclose(ours_array, theirs_tensor.detach().numpy(), rtol=RTOL, atol=ATOL)
@@ -58,16 +58,16 @@ def test_conv_bn_leaky_relu_stack_matches_pytorch(training):
     ours.train(training)
     theirs.train(training)
     x = np.random.default_rng(4).standard_normal((4, 3, 10, 10))
-    x_ours, x_theirs = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    x_ours, x_theirs = tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     y_ours, y_theirs = ours(x_ours), theirs(x_theirs)
     y_ours.sum().backward()
     y_theirs.sum().backward()
-    np.testing.assert_allclose(y_ours.data, y_theirs.detach().numpy(), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(x_ours.grad.data, x_theirs.grad.numpy(), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(y_ours.array, y_theirs.detach().numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(x_ours.grad.array, x_theirs.grad.numpy(), rtol=1e-8, atol=1e-10)
     their_state = theirs.state_dict()
     their_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.data, their_params[name].grad.numpy(),
+        np.testing.assert_allclose(p.grad.array, their_params[name].grad.numpy(),
                                    rtol=1e-8, atol=1e-10, err_msg=name)
     for name, value in ours.state_dict().items():  # running statistics after one step
         np.testing.assert_allclose(value, their_state[name].numpy(),
@@ -83,15 +83,15 @@ def test_adam_steps_match_torch_optim_adam():
     opt_ours = optim.Adam([ours], lr=2e-3, betas=(0.5, 0.999), eps=1e-8)
     opt_theirs = torch.optim.Adam([theirs], lr=2e-3, betas=(0.5, 0.999), eps=1e-8)
     for g in grads:
-        ours.grad, theirs.grad = Tensor(g), torch.tensor(g)
+        ours.grad, theirs.grad = tensor(g), torch.tensor(g)
         opt_ours.step()
         opt_theirs.step()
-    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ours.array, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
 def test_binary_cross_entropy_clamps_its_logs_at_minus_100_like_pytorch():
     p, t = np.array([0.0, 1e-50, 0.3, 1.0, 1.0]), np.array([1.0, 1.0, 0.5, 0.0, 1.0])
-    ours = ops.binary_cross_entropy(Tensor(p), Tensor(t), reduction="none").data
+    ours = ops.binary_cross_entropy(tensor(p), tensor(t), reduction="none").array
     theirs = torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(t),
                                                       reduction="none")
     np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12)

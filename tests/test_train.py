@@ -45,7 +45,7 @@ def test_a_short_run_moves_every_parameter_and_writes_its_outputs(images, tmp_pa
     _, trained = weights(tmp_path / "checkpoint.npz")
     for prefix, module in (("G", fresh.G), ("D", fresh.D)):
         for name, p in module.named_parameters():
-            assert not np.array_equal(trained[f"{prefix}/{name}"], p.data), (
+            assert not np.array_equal(trained[f"{prefix}/{name}"], p.array), (
                 f"{prefix}/{name} did not move")
     assert not list(tmp_path.glob(".*.tmp")), "a temporary file was left behind"
 

@@ -5,12 +5,12 @@ import shutil
 
 import numpy as np
 
-from tinygan import Tensor, ops, viz
+from tinygan import ops, tensor, viz
 
 
 def test_the_dot_text_has_a_box_per_function_and_shapes_on_the_edges(tmp_path):
-    w = Tensor(np.ones((4, 3)), requires_grad=True)
-    x = Tensor(np.ones((2, 3)))
+    w = tensor(np.ones((4, 3)), requires_grad=True)
+    x = tensor(np.ones((2, 3)))
     h = ops.tanh(ops.linear(x, w))
     loss = (h * h + h).sum()
     dot = viz.to_dot(loss, names={w: "weight"})

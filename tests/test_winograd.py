@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from tinygan import Tensor, ops
+from tinygan import ops, tensor
 from tinygan.gan import dcgan
 from tinygan.backend import cpu, winograd
 
@@ -68,10 +68,10 @@ def test_each_adjoint_is_its_transforms_transpose(code, case):
 
 def run_conv(conv, x, w):
     """(y, gx, gw) of conv(x, w, stride 2, padding 1) against a fixed output weighting."""
-    xt, wt = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    xt, wt = tensor(x, requires_grad=True), tensor(w, requires_grad=True)
     y = conv(xt, wt, stride=2, padding=1)
-    y.backward(np.cos(np.arange(y.data.size)).reshape(y.shape))
-    return y.data, xt.grad.data, wt.grad.data
+    y.backward(np.cos(np.arange(y.array.size)).reshape(y.shape))
+    return y.array, xt.grad.array, wt.grad.array
 
 
 ROUTE_CHANNELS = st.integers(winograd.MIN_CHANNELS, winograd.MIN_CHANNELS + 2)
@@ -124,7 +124,7 @@ def test_the_dcgan_s_wide_stride_2_convs_take_the_route(size, monkeypatch):
     monkeypatch.setattr(cpu, "im2col", recording_im2col)
     monkeypatch.setattr(cpu, "winograd_input", recording_winograd_input)
     G, D = dcgan.Generator(image_size=size), dcgan.Discriminator(image_size=size)
-    z = Tensor(np.random.default_rng(0).standard_normal((2, 100, 1, 1)).astype(np.float32))
+    z = tensor(np.random.default_rng(0).standard_normal((2, 100, 1, 1)).astype(np.float32))
     D(G(z)).sum().backward()
     assert set(strided_channels) == {3}
     d_wide = {32: [64, 128], 64: [64, 128, 256]}[size]  # D's layers after its first, forward
@@ -138,8 +138,8 @@ def test_the_dcgan_s_wide_stride_2_convs_take_the_route(size, monkeypatch):
 def test_the_route_skips_the_gradient_nobody_asked_for(conv, x_shape, frozen, transform,
                                                        monkeypatch):
     rng = np.random.default_rng(0)
-    x = Tensor(rng.standard_normal(x_shape), requires_grad=frozen != "x")
-    w = Tensor(rng.standard_normal((3, 16, 4, 4)), requires_grad=frozen != "w")
+    x = tensor(rng.standard_normal(x_shape), requires_grad=frozen != "x")
+    w = tensor(rng.standard_normal((3, 16, 4, 4)), requires_grad=frozen != "w")
     y = conv(x, w, stride=2, padding=1)
     if conv is ops.conv_transpose2d and frozen == "x":
         transform = "winograd_output"  # its input gradient is conv2d's forward

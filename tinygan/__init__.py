@@ -16,13 +16,16 @@ from .creation import (  # noqa: E402
     rand_like, randint, randn, randn_like, randperm, zeros, zeros_like)
 from .random import (  # noqa: E402  (tinygan.random, as torch.random)
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
-from .tensor import Function, Tensor, grad, is_grad_enabled, no_grad  # noqa: E402
+from .tensor import (  # noqa: E402
+    DoubleTensor, FloatTensor, Function, LongTensor, Size, Tensor, from_numpy, grad,
+    is_grad_enabled, no_grad, tensor)
 
-# float, int and bool stay out of __all__: ``from tinygan import *`` must not hide the builtins
-__all__ = ["Function", "Tensor", "double", "dtypes", "float16", "float32", "float64",
-           "get_default_dtype", "grad", "half", "int8", "int16", "int32", "int64",
-           "is_grad_enabled", "long", "manual_seed", "nn", "no_grad", "ops", "optim",
-           "set_default_dtype", "short", "uint8", "viz"]
+# float, int and bool stay out of __all__: ``from tinygan import *`` must not hide the builtins.
+# tinygan.tensor is the function, as torch.tensor; the module is importlib's "tinygan.tensor".
+__all__ = ["DoubleTensor", "FloatTensor", "Function", "LongTensor", "Size", "Tensor", "double",
+           "dtypes", "float16", "float32", "float64", "from_numpy", "get_default_dtype", "grad",
+           "half", "int8", "int16", "int32", "int64", "is_grad_enabled", "long", "manual_seed",
+           "nn", "no_grad", "ops", "optim", "set_default_dtype", "short", "tensor", "uint8", "viz"]
 __all__ += ["Generator", "arange", "default_generator", "empty", "empty_like", "eye", "full",
             "full_like", "get_rng_state", "initial_seed", "linspace", "normal", "ones",
             "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "seed",

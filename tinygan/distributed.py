@@ -279,15 +279,15 @@ def _split(flat, like):
 def average_gradients(module, communicator):
     """Replace every parameter's gradient by its mean over the ranks (one allreduce)."""
     params = [p for p in module.parameters() if p.grad is not None]
-    for p, mean in zip(params, communicator.allreduce_mean([p.grad.data for p in params])):
-        p.grad.data = mean
+    for p, mean in zip(params, communicator.allreduce_mean([p.grad.array for p in params])):
+        p.grad.array = mean
 
 
 def broadcast_module(module, communicator, root=0):
     """Give every rank rank ``root``'s parameters and buffers (one broadcast)."""
     tensors = module.parameters() + module.buffers()
-    for tensor, value in zip(tensors, communicator.broadcast([t.data for t in tensors], root)):
-        tensor.data = value
+    for tensor, value in zip(tensors, communicator.broadcast([t.array for t in tensors], root)):
+        tensor.array = value
 
 
 def broadcast_optimizer(optimizer, communicator, root=0):

@@ -18,7 +18,7 @@ int32 = int = np.dtype(np.int32)  # noqa: A001
 int64 = long = np.dtype(np.int64)
 bool = np.dtype(np.bool_)  # noqa: A001
 
-DEFAULT_DTYPES = (float32, float64)
+FLOAT_DTYPES = (float32, float64)  # the dtypes tinygan ops compute in, hence the defaults
 _default = float32
 
 
@@ -46,7 +46,7 @@ def set_default_dtype(d):
     """Make ``d`` (float32 or float64) the dtype that floating-point data is made with."""
     global _default
     d = as_dtype(d, "set_default_dtype")
-    if d not in DEFAULT_DTYPES:
+    if d not in FLOAT_DTYPES:
         raise TypeError(f"set_default_dtype: expected float32 or float64 (the dtypes tinygan "
                         f"ops compute in), got {d}")
     _default = d

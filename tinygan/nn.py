@@ -3,7 +3,7 @@ import numpy as np
 
 from . import ops, random
 from .random import manual_seed  # tinygan.nn.manual_seed, as before
-from .tensor import Tensor
+from .tensor import Tensor, as_array, wrap
 
 
 def init_rng():
@@ -15,8 +15,16 @@ def init_rng():
 class Parameter(Tensor):
     """A Tensor that a Module owns and an optimizer updates: requires_grad by default."""
 
-    def __init__(self, data, requires_grad=True):
-        super().__init__(data, requires_grad=requires_grad)
+    def __init__(self, data=None, requires_grad=True):
+        """A leaf sharing the array of ``data`` (a Tensor, or an array kept as it is; None: an
+        empty one), as torch.nn.Parameter."""
+        self._hold(*_shared_array(Tensor() if data is None else data, "Parameter"))
+        self.requires_grad_(requires_grad)
+
+
+def _shared_array(value, name):
+    """(array, backend) of a Tensor or an array-like ``value``, no copy where it is an array."""
+    return (value.array, value.backend) if isinstance(value, Tensor) else as_array(value, name)
 
 
 class Module:
@@ -30,8 +38,9 @@ class Module:
         return self.forward(*args)
 
     def register_buffer(self, name, array):
-        """A named, non-trainable array that moves and saves with the module (e.g. running_mean)."""
-        self._buffers[name] = Tensor(array)
+        """A named, non-trainable tensor that moves and saves with the module (e.g. running_mean),
+        sharing ``array`` (a Tensor or an array)."""
+        self._buffers[name] = wrap(*_shared_array(array, "register_buffer"))
 
     def __getattr__(self, name):
         buffers = self.__dict__.get("_buffers", {})
@@ -87,9 +96,7 @@ class Module:
     def to(self, device=None, dtype=None):
         """Move every parameter and buffer to ``device`` and/or cast to ``dtype``, in place."""
         for tensor in self.parameters() + self.buffers():
-            moved = tensor.to(device) if device is not None else tensor
-            data = moved.data if dtype is None else moved.data.astype(dtype)
-            tensor.data, tensor.backend = data, moved.backend
+            tensor.data = tensor.data.to(device=device, dtype=dtype)
             tensor.grad = None
         return self
 
@@ -111,7 +118,7 @@ class Module:
             if value.shape != tensor.shape:
                 raise ValueError(f"load_state_dict for {type(self).__name__}: {name!r} has shape "
                                  f"{value.shape} in the state dict, expected {tensor.shape}")
-            tensor.data = tensor.backend.asarray(value.astype(tensor.dtype))
+            tensor.array = tensor.backend.asarray(value.astype(tensor.dtype))
 
 
 def _uniform_fan_in(shape, fan_in):
@@ -189,7 +196,7 @@ class SpectralNorm(Module):
             raise TypeError(f"SpectralNorm wraps a Conv2d or Linear, got {type(module).__name__}")
         self.module, self.eps = module, eps
         rows = module.weight.shape[0]
-        for name, size in (("u", rows), ("v", module.weight.size // rows)):
+        for name, size in (("u", rows), ("v", module.weight.numel() // rows)):
             vector = init_rng().standard_normal(size)
             self.register_buffer(name, (vector / np.linalg.norm(vector)).astype(np.float32))
         self.power_iteration(warmup_iterations)
@@ -198,17 +205,17 @@ class SpectralNorm(Module):
         """Refine u and v towards W_mat's top singular vectors (call it again after changing
         the weight other than by training, e.g. a re-initialisation)."""
         xp = self.module.weight.backend.xp
-        w = self.module.weight.data.reshape(self.u.shape[0], -1)  # (out, in * KH * KW)
+        w = self.module.weight.array.reshape(self.u.shape[0], -1)  # (out, in * KH * KW)
         for _ in range(iterations):
-            u = w @ self.v.data
-            self.u.data = u / xp.maximum(xp.sqrt(u @ u), self.eps)
-            v = w.T @ self.u.data
-            self.v.data = v / xp.maximum(xp.sqrt(v @ v), self.eps)
+            u = w @ self.v.array
+            self.u.array = u / xp.maximum(xp.sqrt(u @ u), self.eps)
+            v = w.T @ self.u.array
+            self.v.array = v / xp.maximum(xp.sqrt(v @ v), self.eps)
 
     def forward(self, x):
         if self.training:
             self.power_iteration()
-        weight = ops.spectral_normalize(self.module.weight, self.u.data, self.v.data)
+        weight = ops.spectral_normalize(self.module.weight, self.u.array, self.v.array)
         return self.module.forward_with(x, weight)
 
 
@@ -256,7 +263,7 @@ class BatchNorm2d(Module):
     def forward(self, x):
         momentum = 0.0 if self.momentum is None else self.momentum  # eval mode uses none
         if self.momentum is None and self.training:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
             momentum = 1 / self.num_batches_tracked.item()
         return ops.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                               training=self.training, momentum=momentum, eps=self.eps,

@@ -11,7 +11,8 @@ import numbers
 import numpy as np
 
 from . import convolution
-from .tensor import Function, Tensor, is_grad_enabled
+from . import backend as backends
+from .tensor import Function, Tensor, convert_array, is_grad_enabled, wrap
 
 
 # --- glue: arithmetic with broadcasting, reductions, reshapes -------------------------------
@@ -32,6 +33,23 @@ class SumTo(Function):
 
     def backward(self, gy):
         return broadcast_to(gy, self.shape)
+
+
+class Convert(Function):
+    """y = x in ``dtype`` on ``device`` (Tensor.to);  gx = gy converted back to x's dtype and
+    device."""
+    def forward(self, x, dtype=None, device=None, copy=False):
+        self.source = self.backend.name, x.dtype
+        target = backends.get(device)
+        y = convert_array(x, self.backend, target, dtype, copy)
+        self.backend, self.xp = target, target.xp  # the output lives on the target device
+        return y
+
+    def backward(self, gy):
+        return gy.to(*self.source)
+
+
+convert = Convert.apply
 
 
 def sum_to(x, shape):
@@ -158,7 +176,7 @@ def pow(x, exponent):  # noqa: A001  (like torch.pow; the builtin is not used in
     if exponent == 1:
         return x
     if exponent == 0:
-        return Tensor(x.backend.xp.ones_like(x.data))
+        return wrap(x.backend.xp.ones_like(x.array))
     return Pow.apply(x, exponent=exponent)
 
 
@@ -200,7 +218,7 @@ class Clamp(Function):
         return self.xp.clip(x, min, max)
 
     def backward(self, gy):
-        return gy * Tensor(self.inside)
+        return gy * wrap(self.inside)
 
 
 def clamp(x, min=None, max=None):  # noqa: A002
@@ -298,7 +316,7 @@ class ReLU(Function):
         return self.xp.maximum(x, 0)
 
     def backward(self, gy):
-        return _LeakyReLUJacobian.apply(gy, x=self.inputs[0].data, slope=0.0)
+        return _LeakyReLUJacobian.apply(gy, x=self.inputs[0].array, slope=0.0)
 
 
 relu = ReLU.apply
@@ -311,7 +329,7 @@ class LeakyReLU(Function):
         return self.backend.leaky_relu(x, negative_slope)
 
     def backward(self, gy):
-        return _LeakyReLUJacobian.apply(gy, x=self.inputs[0].data, slope=self.slope)
+        return _LeakyReLUJacobian.apply(gy, x=self.inputs[0].array, slope=self.slope)
 
 
 def leaky_relu(input, negative_slope=0.01):
@@ -405,7 +423,7 @@ class BinaryCrossEntropy(_Loss):
             raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1], got "
                              f"values in [{float(p.min())}, {float(p.max())}]; use "
                              "binary_cross_entropy_with_logits for raw scores")
-        log_p, log_q = _clamped_log(Tensor(p)).data, _clamped_log(Tensor(1 - p)).data
+        log_p, log_q = _clamped_log(wrap(p)).array, _clamped_log(wrap(1 - p)).array
         return self.reduce(-(target * log_p + (1 - target) * log_q), reduction)
 
     def backward(self, gy):
@@ -453,7 +471,7 @@ class CrossEntropy(_Loss):
 
     def backward(self, gy):
         x, = self.inputs
-        return (softmax(x, axis=1) - Tensor(self.onehot)) * reshape(gy * self.scale, (-1, 1))
+        return (softmax(x, axis=1) - wrap(self.onehot)) * reshape(gy * self.scale, (-1, 1))
 
 
 def _check_labels(target, logits_shape):
@@ -469,7 +487,7 @@ def _check_labels(target, logits_shape):
 
 def cross_entropy(input, target, reduction="mean"):
     """Softmax cross-entropy of logits (N, K) against integer labels (N,) (a Tensor or array)."""
-    labels = target.data if isinstance(target, Tensor) else input.backend.asarray(target)
+    labels = target.array if isinstance(target, Tensor) else input.backend.asarray(target)
     return CrossEntropy.apply(input, target=labels, reduction=reduction)
 
 
@@ -627,7 +645,7 @@ def _check_output_size(name, x, w, out_size):
 
 def _tensors(*arrays):
     """Arrays as Tensors (None stays None): a backward's results when it is not recorded."""
-    return tuple(None if a is None else Tensor(a) for a in arrays)
+    return tuple(None if a is None else wrap(a) for a in arrays)
 
 
 def _conv2d_input_grad(gy, w, x_shape, stride, padding):
@@ -678,9 +696,9 @@ class Conv2d(Function):
                     if needs_gx else None,
                     _Conv2dWeightGrad.apply(x, gy, kernel=w.shape[2:], stride=self.stride,
                                             padding=self.padding) if needs_gw else None)
-        gy = gy.data  # not recorded: raw products, on what the route built in the forward
-        return _tensors(self.route.correlate_adjoint(gy, w.data) if needs_gx else None,
-                        self.route.kernel_grad(x.data, gy) if needs_gw else None)
+        gy = gy.array  # not recorded: raw products, on what the route built in the forward
+        return _tensors(self.route.correlate_adjoint(gy, w.array) if needs_gx else None,
+                        self.route.kernel_grad(x.array, gy) if needs_gw else None)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0):
@@ -720,9 +738,9 @@ class ConvTranspose2d(Function):
             return (conv2d(gy, w, stride=self.stride, padding=self.padding) if needs_gx else None,
                     _Conv2dWeightGrad.apply(gy, x, kernel=w.shape[2:], stride=self.stride,
                                             padding=self.padding) if needs_gw else None)
-        gy = gy.data  # not recorded: raw products, on what the route built in the forward
-        return _tensors(self.route.correlate(gy, w.data) if needs_gx else None,
-                        self.route.kernel_grad(gy, x.data) if needs_gw else None)
+        gy = gy.array  # not recorded: raw products, on what the route built in the forward
+        return _tensors(self.route.correlate(gy, w.array) if needs_gx else None,
+                        self.route.kernel_grad(gy, x.array) if needs_gw else None)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0):
@@ -790,7 +808,7 @@ class BatchNorm(Function):
     def backward(self, gy):
         if is_grad_enabled():
             return self._recorded_backward(gy)
-        args = (*self.saved, self.slope, gy.data)  # the forward's arguments, then gy
+        args = (*self.saved, self.slope, gy.array)  # the forward's arguments, then gy
         gbeta, ggamma = self.backend.bn_act_backward_sums(*args)
         sums = (gbeta, ggamma) if self.training else (self.xp.zeros_like(gbeta),) * 2
         if self.training and self.group is not None:  # the sums over every rank's batch
@@ -812,8 +830,8 @@ class BatchNorm(Function):
         if self.training:
             xhat, inv_std = _standardize(x, axes, self.eps)
         else:
-            inv_std = Tensor(inv_std.reshape(channel))
-            xhat = (x - Tensor(mean.reshape(channel))) * inv_std
+            inv_std = wrap(inv_std.reshape(channel))
+            xhat = (x - wrap(mean.reshape(channel))) * inv_std
         g = gy * reshape(gamma, channel)
         gx = _standardized_input_grad(g, xhat, inv_std, axes) if self.training else g * inv_std
         return gx, (gy * xhat).sum(axis=axes), gy.sum(axis=axes)
@@ -833,9 +851,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     communicator whose ranks' batches are normalised together (None: this batch alone).
     """
     xp, channels = input.backend.xp, (input.shape[1],) if input.ndim >= 2 else (1,)
-    weight = Tensor(xp.ones(channels, dtype=input.dtype)) if weight is None else weight
-    bias = Tensor(xp.zeros(channels, dtype=input.dtype)) if bias is None else bias
-    stats = [None if s is None else s.data for s in (running_mean, running_var)]
+    weight = wrap(xp.ones(channels, dtype=input.dtype)) if weight is None else weight
+    bias = wrap(xp.zeros(channels, dtype=input.dtype)) if bias is None else bias
+    stats = [None if s is None else s.array for s in (running_mean, running_var)]
     return BatchNorm.apply(input, weight, bias, running_mean=stats[0], running_var=stats[1],
                            training=training, momentum=momentum, eps=eps,
                            negative_slope=negative_slope, group=group)
@@ -871,7 +889,7 @@ class Normalize(Function):
         if is_grad_enabled():  # recorded: the statistics as ops on x, which they depend on
             xhat, inv_std = _standardize(x, self.axes, self.eps)
         else:
-            xhat, inv_std = Tensor(self.xhat), Tensor(self.inv_std)
+            xhat, inv_std = wrap(self.xhat), wrap(self.inv_std)
         gx = _standardized_input_grad(gy * reshape(gamma, (-1, 1, 1)), xhat, inv_std, self.axes)
         return gx, (gy * xhat).sum(axis=(0, 2, 3)), gy.sum(axis=(0, 2, 3))
 
@@ -894,8 +912,8 @@ def _standardized_input_grad(g, xhat, inv_std, axes):
 def _normalize(name, axes, input, weight, bias, eps):
     """Normalize over ``axes`` with weight and bias (C,); None gives ones and zeros, no grad."""
     xp, channels = input.backend.xp, input.shape[1:2]
-    weight = Tensor(xp.ones(channels, dtype=input.dtype)) if weight is None else weight
-    bias = Tensor(xp.zeros(channels, dtype=input.dtype)) if bias is None else bias
+    weight = wrap(xp.ones(channels, dtype=input.dtype)) if weight is None else weight
+    bias = wrap(xp.zeros(channels, dtype=input.dtype)) if bias is None else bias
     return Normalize.apply(input, weight, bias, axes=axes, eps=eps, name=name)
 
 
@@ -929,7 +947,7 @@ class SpectralNormalize(Function):
 
     def backward(self, gy):
         w, = self.inputs
-        uv = Tensor(self.uv)
+        uv = wrap(self.uv)
         sigma = (w * uv).sum()  # u^T W_mat v, recorded so that a second derivative sees it
         return (gy - (gy * self.output_tensor(self.y)).sum() * uv) / sigma
 

@@ -50,11 +50,11 @@ class Adam(Optimizer):
             if p.grad is None:
                 continue
             if self.state[i] is None:
-                zeros = p.backend.xp.zeros_like(p.data)
+                zeros = p.backend.xp.zeros_like(p.array)
                 self.state[i] = {"step": 0, "m": zeros, "v": zeros.copy()}
             s = self.state[i]
             s["step"] += 1
-            p.backend.adam_update(p.data, p.grad.data, s["m"], s["v"], self.lr, b1, b2, self.eps,
+            p.backend.adam_update(p.array, p.grad.array, s["m"], s["v"], self.lr, b1, b2, self.eps,
                                   1 - b1 ** s["step"], 1 - b2 ** s["step"])
 
     def state_dict(self):
@@ -95,13 +95,13 @@ class RMSprop(Optimizer):
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            xp, g = p.backend.xp, p.grad.data
+            xp, g = p.backend.xp, p.grad.array
             if self.state[i] is None:
-                self.state[i] = {"v": xp.zeros_like(p.data)}
+                self.state[i] = {"v": xp.zeros_like(p.array)}
             v = self.state[i]["v"]
             v *= self.alpha
             v += (1 - self.alpha) * g * g
-            p.data -= self.lr * (g / (xp.sqrt(v) + self.eps))
+            p.array -= self.lr * (g / (xp.sqrt(v) + self.eps))
 
     def state_dict(self):
         """Hyper-parameters and per-parameter state, as NumPy copies."""
@@ -143,8 +143,8 @@ class ExponentialMovingAverage:
         pairs = zip(self.module.parameters() + self.module.buffers(),
                     module.parameters() + module.buffers())
         for average, tensor in pairs:
-            average.data *= d
-            average.data += (1 - d) * tensor.data
+            average.array *= d
+            average.array += (1 - d) * tensor.array
         self.updates += 1
 
     def state_dict(self):

@@ -12,13 +12,14 @@ engine runs them under no_grad, or, with create_graph=True, records them like an
 which makes the gradient a Tensor with a graph of its own (gradients of gradients).
 """
 import contextlib
+import math
+import numbers
 import operator
 
 import numpy as np
 
-from . import backend as backends
-
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+from . import backend as backends, dtypes
+from .dtypes import FLOAT_DTYPES
 _grad_enabled = True
 
 
@@ -43,40 +44,82 @@ def is_grad_enabled():
     return _grad_enabled
 
 
+class Size(tuple):
+    """A tensor's shape, as torch.Size: a tuple of ints that ``Tensor(size)`` reads as sizes."""
+
+    def numel(self):
+        """The number of elements of a tensor of this shape."""
+        return math.prod(self)
+
+
 class Tensor:
     """An array plus what autograd needs: ``requires_grad``, ``grad`` and its ``creator``.
 
-    ``data`` may be a NumPy or CuPy array or scalar (kept as it is) or anything
-    ``numpy.asarray`` takes; Python floats become float32, PyTorch's default dtype.
+    ``array`` is the raw NumPy or CuPy array, which tinygan's own code reads and writes;
+    ``data`` is PyTorch's: a Tensor that shares the array and does not require grad. The
+    constructor is PyTorch's legacy one: ``Tensor(*sizes)`` (or a Size) an uninitialised tensor
+    of that shape, ``Tensor()`` an empty one, ``Tensor(data)`` the data (an array, numbers in
+    nested lists) in the default dtype, sharing an array that has it already, ``Tensor(tensor)``
+    an alias of the tensor, dtype kept, in its graph. tinygan adds the keywords ``dtype`` (in
+    place of the default) and ``requires_grad``; ``tensor(data)`` keeps the data's dtype.
     """
 
-    def __init__(self, data, requires_grad=False, dtype=None):
-        if isinstance(data, Tensor):
-            data = data.data
-        if isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, as a 0-d array
-            data = np.asarray(data)
-        try:
-            backend = backends.backend_of(data)
-        except TypeError:
-            data = np.asarray(data)
-            if dtype is None and data.dtype == np.float64:
-                dtype = np.float32
-            backend = backends.get("cpu")
-        self.data = data if dtype is None else data.astype(dtype, copy=False)
-        self.backend = backend
-        self.requires_grad = requires_grad
-        self.grad = None
-        self.creator = None
+    def __init__(self, *data, dtype=None, device=None, requires_grad=False):
+        """PyTorch's legacy constructor (see the class), plus ``dtype`` and ``requires_grad``."""
+        if len(data) == 1 and isinstance(data[0], Tensor):
+            converted = data[0].to(device=device, dtype=dtype)
+            made = _alias(converted) if converted is data[0] else converted
+        else:
+            dtype = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(
+                dtype, "Tensor: dtype")
+            made = wrap(*_legacy_array("Tensor", data, dtype, device))
+        vars(self).update(vars(made))
+        if requires_grad:
+            self.requires_grad_()
+
+    def _hold(self, array, backend=None):
+        """Make this tensor a leaf that holds ``array`` itself: no copy, no cast, no grad."""
+        if isinstance(array, np.generic):  # NumPy's operations on 0-d arrays give scalars
+            array = np.asarray(array)
+        self.array = array
+        self.backend = backends.backend_of(array) if backend is None else backend
+        self.requires_grad, self.grad, self.creator = False, None, None
 
     # --- facts about the array -------------------------------------------------------------
-    shape = property(lambda self: self.data.shape)
-    ndim = property(lambda self: self.data.ndim)
-    dtype = property(lambda self: self.data.dtype)
-    size = property(lambda self: self.data.size)
+    shape = property(lambda self: Size(self.array.shape))
+    ndim = property(lambda self: self.array.ndim)
+    dtype = property(lambda self: self.array.dtype)
     device = property(lambda self: self.backend.name)
+    is_cuda = property(lambda self: self.backend.name == "cuda")
+    is_leaf = property(lambda self: self.creator is None)  # made by no recorded op
+    grad_fn = property(lambda self: self.creator)  # the Function that made it, None for a leaf
+
+    def size(self, dim=None):
+        """The shape (a Size), or the length of axis ``dim`` (negative counts from the end)."""
+        return self.shape if dim is None else self.array.shape[self._axis(dim, "size")]
+
+    def dim(self):
+        """The number of axes."""
+        return self.array.ndim
+
+    def numel(self):
+        """The number of elements."""
+        return self.array.size
+
+    nelement = numel
+
+    def _axis(self, dim, name):
+        """``dim`` as an axis in [0, ndim), or an IndexError naming ``name`` and the range."""
+        ndim = self.array.ndim
+        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+            raise TypeError(f"{name}: dim must be an int, got {type(dim).__name__} {dim!r}")
+        if not -ndim <= dim < ndim:
+            raise IndexError(f"{name}: dim {dim} is out of range for a {ndim}-d tensor "
+                             f"(expected {-ndim} to {ndim - 1})")
+        return int(dim) % ndim
 
     def __len__(self):
-        return len(self.data)
+        return len(self.array)
 
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""
@@ -84,27 +127,117 @@ class Tensor:
                 f"\n{self.numpy()}")
 
     def numpy(self):
-        """The data as a NumPy array (copied to the host if it lives elsewhere)."""
-        return self.backend.to_numpy(self.data)
+        """The array as a NumPy array (copied to the host if it lives elsewhere)."""
+        return self.backend.to_numpy(self.array)
+
+    def tolist(self):
+        """The values as (nested) Python lists of Python numbers; a 0-d tensor as one number."""
+        return self.numpy().tolist()
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item() needs a one-element tensor, got shape {self.shape}")
         return self.numpy().item()
 
-    def detach(self):
-        """A tensor sharing this one's data, cut off from the graph."""
-        return Tensor(self.data)
+    # --- views of the same array and conversions -------------------------------------------
+    @property
+    def data(self):
+        """A Tensor sharing this one's array that does not require grad (PyTorch's ``.data``)."""
+        return wrap(self.array, self.backend)
 
-    def to(self, device):
-        """A copy of this tensor on ``device`` ("cpu" or "cuda"); this tensor if already there."""
-        if device == self.device:
+    @data.setter
+    def data(self, value):
+        """Make this tensor hold ``value``'s array (any shape, dtype or device), as PyTorch."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data: expected a Tensor, got {type(value).__name__} (a raw "
+                            "array goes to .array)")
+        self.array, self.backend = value.array, value.backend
+
+    def detach(self):
+        """A tensor sharing this one's array, cut off from the graph."""
+        return wrap(self.array, self.backend)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set requires_grad in place (on only for float tensors, off only on leaves); self."""
+        if requires_grad and self.dtype.kind != "f":
+            raise RuntimeError(f"requires_grad: only floating-point tensors can require grad, "
+                               f"got dtype {self.dtype}")
+        if not requires_grad and self.creator is not None:
+            raise RuntimeError("requires_grad: only a leaf's requires_grad can be turned off; "
+                               "detach() gives a computed tensor without grad")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """This tensor on a device and/or in a dtype, as PyTorch's to(dtype), to(device, dtype)
+        and to(other): itself when nothing changes (unless copy), else a converted copy that
+        gradients flow back through when the new dtype is a float one."""
+        device, dtype = _to_target(args, device, dtype)
+        device = self.device if device is None else device
+        dtype = self.dtype if dtype is None else dtype
+        if device == self.device and dtype == self.dtype and not copy:
             return self
+        if self.requires_grad and _grad_enabled and dtype.kind == "f":
+            return ops.convert(self, dtype=dtype, device=device, copy=copy)
         target = backends.get(device)
-        moved = Tensor(target.asarray(self.backend.to_numpy(self.data)))
-        moved.requires_grad = self.requires_grad
-        return moved
+        return wrap(convert_array(self.array, self.backend, target, dtype, copy), target)
+
+    def cpu(self):
+        """This tensor on the CPU (itself if it is there)."""
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking=False):
+        """This tensor on the GPU (itself if it is there); tinygan uses one GPU per process."""
+        if device not in (None, "cuda"):
+            raise ValueError(f"cuda: device must be None or 'cuda' (tinygan uses the process's "
+                             f"one GPU), got {device!r}")
+        return self.to("cuda")
+
+    def type(self, dtype=None):
+        """PyTorch's type name ('torch.FloatTensor', 'torch.cuda.FloatTensor') without an
+        argument; with a dtype, a legacy type or such a name, this tensor converted to it."""
+        if dtype is None:
+            cuda = ".cuda" if self.is_cuda else ""
+            return f"torch{cuda}.{_TYPE_NAMES.get(self.dtype, str(self.dtype))}"
+        if isinstance(dtype, _LegacyType):
+            return self.to("cpu", dtype.dtype)
+        if isinstance(dtype, str) and dtype.startswith("torch."):
+            device, _, name = dtype[len("torch."):].rpartition(".")
+            by_name = {v: k for k, v in _TYPE_NAMES.items()}
+            if device not in ("", "cuda") or name not in by_name:
+                raise ValueError(f"type: unknown type name {dtype!r}; expected one like "
+                                 "'torch.FloatTensor' or 'torch.cuda.LongTensor'")
+            return self.to(device or "cpu", by_name[name])
+        return self.to(dtypes.as_dtype(dtype, "type: dtype"))
+
+    def contiguous(self):
+        """This tensor if its array is C-contiguous, else a C-ordered copy (in the graph)."""
+        return self if self.array.flags.c_contiguous else self.to(copy=True)
+
+    def float(self):
+        """This tensor as float32."""
+        return self.to(dtypes.float32)
+
+    def double(self):
+        """This tensor as float64."""
+        return self.to(dtypes.float64)
+
+    def half(self):
+        """This tensor as float16."""
+        return self.to(dtypes.float16)
+
+    def long(self):
+        """This tensor as int64."""
+        return self.to(dtypes.int64)
+
+    def int(self):
+        """This tensor as int32."""
+        return self.to(dtypes.int32)
+
+    def bool(self):
+        """This tensor as bool."""
+        return self.to(dtypes.bool)
 
     # --- autograd ------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
@@ -117,8 +250,8 @@ class Tensor:
         leaves = _backpropagate([self], [gradient], retain_graph, create_graph)
         with _recording(create_graph):
             for leaf, gx in leaves.items():
-                leaf.grad = (gx if create_graph else Tensor(gx.data)) if leaf.grad is None \
-                    else leaf.grad + gx
+                leaf.grad = (gx if create_graph else wrap(gx.array, gx.backend)) \
+                    if leaf.grad is None else leaf.grad + gx
 
     # --- operator sugar (the ops live in ops.py) ------------------------------------------
     # NumPy's ufuncs step aside: ``array + tensor`` calls Tensor.__radd__, as ``number + tensor``
@@ -175,7 +308,7 @@ class Tensor:
     def _compare(self, other, relation, name):
         """relation(self, other) elementwise, as a bool Tensor (a comparison has no gradient)."""
         a, b = _as_tensors(name, (self, other))
-        return Tensor(relation(a.data, b.data))
+        return wrap(a.backend.asarray(relation(a.array, b.array)), a.backend)
 
     @property
     def T(self):  # noqa: N802  (the name NumPy and PyTorch use)
@@ -195,6 +328,10 @@ class Tensor:
     def flatten(self, start_dim=0):
         return ops.flatten(self, start_dim)
 
+    def view(self, *shape):
+        """This tensor with a new shape (one entry may be -1), as reshape."""
+        return self.reshape(*shape)
+
     def __getitem__(self, key):
         return indexing.index(self, key)
 
@@ -206,6 +343,150 @@ class Tensor:
 
     def gather(self, dim, index):
         return indexing.gather(self, dim, index)
+
+
+def wrap(array, backend=None):
+    """A leaf Tensor holding ``array`` (a NumPy or CuPy array, or a NumPy scalar) itself: no
+    copy, no cast; how tinygan's own code makes tensors (``backend``: the array's, if known)."""
+    made = Tensor.__new__(Tensor)
+    made._hold(array, backend)
+    return made
+
+
+def as_array(data, name):
+    """(array, backend) for ``data``: a NumPy or CuPy array itself, a NumPy scalar as a 0-d
+    array, numbers in nested lists as NumPy reads them but Python floats in the default dtype
+    (PyTorch's inference); ``name`` is the function named when data is not numbers."""
+    try:
+        array, backend = data, backends.backend_of(data)
+    except TypeError:
+        try:
+            array, backend = np.asarray(data), backends.get("cpu")
+        except ValueError:
+            raise ValueError(f"{name}: data must be numbers in nested lists of equal lengths, "
+                             f"got ragged {type(data).__name__}") from None
+        if array.dtype == np.float64 and not isinstance(data, np.generic):
+            array = array.astype(dtypes.get_default_dtype())
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: data must be bools, integers or floats (in lists or an "
+                        f"array), got {type(data).__name__} of dtype {array.dtype}")
+    return array, backend
+
+
+def convert_array(array, source, target, dtype, copy):
+    """``array`` (of backend ``source``) as an array of backend ``target`` in ``dtype``: itself if
+    nothing changes, else a new array in the same memory order; with ``copy`` always a new
+    C-ordered array."""
+    if target is not source:
+        array, copy = target.asarray(source.to_numpy(array)), False
+    return array.astype(dtype, order="C" if copy else "K", copy=copy)
+
+
+def _legacy_array(name, args, dtype, device):
+    """(array, backend) that PyTorch's legacy constructor ``name(*args)`` makes in ``dtype`` on
+    ``device``: no args an empty array, ints or a Size uninitialised, else one data argument."""
+    if len(args) == 1 and isinstance(args[0], Size):
+        args = tuple(args[0])
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+        if any(a < 0 for a in args):
+            raise ValueError(f"{name}: sizes must be >= 0, got {tuple(int(a) for a in args)}")
+        target = backends.get("cpu" if device is None else device)
+        return target.xp.empty(args or (0,), dtype), target
+    if len(args) != 1:
+        raise TypeError(f"{name}: expected sizes (ints) or one data argument, got arguments of "
+                        f"types ({', '.join(type(a).__name__ for a in args)})")
+    if isinstance(args[0], (numbers.Number, np.generic)):
+        raise TypeError(f"{name}: data must be a sequence or an array, got "
+                        f"{type(args[0]).__name__} {args[0]!r}; tinygan.tensor({args[0]!r}) "
+                        "makes a 0-d tensor")
+    array, source = as_array(args[0], name)
+    target = source if device is None else backends.get(device)
+    return convert_array(array, source, target, dtype, copy=False), target
+
+
+def _alias(source):
+    """A new tensor sharing ``source``'s array; in its graph (as a view) if it requires grad."""
+    if source.requires_grad and _grad_enabled:
+        return ops.reshape(source, source.shape)
+    return wrap(source.array, source.backend)
+
+
+def _to_target(args, device, dtype):
+    """(device, dtype) from Tensor.to's arguments: (dtype), (device[, dtype]) or (tensor), or
+    by keyword; the dtype as a NumPy dtype, None where not given."""
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        args = (args[0].device, args[0].dtype)
+    names = ("device", "dtype") if args and isinstance(args[0], str) else ("dtype",)
+    if len(args) > len(names):
+        raise TypeError(f"to: expected (dtype), (device, dtype) or (tensor), got {len(args)} "
+                        "positional arguments")
+    given = {"device": device, "dtype": dtype}
+    for key, value in zip(names, args):
+        if given[key] is not None:
+            raise TypeError(f"to: {key} given both by position and by keyword")
+        given[key] = value
+    dtype = given["dtype"]
+    return given["device"], None if dtype is None else dtypes.as_dtype(dtype, "to: dtype")
+
+
+_TYPE_NAMES = {dtypes.float32: "FloatTensor", dtypes.float64: "DoubleTensor",
+               dtypes.float16: "HalfTensor", dtypes.int64: "LongTensor", dtypes.int32: "IntTensor",
+               dtypes.int16: "ShortTensor", dtypes.int8: "CharTensor", dtypes.uint8: "ByteTensor",
+               dtypes.bool: "BoolTensor"}
+
+
+class _LegacyType(type):
+    """The type of FloatTensor, DoubleTensor and LongTensor: calling one is PyTorch's legacy
+    constructor in its dtype, and isinstance(t, FloatTensor) asks for a float32 CPU tensor."""
+
+    def __call__(cls, *data, device=None):
+        """Tensor(*data) in this type's dtype, on ``device``."""
+        return Tensor(*data, dtype=cls.dtype, device=device)
+
+    def __instancecheck__(cls, instance):
+        """True for a CPU Tensor of this type's dtype."""
+        return (isinstance(instance, Tensor) and instance.dtype == cls.dtype
+                and instance.device == "cpu")
+
+
+class FloatTensor(metaclass=_LegacyType):
+    """float32: FloatTensor(*sizes) uninitialised, FloatTensor(data) converted."""
+    dtype = dtypes.float32
+
+
+class DoubleTensor(metaclass=_LegacyType):
+    """float64: DoubleTensor(*sizes) uninitialised, DoubleTensor(data) converted."""
+    dtype = dtypes.float64
+
+
+class LongTensor(metaclass=_LegacyType):
+    """int64: LongTensor(*sizes) uninitialised, LongTensor(data) converted (floats truncated)."""
+    dtype = dtypes.int64
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new leaf holding a copy of ``data`` (an array, a Tensor, numbers in nested lists), as
+    torch.tensor: its dtype kept (Python floats: the default dtype, ints int64, bools bool)
+    unless ``dtype`` is given, on ``device`` (default: where the data is)."""
+    if isinstance(data, Tensor):
+        array, source = data.array, data.backend
+    else:
+        array, source = as_array(data, "tensor")
+    target = source if device is None else backends.get(device)
+    dtype = array.dtype if dtype is None else dtypes.as_dtype(dtype, "tensor: dtype")
+    copy = isinstance(data, Tensor) or array is data
+    return wrap(convert_array(array, source, target, dtype, copy), target).requires_grad_(
+        requires_grad)
+
+
+def from_numpy(ndarray):
+    """A Tensor that shares ``ndarray``'s memory and keeps its dtype, as torch.from_numpy."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(ndarray).__name__}")
+    if ndarray.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy: expected an array of numbers or bools, got dtype "
+                        f"{ndarray.dtype}")
+    return wrap(ndarray, backends.get("cpu"))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -249,13 +530,13 @@ def _root_gradient(root, gradient):
         raise RuntimeError("backward() called on a tensor that does not require grad "
                            "(no input of the computation had requires_grad=True)")
     if gradient is None:
-        if root.size != 1:
+        if root.array.size != 1:
             raise RuntimeError(
                 f"backward() on a tensor of shape {root.shape} needs a gradient argument "
                 "of that shape; only a one-element tensor can be the root without one")
-        return Tensor(root.backend.xp.ones_like(root.data))
+        return wrap(root.backend.xp.ones_like(root.array), root.backend)
     if not isinstance(gradient, Tensor):
-        gradient = Tensor(root.backend.asarray(gradient))
+        gradient = wrap(root.backend.asarray(gradient), root.backend)
     if gradient.shape != root.shape:
         raise ValueError(f"backward(): gradient has shape {gradient.shape}, "
                          f"expected the tensor's shape {root.shape}")
@@ -269,7 +550,7 @@ def _root_gradient(root, gradient):
         if gradient.requires_grad:
             raise TypeError(f"backward(): gradient has dtype {gradient.dtype} and requires grad; "
                             f"give it the tensor's dtype, {root.dtype}")
-        gradient = Tensor(gradient.data.astype(root.dtype))
+        gradient = wrap(gradient.array.astype(root.dtype), gradient.backend)
     return gradient
 
 
@@ -386,7 +667,8 @@ class Function:
         tensors = _as_tensors(cls.__name__, inputs)
         fn.backend = tensors[0].backend
         fn.xp = fn.backend.xp
-        output = Tensor(fn.backend.asarray(fn.forward(*(t.data for t in tensors), **settings)))
+        result = fn.forward(*(t.array for t in tensors), **settings)
+        output = wrap(fn.backend.asarray(result), fn.backend)  # forward may set another backend
         if _grad_enabled and any(t.requires_grad for t in tensors):
             fn.inputs = tensors
             fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
@@ -397,7 +679,7 @@ class Function:
     def output_tensor(self, array):
         """``array``, this Function's output, as a Tensor made by it: a recorded backward that
         uses the output then differentiates through this Function too."""
-        output = Tensor(array)
+        output = wrap(array, self.backend)
         output.requires_grad, output.creator = True, self
         return output
 
@@ -418,7 +700,7 @@ def _as_tensors(op_name, inputs):
             continue
         if t.dtype not in FLOAT_DTYPES:
             raise TypeError(f"{op_name}: input {position} has dtype {t.dtype}; tinygan ops need "
-                            "float32 or float64 (convert with Tensor(x, dtype=np.float32))")
+                            "float32 or float64 (convert with x.float() or x.double())")
         if t.dtype != first.dtype:
             raise TypeError(f"{op_name}: inputs mix dtypes {first.dtype} and {t.dtype}; "
                             "convert them to one dtype first")
@@ -426,7 +708,7 @@ def _as_tensors(op_name, inputs):
             raise ValueError(f"{op_name}: inputs are on different devices, {first.device!r} "
                              f"and {t.device!r}; move them with .to(device) first")
     return [x if isinstance(x, Tensor)
-            else Tensor(first.backend.asarray(x, dtype=first.dtype)) for x in inputs]
+            else wrap(first.backend.asarray(x, dtype=first.dtype), first.backend) for x in inputs]
 
 
 from . import indexing, ops  # noqa: E402  (they build on Function, defined above)

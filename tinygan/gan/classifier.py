@@ -14,7 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .. import io, nn
-from ..tensor import Tensor, no_grad
+from ..tensor import from_numpy, no_grad
 
 WEIGHTS = Path(__file__).parent.parent / "assets" / "cifar10_classifier.npz"
 WEIGHTS_SHA256 = "d396d1aef936ac1313f93d0018f122cdd843f2fe28c9aa5bb6c262457d44d523"
@@ -110,7 +110,7 @@ def predict(model, images, batch_size=500):
     with no_grad():
         for start in tqdm(range(0, len(images), batch_size), desc="classifier", unit="batch",
                           disable=None, leave=False):
-            f = model.features(Tensor(np.asarray(images[start:start + batch_size], np.float32)))
+            f = model.features(from_numpy(np.asarray(images[start:start + batch_size], np.float32)))
             logits = model.head(f).numpy().astype(np.float64)
             logits -= logits.max(axis=1, keepdims=True)
             p = np.exp(logits)

@@ -143,10 +143,10 @@ def init_weights(module):
     rng = nn.init_rng()
     for name, p in module.named_parameters():
         if name.endswith("bias"):
-            p.data = np.zeros(p.shape, np.float32)
+            p.array = np.zeros(p.shape, np.float32)
         else:
             mean = 1.0 if p.ndim == 1 else 0.0  # 1-D weights are batch norm's gamma
-            p.data = rng.normal(mean, 0.02, size=p.shape).astype(np.float32)
+            p.array = rng.normal(mean, 0.02, size=p.shape).astype(np.float32)
     for layer in module.modules():
         if isinstance(layer, nn.SpectralNorm):
             layer.power_iteration(15)
@@ -154,4 +154,4 @@ def init_weights(module):
 
 def count_parameters(module):
     """Number of trainable scalars."""
-    return sum(p.size for p in module.parameters())
+    return sum(p.numel() for p in module.parameters())

@@ -15,7 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import classifier, data, metrics, probe, recipes
-from ..tensor import Tensor, no_grad
+from ..tensor import from_numpy, no_grad
 
 SIZE = 32  # the classifier's input size; 64x64 samples are averaged down 2x2 first
 COVERED_SHARE = 0.2  # a class is covered if it gets at least 0.2 / K of the samples
@@ -44,17 +44,17 @@ def generate(G, count, seed=0, batch_size=500, batch_statistics=True, prior="gau
     """
     nz, device = G.main[0].weight.shape[0], G.main[0].weight.device
     rng = np.random.default_rng([seed, SAMPLE_NOISE])
-    running = [(b, b.data.copy()) for b in G.buffers()]  # sampling must not move them
+    running = [(b, b.array.copy()) for b in G.buffers()]  # sampling must not move them
     G.train(batch_statistics)
     out = []
     with no_grad():
         for start in tqdm(range(0, count, batch_size), desc="sampling G", unit="batch",
                           disable=None, leave=False):
             z = recipes.sample_latent(rng, (min(batch_size, count - start), nz, 1, 1), prior)
-            out.append(G(Tensor(z).to(device)).numpy())
+            out.append(G(from_numpy(z).to(device)).numpy())
     G.train()
     for buffer, saved in running:
-        buffer.data = saved
+        buffer.array = saved
     return np.concatenate(out)
 
 

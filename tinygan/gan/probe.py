@@ -8,7 +8,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .. import nn, ops, optim
-from ..tensor import Tensor, no_grad
+from ..tensor import from_numpy, no_grad
 
 GRID = 4  # each activation map is max-pooled to GRID x GRID
 
@@ -21,7 +21,7 @@ def discriminator_features(D, images, batch_size=500):
     with no_grad():
         for start in tqdm(range(0, len(images), batch_size), desc="D features", unit="batch",
                           disable=None, leave=False):
-            x = Tensor(np.asarray(images[start:start + batch_size], np.float32)).to(device)
+            x = from_numpy(np.asarray(images[start:start + batch_size], np.float32)).to(device)
             pooled = []
             for layer in layers:
                 x = layer(x)
@@ -47,10 +47,10 @@ def linear_probe(train_features, train_labels, test_features, test_labels, epoch
         order = rng.permutation(len(train_x))
         for start in range(0, len(order), batch_size):
             batch = order[start:start + batch_size]
-            loss = ops.cross_entropy(head(Tensor(train_x[batch])), train_labels[batch])
+            loss = ops.cross_entropy(head(from_numpy(train_x[batch])), train_labels[batch])
             opt.zero_grad()
             loss.backward()
             opt.step()
     with no_grad():
-        predicted = head(Tensor(test_x)).numpy().argmax(axis=1)
+        predicted = head(from_numpy(test_x)).numpy().argmax(axis=1)
     return float(np.mean(predicted == test_labels))

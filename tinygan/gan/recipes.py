@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import distributed, ops
-from ..tensor import Tensor, grad
+from ..tensor import grad, wrap
 
 LOSSES = ("bce", "lsgan", "hinge", "wgan")
 G_LOSSES = ("non-saturating", "minimax")
@@ -89,7 +89,7 @@ def _targets(like, value, noise, rng):
     t = np.full(like.shape, value, dtype=np.float64)
     if noise:
         t = np.where(rng.random(like.shape) < noise, 1 - t, t)
-    return Tensor(like.backend.asarray(t.astype(like.dtype)))
+    return wrap(like.backend.asarray(t.astype(like.dtype)), like.backend)
 
 
 def discriminator_loss(recipe, real_scores, fake_scores, rng=None):
@@ -127,7 +127,7 @@ def gradient_penalty(D, real, fake, rng):
     the 1e-12 keeps the norm's derivative finite where a gradient is zero."""
     e = rng.random((real.shape[0],) + (1,) * (real.ndim - 1)).astype(real.dtype)
     e = real.backend.asarray(e)
-    x_hat = Tensor(e * real.data + (1 - e) * fake.data, requires_grad=True)
+    x_hat = wrap(e * real.array + (1 - e) * fake.array, real.backend).requires_grad_()
     norms = (squared_input_gradients(D, x_hat)[1] + 1e-12) ** 0.5
     return ((norms - 1) * (norms - 1)).mean()
 
@@ -135,7 +135,7 @@ def gradient_penalty(D, real, fake, rng):
 def r1_penalty_and_scores(D, real):
     """(R1: mean over the batch of ||grad_x D(x)||^2 at the real x, D's scores of x): the
     scores feed D's loss too, so one forward serves both."""
-    scores, squared = squared_input_gradients(D, Tensor(real.data, requires_grad=True))
+    scores, squared = squared_input_gradients(D, real.detach().requires_grad_())
     return squared.mean(), scores
 
 
@@ -147,9 +147,9 @@ def generator_loss(recipe, fake_scores):
         return ((fake_scores - 1) * (fake_scores - 1)).mean() * 0.5
     logits = fake_scores * (1 / recipe.temperature)
     if recipe.g_loss == "minimax":
-        zeros = Tensor(logits.backend.xp.zeros(logits.shape, logits.dtype))
+        zeros = wrap(logits.backend.xp.zeros(logits.shape, logits.dtype), logits.backend)
         return -ops.binary_cross_entropy_with_logits(logits, zeros)
-    ones = Tensor(logits.backend.xp.ones(logits.shape, logits.dtype))
+    ones = wrap(logits.backend.xp.ones(logits.shape, logits.dtype), logits.backend)
     return ops.binary_cross_entropy_with_logits(logits, ones)
 
 
@@ -164,7 +164,7 @@ def d_mean(recipe, scores):
     """What D says of a batch (a Tensor of scores) on average, a 0-d array on its device: the
     mean of sigmoid(score / T) for bce, written (1 + tanh(score / 2T)) / 2, which cannot
     overflow, else of the raw scores."""
-    values = scores.data
+    values = scores.array
     if recipe.loss == "bce":
         values = scores.backend.xp.tanh(values * (0.5 / recipe.temperature)) * 0.5 + 0.5
     return values.mean()
@@ -172,7 +172,7 @@ def d_mean(recipe, scores):
 
 def squared_gradient_norms(module, prefix):
     """{prefix/name: |gradient|^2, a 0-d array on its device} for every parameter with one."""
-    return {f"{prefix}/{name}": p.backend.xp.dot(p.grad.data.ravel(), p.grad.data.ravel())
+    return {f"{prefix}/{name}": p.backend.xp.dot(p.grad.array.ravel(), p.grad.array.ravel())
             for name, p in module.named_parameters() if p.grad is not None}
 
 
@@ -186,7 +186,7 @@ def to_host(backend, values):
 def clip_weights(module, bound):
     """Clip every parameter of module to [-bound, bound] in place (WGAN's Lipschitz hack)."""
     for p in module.parameters():
-        p.backend.xp.clip(p.data, -bound, bound, out=p.data)
+        p.backend.xp.clip(p.array, -bound, bound, out=p.array)
 
 
 @contextlib.contextmanager
@@ -235,7 +235,7 @@ def train_step(G, D, opt_G, opt_D, real, z, recipe=None, update_G=True, rng=None
     opt_D.step()
     if recipe.clip:
         clip_weights(D, recipe.clip)
-    on_device = {"loss_D": loss_D.data, "D_x": d_mean(recipe, real_scores),
+    on_device = {"loss_D": loss_D.array, "D_x": d_mean(recipe, real_scores),
                  "D_G_z": d_mean(recipe, fake_scores)} | squared_gradient_norms(D, "D")
     if update_G:
         with frozen(D):  # G's update needs gradients through D, not of D's weights
@@ -245,7 +245,7 @@ def train_step(G, D, opt_G, opt_D, real, z, recipe=None, update_G=True, rng=None
         if communicator is not None:
             distributed.average_gradients(G, communicator)
         opt_G.step()
-        on_device |= {"loss_G": loss_G.data} | squared_gradient_norms(G, "G")
+        on_device |= {"loss_G": loss_G.array} | squared_gradient_norms(G, "G")
     values = to_host(real.backend, on_device)  # the step's one wait for the device
     norms = {k: math.sqrt(v) for k, v in values.items() if k[:2] in ("D/", "G/")}
     metrics = {k: values.get(k, math.nan) for k in ("loss_D", "D_x", "D_G_z", "loss_G")}
