@@ -159,9 +159,7 @@ def run_or_abort(argv):
         main(argv)
     except BaseException:
         traceback.print_exc()
-        sys.stderr.flush()
-        from mpi4py import MPI
-        MPI.COMM_WORLD.Abort(1)
+        distributed.abort_job(1)
 
 
 if __name__ == "__main__":

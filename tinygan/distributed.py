@@ -24,6 +24,7 @@ THREADPOOLCTL_MISSING = ("tinygan.distributed.share_cores needs threadpoolctl: p
                          '".[mpi]" (or pip install threadpoolctl)')
 NCCL_MISSING = ("tinygan.distributed on GPUs needs CuPy's NCCL binding (cupy.cuda.nccl) and the "
                 "NCCL library: pip install nvidia-nccl-cu12 (or -cu13, as your CuPy)")
+ABORT_GRACE_S = 0.5  # for a rank's last lines to reach mpiexec before MPI_Abort
 TIMEOUT_EXIT = 4  # the exit status of a job ended by a collective that waited too long
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "NUMBA_NUM_THREADS")
@@ -104,8 +105,7 @@ class Communicator:
 
     def abort(self, status):
         """End every rank of the job now with exit ``status`` (MPI_Abort)."""
-        sys.stderr.flush()
-        self.comm.Abort(status)
+        abort_job(status, self.comm)
 
     def _allreduce(self, arrays):
         """The flat concatenation of ``arrays`` summed over the ranks."""
@@ -256,6 +256,17 @@ def share_cores(communicator):
     threadpoolctl.threadpool_limits(threads)
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     return threads
+
+
+def abort_job(status, comm=None):
+    """End every rank of the job with exit ``status`` (MPI_Abort on ``comm``, else the world's),
+    once what this rank printed has had time to reach mpiexec: MPICH's forwarding of a rank's
+    output is cut off by the abort, and once in 20 tries here the traceback printed just before
+    it was lost."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    time.sleep(ABORT_GRACE_S)
+    (comm or _mpi().COMM_WORLD).Abort(status)
 
 
 def _concatenate(arrays):
