@@ -33,4 +33,10 @@ __all__ += ["Generator", "arange", "default_generator", "empty", "empty_like", "
 __all__ += ["autograd"]  # the module, as torch.autograd
 from .indexing import cat, chunk, gather, split, stack  # noqa: E402
 __all__ += ["cat", "chunk", "gather", "split", "stack"]
+from .reduction import (  # noqa: E402, A004  (abs, max, min, pow, sum as torch's)
+    abs, argmax, argmin, clamp, clip, exp, log, masked_fill, max, mean, min, norm, pow, relu,
+    sigmoid, sqrt, std, sum, tanh, var, where)
+# abs, max, min, pow and sum stay out of __all__, as float, int and bool do.
+__all__ += ["argmax", "argmin", "clamp", "clip", "exp", "log", "masked_fill", "mean", "norm",
+            "relu", "sigmoid", "sqrt", "std", "tanh", "var", "where"]
 __version__ = "0.1.0"

@@ -314,11 +314,65 @@ class Tensor:
     def T(self):  # noqa: N802  (the name NumPy and PyTorch use)
         return ops.transpose(self)
 
-    def sum(self, axis=None, keepdims=False):
-        return ops.sum(self, axis=axis, keepdims=keepdims)
+    # --- reductions and elementwise functions (reduction.py); axis/keepdims: NumPy's names ----
+    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return reduction.sum(self, dim if axis is None else axis, keepdim or keepdims)
 
-    def mean(self, axis=None, keepdims=False):
-        return ops.mean(self, axis=axis, keepdims=keepdims)
+    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return reduction.mean(self, dim if axis is None else axis, keepdim or keepdims)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return reduction.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return reduction.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def max(self, dim=None, keepdim=False):
+        return reduction.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return reduction.min(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return reduction.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return reduction.argmin(self, dim, keepdim)
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        return reduction.norm(self, p, dim, keepdim)
+
+    def abs(self):
+        return reduction.abs(self)
+
+    def exp(self):
+        return reduction.exp(self)
+
+    def log(self):
+        return reduction.log(self)
+
+    def sqrt(self):
+        return reduction.sqrt(self)
+
+    def pow(self, exponent):
+        return reduction.pow(self, exponent)
+
+    def clamp(self, min=None, max=None):  # noqa: A002  (torch.clamp's names)
+        return reduction.clamp(self, min, max)
+
+    clip = clamp
+
+    def sigmoid(self):
+        return reduction.sigmoid(self)
+
+    def tanh(self):
+        return reduction.tanh(self)
+
+    def relu(self):
+        return reduction.relu(self)
+
+    def masked_fill(self, mask, value):
+        return reduction.masked_fill(self, mask, value)
 
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -712,3 +766,4 @@ def _as_tensors(op_name, inputs):
 
 
 from . import indexing, ops  # noqa: E402  (they build on Function, defined above)
+from . import reduction  # noqa: E402
