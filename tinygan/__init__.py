@@ -39,4 +39,6 @@ from .reduction import (  # noqa: E402, A004  (abs, max, min, pow, sum as torch'
 # abs, max, min, pow and sum stay out of __all__, as float, int and bool do.
 __all__ += ["argmax", "argmin", "clamp", "clip", "exp", "log", "masked_fill", "mean", "norm",
             "relu", "sigmoid", "sqrt", "std", "tanh", "var", "where"]
+from .shape import flatten, permute, squeeze, transpose, unsqueeze  # noqa: E402
+__all__ += ["flatten", "permute", "squeeze", "transpose", "unsqueeze"]
 __version__ = "0.1.0"

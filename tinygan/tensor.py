@@ -379,8 +379,26 @@ class Tensor:
             shape = tuple(shape[0])
         return ops.reshape(self, shape)
 
-    def flatten(self, start_dim=0):
-        return ops.flatten(self, start_dim)
+    def flatten(self, start_dim=0, end_dim=-1):
+        return shape.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim=None):
+        return shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return shape.unsqueeze(self, dim)
+
+    def permute(self, *dims):
+        return shape.permute(self, *dims)
+
+    def transpose(self, dim0, dim1):
+        return shape.transpose(self, dim0, dim1)
+
+    def expand(self, *sizes):
+        return shape.expand(self, *sizes)
+
+    def repeat(self, *sizes):
+        return shape.repeat(self, *sizes)
 
     def view(self, *shape):
         """This tensor with a new shape (one entry may be -1), as reshape."""
@@ -765,5 +783,5 @@ def _as_tensors(op_name, inputs):
             else wrap(first.backend.asarray(x, dtype=first.dtype), first.backend) for x in inputs]
 
 
-from . import indexing, ops  # noqa: E402  (they build on Function, defined above)
+from . import indexing, ops, shape  # noqa: E402  (they build on Function, defined above)
 from . import reduction  # noqa: E402
