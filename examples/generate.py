@@ -115,7 +115,7 @@ def main(argv=None):
                              "where the run kept one)")
     parser.add_argument("--out", help="output folder (default: generated/ beside the checkpoint)")
     args = parser.parse_args(argv)
-    for ok, message in (
+    parser.check((
             (1 <= args.n <= MAX_IMAGES, f"--n must be in [1, {MAX_IMAGES}], got {args.n}"),
             (1 <= args.nrow <= MAX_IMAGES,
              f"--nrow must be in [1, {MAX_IMAGES}], got {args.nrow}"),
@@ -126,9 +126,7 @@ def main(argv=None):
                                                    f"got {args.rows} x {args.steps}"),
             (args.seed >= 0, f"--seed must be >= 0, got {args.seed}"),
             (not args.out or Path(args.out).is_dir() or not Path(args.out).exists(),
-             f"--out {args.out}: expected a folder, got a file")):
-        if not ok:
-            parser.error(message)
+             f"--out {args.out}: expected a folder, got a file")))
     try:
         device = {"numpy": "cpu", "cupy": "cuda"}[args.backend]
         backend = backends.get(device)

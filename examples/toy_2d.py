@@ -129,18 +129,16 @@ def parse_args(argv=None):
     if sweep_out and not sweep:
         parser.error(f"--sweep-out {sweep_out} needs --sweep (a single run writes to --out)")
     config = Config(**given)
-    for ok, message in ((config.steps >= 1, f"--steps must be >= 1, got {config.steps}"),
-                        (config.batch_size >= 2,
-                         f"--batch-size must be >= 2, got {config.batch_size}"),
-                        (0 < config.lr < math.inf,
-                         f"--lr must be a finite number > 0, got {config.lr}"),
-                        (0 <= config.beta1 < 1, f"--beta1 must be in [0, 1), got {config.beta1}"),
-                        (0 <= config.beta2 < 1, f"--beta2 must be in [0, 1), got {config.beta2}"),
-                        (config.nz >= 1, f"--nz must be >= 1, got {config.nz}"),
-                        (config.width >= 1, f"--width must be >= 1, got {config.width}"),
-                        (config.seed >= 0, f"--seed must be >= 0, got {config.seed}")):
-        if not ok:
-            parser.error(message)
+    parser.check(((config.steps >= 1, f"--steps must be >= 1, got {config.steps}"),
+                  (config.batch_size >= 2,
+                   f"--batch-size must be >= 2, got {config.batch_size}"),
+                  (0 < config.lr < math.inf,
+                   f"--lr must be a finite number > 0, got {config.lr}"),
+                  (0 <= config.beta1 < 1, f"--beta1 must be in [0, 1), got {config.beta1}"),
+                  (0 <= config.beta2 < 1, f"--beta2 must be in [0, 1), got {config.beta2}"),
+                  (config.nz >= 1, f"--nz must be >= 1, got {config.nz}"),
+                  (config.width >= 1, f"--width must be >= 1, got {config.width}"),
+                  (config.seed >= 0, f"--seed must be >= 0, got {config.seed}")))
     problem = cli.memory_problem(f"--width {config.width} --nz {config.nz} --batch-size "
                                  f"{config.batch_size}", memory_bytes(config))
     if problem:

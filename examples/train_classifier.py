@@ -52,17 +52,15 @@ def parse_args(argv):
                         help="weights file (.npz) to write; never the shipped classifier "
                              "(default: runs/classifier.npz)")
     args = parser.parse_args(argv)
-    for ok, message in ((args.epochs >= 1, f"--epochs must be >= 1, got {args.epochs}"),
-                        (args.width >= 1, f"--width must be >= 1, got {args.width}"),
-                        (args.batch_size >= 2, "--batch-size must be >= 2 (batch norm needs two "
-                                               f"images), got {args.batch_size}"),
-                        (math.isfinite(args.lr) and args.lr > 0,
-                         f"--lr must be a finite number > 0, got {args.lr}"),
-                        (args.seed >= 0, f"--seed must be >= 0, got {args.seed}"),
-                        (args.max_steps >= 0,
-                         f"--max-steps must be >= 0 (0: every epoch), got {args.max_steps}")):
-        if not ok:
-            parser.error(message)
+    parser.check(((args.epochs >= 1, f"--epochs must be >= 1, got {args.epochs}"),
+                  (args.width >= 1, f"--width must be >= 1, got {args.width}"),
+                  (args.batch_size >= 2, "--batch-size must be >= 2 (batch norm needs two "
+                                         f"images), got {args.batch_size}"),
+                  (math.isfinite(args.lr) and args.lr > 0,
+                   f"--lr must be a finite number > 0, got {args.lr}"),
+                  (args.seed >= 0, f"--seed must be >= 0, got {args.seed}"),
+                  (args.max_steps >= 0,
+                   f"--max-steps must be >= 0 (0: every epoch), got {args.max_steps}")))
     problem = out_problem(Path(args.out)) or cli.memory_problem(
         f"--width {args.width} --batch-size {args.batch_size}",
         classifier.step_memory_bytes(args.width, args.batch_size, CLASSES))

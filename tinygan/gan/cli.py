@@ -19,6 +19,12 @@ class Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"error: {message}; see {self.prog} --help\n")
 
+    def check(self, checks):
+        """Refuse (error, status 2) with the message of the first (ok, message) not ok."""
+        for ok, message in checks:
+            if not ok:
+                self.error(message)
+
 
 def available_memory():
     """MemAvailable of /proc/meminfo in bytes (None where there is no such file)."""
