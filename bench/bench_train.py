@@ -12,8 +12,10 @@ Speed ratio = tinygan images/s / torch images/s: 1.0 is as fast as torch, 0.5 ha
 """
 import argparse
 import cProfile
+import importlib
 import json
 import os
+import pkgutil
 import pstats
 import subprocess
 import sys
@@ -287,8 +289,12 @@ def profile(steps, warmup, quick):
 
 
 def profiled_functions():
-    """{pstats key: label} for every ops.py forward/backward, backend primitive and Adam.step."""
-    functions = {f"{cls.__name__}.{method}": vars(cls)[method] for cls in vars(ops).values()
+    """{pstats key: label} for the forward and backward of every Function in tinygan.ops's
+    modules, every backend primitive and Adam.step."""
+    families = [importlib.import_module(f"{ops.__name__}.{info.name}")
+                for info in pkgutil.iter_modules(ops.__path__)]
+    functions = {f"{cls.__name__}.{method}": vars(cls)[method]
+                 for family in families for cls in vars(family).values()
                  if isinstance(cls, type) and issubclass(cls, Function)
                  for method in ("forward", "backward") if method in vars(cls)}
     functions |= {f"cpu.{name}": getattr(cpu, name) for name in PRIMITIVES}

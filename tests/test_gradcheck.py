@@ -6,14 +6,16 @@ derivative of g(h) = sum(r * f(x + h d)) at h = 0 (op_cases.directional_error: a
 Richardson-extrapolated central difference, so that the truncation error is O(h^4), which
 matters where batch norm's variance is tiny, against a floor of rounding noise).
 """
+import importlib
 import inspect
+import pkgutil
 
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
 from op_cases import FD_TOLERANCE, ROWS, directional_error, record_error
-from tinygan import Function, indexing, ops, tensor
+from tinygan import Function, ops, tensor
 
 
 def directional_errors(row, arrays, settings, seed):
@@ -46,11 +48,16 @@ def test_backward_matches_finite_differences(row, data, seed):
 
 
 def test_every_op_has_a_row():
-    """Every Function in ops and indexing is a row's op, or one of the adjoints a row's
-    backward applies (checked by that row's double backward in test_double_backward.py)."""
-    functions = {cls for module in (ops, indexing)
+    """Every Function defined in a module of the ops package is a row's op, or one of the
+    adjoints a row's backward applies (checked by that row's double backward in
+    test_double_backward.py)."""
+    modules = [importlib.import_module(f"{ops.__name__}.{info.name}")
+               for info in pkgutil.iter_modules(ops.__path__)]
+    functions = {cls for module in modules
                  for _, cls in inspect.getmembers(module, inspect.isclass)
-                 if issubclass(cls, Function) and cls is not Function and hasattr(cls, "forward")}
+                 if issubclass(cls, Function) and cls.__module__ == module.__name__
+                 and hasattr(cls, "forward")}
+    assert {ops.Tanh, ops.Index} <= functions, "the walk over tinygan.ops missed modules"
     covered = {row.function for row in ROWS} | {a for row in ROWS for a in row.adjoints}
     missing = functions - covered
     assert not missing, (f"ops without a row in tests/op_cases.py: "

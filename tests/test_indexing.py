@@ -1,4 +1,4 @@
-"""Indexing and joining (tinygan/indexing.py) as PyTorch has them, on drawn cases.
+"""Indexing and joining (tinygan/ops/indexing.py and join.py) as PyTorch has them, on drawn cases.
 
 Random index expressions (ints, slices with steps, None, ..., masks, integer arrays with
 repeats, given as NumPy arrays, lists or Tensors) against NumPy's forward and PyTorch's forward

@@ -1,4 +1,4 @@
-"""Reductions and elementwise functions (tinygan/reduction.py) against PyTorch on drawn cases.
+"""Reductions and elementwise functions (tinygan/ops/) against PyTorch on drawn cases.
 
 Values, shapes, dtypes and gradients of sum, mean, var, std, norm, max, min, argmax, argmin
 over drawn dims, of the elementwise methods and top-level functions, of where and masked_fill;

@@ -1,4 +1,4 @@
-"""The shape methods of issue 28 (tinygan/shape.py) against PyTorch on drawn shapes: values,
+"""The shape methods of issue 28 (tinygan/ops/array.py) against PyTorch on drawn shapes: values,
 shapes and gradients of squeeze, unsqueeze, permute, transpose, flatten, expand and repeat, as
 methods and as top-level functions, their second derivatives, and their one-line errors."""
 import numpy as np

@@ -132,7 +132,7 @@ class Conv2d(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
         super().__init__()
-        kh, kw = ops._pair(kernel_size, "kernel_size")
+        kh, kw = ops.conv._pair(kernel_size, "kernel_size")
         self.stride, self.padding = stride, padding
         fan_in = in_channels * kh * kw
         self.weight = Parameter(_uniform_fan_in((out_channels, in_channels, kh, kw), fan_in))
@@ -152,7 +152,7 @@ class ConvTranspose2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, bias=True):
         super().__init__()
-        kh, kw = ops._pair(kernel_size, "kernel_size")
+        kh, kw = ops.conv._pair(kernel_size, "kernel_size")
         self.stride, self.padding, self.output_padding = stride, padding, output_padding
         fan_in = out_channels * kh * kw  # PyTorch computes fan_in from weight.shape[1:]
         self.weight = Parameter(_uniform_fan_in((in_channels, out_channels, kh, kw), fan_in))
@@ -251,7 +251,7 @@ class BatchNorm2d(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         super().__init__()
-        ops._check_eps(type(self).__name__, eps)
+        ops.normalization._check_eps(type(self).__name__, eps)
         self.eps, self.momentum = eps, momentum
         self.weight = Parameter(np.ones(num_features, dtype=np.float32))
         self.bias = Parameter(np.zeros(num_features, dtype=np.float32))

@@ -253,7 +253,7 @@ class Tensor:
                 leaf.grad = (gx if create_graph else wrap(gx.array, gx.backend)) \
                     if leaf.grad is None else leaf.grad + gx
 
-    # --- operator sugar (the ops live in ops.py) ------------------------------------------
+    # --- operator sugar (the ops live in tinygan/ops/) ------------------------------------
     # NumPy's ufuncs step aside: ``array + tensor`` calls Tensor.__radd__, as ``number + tensor``
     __array_ufunc__ = None
 
@@ -314,65 +314,65 @@ class Tensor:
     def T(self):  # noqa: N802  (the name NumPy and PyTorch use)
         return ops.transpose(self)
 
-    # --- reductions and elementwise functions (reduction.py); axis/keepdims: NumPy's names ----
+    # --- reductions and elementwise functions (ops); axis/keepdims: NumPy's names -----------
     def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        return reduction.sum(self, dim if axis is None else axis, keepdim or keepdims)
+        return ops.sum(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        return reduction.mean(self, dim if axis is None else axis, keepdim or keepdims)
+        return ops.mean(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return reduction.var(self, dim, unbiased, keepdim, correction=correction)
+        return ops.var(self, dim, unbiased, keepdim, correction=correction)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return reduction.std(self, dim, unbiased, keepdim, correction=correction)
+        return ops.std(self, dim, unbiased, keepdim, correction=correction)
 
     def max(self, dim=None, keepdim=False):
-        return reduction.max(self, dim, keepdim)
+        return ops.max(self, dim, keepdim)
 
     def min(self, dim=None, keepdim=False):
-        return reduction.min(self, dim, keepdim)
+        return ops.min(self, dim, keepdim)
 
     def argmax(self, dim=None, keepdim=False):
-        return reduction.argmax(self, dim, keepdim)
+        return ops.argmax(self, dim, keepdim)
 
     def argmin(self, dim=None, keepdim=False):
-        return reduction.argmin(self, dim, keepdim)
+        return ops.argmin(self, dim, keepdim)
 
     def norm(self, p=2, dim=None, keepdim=False):
-        return reduction.norm(self, p, dim, keepdim)
+        return ops.norm(self, p, dim, keepdim)
 
     def abs(self):
-        return reduction.abs(self)
+        return ops.abs(self)
 
     def exp(self):
-        return reduction.exp(self)
+        return ops.exp(self)
 
     def log(self):
-        return reduction.log(self)
+        return ops.log(self)
 
     def sqrt(self):
-        return reduction.sqrt(self)
+        return ops.sqrt(self)
 
     def pow(self, exponent):
-        return reduction.pow(self, exponent)
+        return ops.pow(self, exponent)
 
     def clamp(self, min=None, max=None):  # noqa: A002  (torch.clamp's names)
-        return reduction.clamp(self, min, max)
+        return ops.clamp(self, min, max)
 
     clip = clamp
 
     def sigmoid(self):
-        return reduction.sigmoid(self)
+        return ops.sigmoid(self)
 
     def tanh(self):
-        return reduction.tanh(self)
+        return ops.tanh(self)
 
     def relu(self):
-        return reduction.relu(self)
+        return ops.relu(self)
 
     def masked_fill(self, mask, value):
-        return reduction.masked_fill(self, mask, value)
+        return ops.masked_fill(self, mask, value)
 
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -380,41 +380,41 @@ class Tensor:
         return ops.reshape(self, shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
-        return shape.flatten(self, start_dim, end_dim)
+        return ops.flatten(self, start_dim, end_dim)
 
     def squeeze(self, dim=None):
-        return shape.squeeze(self, dim)
+        return ops.squeeze(self, dim)
 
     def unsqueeze(self, dim):
-        return shape.unsqueeze(self, dim)
+        return ops.unsqueeze(self, dim)
 
     def permute(self, *dims):
-        return shape.permute(self, *dims)
+        return ops.permute(self, *dims)
 
     def transpose(self, dim0, dim1):
-        return shape.transpose(self, dim0, dim1)
+        return ops.transpose(self, dim0, dim1)
 
     def expand(self, *sizes):
-        return shape.expand(self, *sizes)
+        return ops.expand(self, *sizes)
 
     def repeat(self, *sizes):
-        return shape.repeat(self, *sizes)
+        return ops.repeat(self, *sizes)
 
     def view(self, *shape):
         """This tensor with a new shape (one entry may be -1), as reshape."""
         return self.reshape(*shape)
 
     def __getitem__(self, key):
-        return indexing.index(self, key)
+        return ops.index(self, key)
 
     def split(self, split_size_or_sections, dim=0):
-        return indexing.split(self, split_size_or_sections, dim)
+        return ops.split(self, split_size_or_sections, dim)
 
     def chunk(self, chunks, dim=0):
-        return indexing.chunk(self, chunks, dim)
+        return ops.chunk(self, chunks, dim)
 
     def gather(self, dim, index):
-        return indexing.gather(self, dim, index)
+        return ops.gather(self, dim, index)
 
 
 def wrap(array, backend=None):
@@ -783,5 +783,4 @@ def _as_tensors(op_name, inputs):
             else wrap(first.backend.asarray(x, dtype=first.dtype), first.backend) for x in inputs]
 
 
-from . import indexing, ops, shape  # noqa: E402  (they build on Function, defined above)
-from . import reduction  # noqa: E402
+from . import ops  # noqa: E402  (it builds on Function, defined above)

@@ -1,24 +1,60 @@
-"""Reductions and elementwise functions with PyTorch's names and keywords, built from ops.
+"""Reductions with PyTorch's names and keywords (dim: an int, a tuple or None for all; keepdim).
 
-- sum, mean (dim: an int, a tuple or None for all; keepdim), var and std (correction, 1 by
-  default as PyTorch's unbiased; or unbiased=False), norm (p-norm over dim).
-- max, min: with no dim the value; with dim a (values, indices) named tuple, differentiable
-  through the values (gradient to the first extreme element, as gather picks it); argmax, argmin.
-- abs, sqrt, exp, log, pow, clamp (clip), sigmoid, tanh, relu; where(cond, a, b) and
-  masked_fill(input, mask, value) pick with gather, so no inf or nan leaks between branches.
-No new Function: each is a composition of ops and indexing, so its gradients (first and second)
-are theirs.
+With n the count of values reduced, c the correction (1 unless unbiased=False) and m the mean:
+- sum: y = the sum of x over dim;  gx = gy broadcast back over dim
+- mean: y = sum(x) / n over dim;  gx = gy / n broadcast back over dim
+- var: y = sum((x - m)^2) / (n - c);  gx = gy * 2 (x - m) / (n - c)
+- std: y = sqrt(var);  gx = gy * (x - m) / ((n - c) y)
+- norm: y = sum(|x|^p)^(1/p);  gx = gy * sign(x) |x|^(p - 1) / y^(p - 1)
+- max, min: the value, or with dim (values, indices);  gx = gy at the first extreme, else 0
+- argmax, argmin: the index of the first extreme;  no gradient
+- where(cond, a, b): y = a where cond, else b;  ga = gy where cond, gb = gy where not, else 0
+- masked_fill(x, mask, v): y = v where mask, else x;  gx = gy where not mask, else 0
+
+Sum and Mean are Functions; the rest are compositions of ops (arithmetic, array, indexing,
+join), so their gradients, first and second, are those ops'. where and masked_fill pick with
+gather, so no inf or nan leaks between the branches.
 """
+
+__all__ = ["MaxMin", "Mean", "Sum", "argmax", "argmin", "masked_fill", "max", "mean", "min",
+           "norm", "std", "sum", "var", "where"]
+
 import builtins
 from collections import namedtuple
 
 import numpy as np
 
-from . import indexing, ops
-from .ops import clamp, exp, log, pow, relu, sigmoid, tanh  # noqa: A004, F401  (re-exported)
-from .tensor import Tensor, wrap
+from ..tensor import Function, Tensor, wrap
+from .arithmetic import abs, broadcast_to, convert, pow, sqrt  # noqa: A004  (torch's names)
+from .array import reshape
+from .indexing import gather, index
+from .join import stack
 
-clip = clamp
+
+class Sum(Function):
+    """y = sum of x over ``axis`` (all axes when None); every x element gets gy back."""
+    def forward(self, x, axis=None, keepdims=False):
+        self.shape = x.shape
+        self.axes = tuple(range(x.ndim)) if axis is None else tuple(
+            a % x.ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+        return x.sum(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, gy):
+        kept = tuple(1 if i in self.axes else n for i, n in enumerate(self.shape))
+        return broadcast_to(reshape(gy, kept), self.shape)
+
+
+class Mean(Sum):
+    """y = sum(x) / count over ``axis``: Sum's backward, scaled by 1 / count."""
+    def forward(self, x, axis=None, keepdims=False):
+        total = super().forward(x, axis=axis, keepdims=keepdims)
+        self.count = x.size // builtins.max(total.size, 1)
+        return total / self.count
+
+    def backward(self, gy):
+        return super().backward(gy / self.count)
+
+
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
 
@@ -48,14 +84,15 @@ def _reduce(op, x, dim, keepdim, name):
     return op(x, axis=axes, keepdims=keepdim)
 
 
-def sum(input, dim=None, keepdim=False):  # noqa: A001  (torch.sum)
-    """The sum over ``dim`` (all dims when None)."""
-    return _reduce(ops.sum, input, dim, keepdim, "sum")
+def sum(input, dim=None, keepdim=False, *, axis=None, keepdims=False):  # noqa: A001  (torch.sum)
+    """The sum over ``dim`` (all dims when None); axis= and keepdims=, NumPy's names, are
+    aliases of dim and keepdim (tinygan's own callers use them)."""
+    return _reduce(Sum.apply, input, dim if axis is None else axis, keepdim or keepdims, "sum")
 
 
-def mean(input, dim=None, keepdim=False):
-    """The mean over ``dim`` (all dims when None)."""
-    return _reduce(ops.mean, input, dim, keepdim, "mean")
+def mean(input, dim=None, keepdim=False, *, axis=None, keepdims=False):
+    """The mean over ``dim`` (all dims when None); axis= and keepdims= as sum's."""
+    return _reduce(Mean.apply, input, dim if axis is None else axis, keepdim or keepdims, "mean")
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -76,8 +113,8 @@ def _variance(x, dim, unbiased, keepdim, correction, name):
         correction = 0 if unbiased is False else 1
     axes = tuple(a for a in _dims(x, dim, name) if a is not None)
     count = int(np.prod([x.shape[a] for a in axes]))
-    centred = x - _reduce(ops.mean, x, axes, True, name)
-    squares = _reduce(ops.sum, centred * centred, axes, keepdim, name)
+    centred = x - _reduce(Mean.apply, x, axes, True, name)
+    squares = _reduce(Sum.apply, centred * centred, axes, keepdim, name)
     return squares / builtins.max(count - correction, 0)
 
 
@@ -88,29 +125,19 @@ def norm(input, p=2, dim=None, keepdim=False):
     return pow(sum(pow(abs(input), p), dim, keepdim), 1 / p)
 
 
-def abs(input):  # noqa: A001  (torch.abs)
-    """|x|;  gradient sign(x) (0 at 0, as PyTorch)."""
-    return input * wrap(input.backend.xp.sign(input.array))
-
-
-def sqrt(input):
-    """x ** 0.5."""
-    return pow(input, 0.5)
-
-
 def _extreme(x, dim, keepdim, pick, name):
     """The values and indices of ``pick`` (argmax or argmin) along dim."""
     xp = x.backend.xp
     if dim is None:
-        flat = ops.reshape(x, (-1,))
-        return indexing.index(flat, int(pick(x.array)))
+        flat = reshape(x, (-1,))
+        return index(flat, int(pick(x.array)))
     axis = x._axis(dim, name) if x.ndim else _scalar_axis(dim, name)
     if axis is None:
         return MaxMin(x, wrap(xp.zeros((), dtype=np.int64)))
     chosen = xp.expand_dims(pick(x.array, axis=axis), axis).astype(np.int64)
-    values = indexing.gather(x, axis, wrap(chosen))
+    values = gather(x, axis, wrap(chosen))
     if not keepdim:
-        values = ops.reshape(values, values.shape[:axis] + values.shape[axis + 1:])
+        values = reshape(values, values.shape[:axis] + values.shape[axis + 1:])
         chosen = xp.squeeze(chosen, axis)
     return MaxMin(values, wrap(chosen))
 
@@ -151,11 +178,11 @@ def where(condition, input, other):
             for t in (input, other))
     dtype = np.result_type(a.dtype, b.dtype)
     shape = np.broadcast_shapes(cond.shape, a.shape, b.shape)
-    a, b = (ops.broadcast_to(ops.convert(t, dtype=dtype) if t.dtype != dtype else t, shape)
+    a, b = (broadcast_to(convert(t, dtype=dtype) if t.dtype != dtype else t, shape)
             for t in (a, b))
     pick = xp.broadcast_to(cond.astype(np.int64), shape)[None]
-    picked = indexing.gather(indexing.stack([b, a]), 0, wrap(pick))
-    return ops.reshape(picked, shape)
+    picked = gather(stack([b, a]), 0, wrap(pick))
+    return reshape(picked, shape)
 
 
 def masked_fill(input, mask, value):
