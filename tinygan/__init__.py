@@ -16,9 +16,10 @@ from .creation import (  # noqa: E402
     rand_like, randint, randn, randn_like, randperm, zeros, zeros_like)
 from .random import (  # noqa: E402  (tinygan.random, as torch.random)
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
+from .autograd import grad  # noqa: E402  (torch.autograd.grad's keywords, only_inputs too)
 from .tensor import (  # noqa: E402
-    DoubleTensor, FloatTensor, Function, LongTensor, Size, Tensor, from_numpy, grad,
-    is_grad_enabled, no_grad, tensor)
+    DoubleTensor, FloatTensor, Function, LongTensor, Size, Tensor, from_numpy, is_grad_enabled,
+    no_grad, tensor)
 
 # float, int and bool stay out of __all__: ``from tinygan import *`` must not hide the builtins.
 # tinygan.tensor is the function, as torch.tensor; the module is importlib's "tinygan.tensor".

@@ -119,6 +119,7 @@ class Module:
                 raise ValueError(f"load_state_dict for {type(self).__name__}: {name!r} has shape "
                                  f"{value.shape} in the state dict, expected {tensor.shape}")
             tensor.array = tensor.backend.asarray(value.astype(tensor.dtype))
+            tensor._mark_modified("load_state_dict")
 
 
 def _uniform_fan_in(shape, fan_in):

@@ -56,6 +56,7 @@ class Adam(Optimizer):
             s["step"] += 1
             p.backend.adam_update(p.array, p.grad.array, s["m"], s["v"], self.lr, b1, b2, self.eps,
                                   1 - b1 ** s["step"], 1 - b2 ** s["step"])
+            p._mark_modified("Adam.step")
 
     def state_dict(self):
         """Hyper-parameters and per-parameter state, as NumPy copies."""
@@ -102,6 +103,7 @@ class RMSprop(Optimizer):
             v *= self.alpha
             v += (1 - self.alpha) * g * g
             p.array -= self.lr * (g / (xp.sqrt(v) + self.eps))
+            p._mark_modified("RMSprop.step")
 
     def state_dict(self):
         """Hyper-parameters and per-parameter state, as NumPy copies."""
@@ -145,6 +147,7 @@ class ExponentialMovingAverage:
         for average, tensor in pairs:
             average.array *= d
             average.array += (1 - d) * tensor.array
+            average._mark_modified("ExponentialMovingAverage.update")
         self.updates += 1
 
     def state_dict(self):

@@ -44,6 +44,15 @@ def is_grad_enabled():
     return _grad_enabled
 
 
+class _Version:
+    """How many times an array was modified in place, and by which op last: one per array,
+    shared by the tensors that alias it (detach(), views), as PyTorch's version counter."""
+    __slots__ = ("count", "op")
+
+    def __init__(self):
+        self.count, self.op = 0, None
+
+
 class Size(tuple):
     """A tensor's shape, as torch.Size: a tuple of ints that ``Tensor(size)`` reads as sizes."""
 
@@ -84,6 +93,7 @@ class Tensor:
         self.array = array
         self.backend = backends.backend_of(array) if backend is None else backend
         self.requires_grad, self.grad, self.creator = False, None, None
+        self._counter, self._base, self._used_by = _Version(), None, None
 
     # --- facts about the array -------------------------------------------------------------
     shape = property(lambda self: Size(self.array.shape))
@@ -93,6 +103,7 @@ class Tensor:
     is_cuda = property(lambda self: self.backend.name == "cuda")
     is_leaf = property(lambda self: self.creator is None)  # made by no recorded op
     grad_fn = property(lambda self: self.creator)  # the Function that made it, None for a leaf
+    _version = property(lambda self: self._counter.count)  # in-place modifications so far
 
     def size(self, dim=None):
         """The shape (a Size), or the length of axis ``dim`` (negative counts from the end)."""
@@ -118,8 +129,49 @@ class Tensor:
                              f"(expected {-ndim} to {ndim - 1})")
         return int(dim) % ndim
 
+    # --- Python's protocols, as PyTorch's -------------------------------------------------
     def __len__(self):
+        if self.array.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
         return len(self.array)
+
+    def __iter__(self):
+        if self.array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.array)))
+
+    def __bool__(self):
+        return bool(self._one_value("bool"))
+
+    def __float__(self):
+        return float(self._one_value("float"))
+
+    def __int__(self):
+        return int(self._one_value("int"))
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors of a single element can be used as an "
+                            f"index, got dtype {self.dtype}")
+        return int(self._one_value("index"))
+
+    def __contains__(self, element):
+        found = self == element
+        if found is NotImplemented:
+            raise TypeError(f"'in' needs a number or a tensor, got {type(element).__name__}")
+        return bool(found.array.any())
+
+    def _one_value(self, name):
+        """The value of a one-element tensor, for Python's bool(), float(), int() and index."""
+        if self.array.size != 1:
+            raise RuntimeError(f"{name}: a tensor of {self.array.size} elements (shape "
+                               f"{tuple(self.shape)}) has no single value; use .any(), .all() "
+                               "or index one element")
+        return self.item()
+
+    def clone(self, *, memory_format=None):
+        """A copy with its own array, in the graph: the gradient flows back to this tensor."""
+        return self.to(copy=True)
 
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""
@@ -155,8 +207,13 @@ class Tensor:
         self.array, self.backend = value.array, value.backend
 
     def detach(self):
-        """A tensor sharing this one's array, cut off from the graph."""
-        return wrap(self.array, self.backend)
+        """A tensor sharing this one's array (and its version counter), cut off from the graph."""
+        return _share(wrap(self.array, self.backend), self)
+
+    def _mark_modified(self, op):
+        """Count an in-place write to this tensor's array by ``op`` (a name, for errors)."""
+        self._counter.count += 1
+        self._counter.op = op
 
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place (on only for float tensors, off only on leaves); self."""
@@ -305,10 +362,33 @@ class Tensor:
     def __ge__(self, other):
         return self._compare(other, operator.ge, "ge")
 
+    def __eq__(self, other):
+        return self._compare(other, operator.eq, "eq")
+
+    def __ne__(self, other):
+        return self._compare(other, operator.ne, "ne")
+
+    __hash__ = object.__hash__  # a tensor is a dict key by identity, as in PyTorch
+
     def _compare(self, other, relation, name):
-        """relation(self, other) elementwise, as a bool Tensor (a comparison has no gradient)."""
-        a, b = _as_tensors(name, (self, other))
-        return wrap(a.backend.asarray(relation(a.array, b.array)), a.backend)
+        """relation(self, other) elementwise, as a bool Tensor (a comparison has no gradient);
+        NotImplemented for what is neither a tensor, an array nor a number (``t == None``)."""
+        if isinstance(other, Tensor):
+            if other.device != self.device:
+                raise ValueError(f"{name}: tensors on different devices, {self.device!r} and "
+                                 f"{other.device!r}; move one with .to() first")
+            other = other.array
+        elif isinstance(other, (numbers.Number, np.generic, np.ndarray)):
+            other = self.backend.asarray(other)
+        else:
+            return NotImplemented
+        try:
+            shape = np.broadcast_shapes(self.array.shape, other.shape)
+        except ValueError:
+            raise ValueError(f"{name}: shapes {self.shape} and {tuple(other.shape)} do not "
+                             "broadcast together") from None
+        return wrap(self.backend.asarray(relation(self.array, other)).reshape(shape),
+                    self.backend)
 
     @property
     def T(self):  # noqa: N802  (the name NumPy and PyTorch use)
@@ -404,6 +484,44 @@ class Tensor:
         """This tensor with a new shape (one entry may be -1), as reshape."""
         return self.reshape(*shape)
 
+    # --- in-place ops (inplace.py): PyTorch's trailing underscore, each returns self ----------
+    def fill_(self, value):
+        return inplace.fill_(self, value)
+
+    def zero_(self):
+        return inplace.zero_(self)
+
+    def copy_(self, src, non_blocking=False):
+        return inplace.copy_(self, src)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        return inplace.normal_(self, mean, std, generator)
+
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None):
+        return inplace.uniform_(self, from_, to, generator)
+
+    def clamp_(self, min=None, max=None):  # noqa: A002  (torch.clamp_'s names)
+        return inplace.clamp_(self, min, max)
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        return inplace.masked_fill_(self, mask, value)
+
+    def add_(self, other, *, alpha=1):
+        return inplace.arithmetic(self, "add_", ops.add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return inplace.arithmetic(self, "sub_", ops.sub, other if alpha == 1 else other * alpha)
+
+    def mul_(self, other):
+        return inplace.arithmetic(self, "mul_", ops.mul, other)
+
+    def div_(self, other):
+        return inplace.arithmetic(self, "div_", ops.div, other)
+
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+
     def __getitem__(self, key):
         return ops.index(self, key)
 
@@ -480,7 +598,26 @@ def _alias(source):
     """A new tensor sharing ``source``'s array; in its graph (as a view) if it requires grad."""
     if source.requires_grad and _grad_enabled:
         return ops.reshape(source, source.shape)
-    return wrap(source.array, source.backend)
+    return _share(wrap(source.array, source.backend), source)
+
+
+def _share(alias, source):
+    """``alias``, which holds ``source``'s array, made to count its versions with source's."""
+    alias._counter = source._counter
+    return alias
+
+
+def _viewed_input(array, tensors):
+    """The first of ``tensors`` whose array ``array`` is a view of (same base), or None."""
+    root = _root(array)
+    return next((t for t in tensors if _root(t.array) is root), None)
+
+
+def _root(array):
+    """The array that owns ``array``'s memory (itself if it is not a view)."""
+    while getattr(array, "base", None) is not None:
+        array = array.base
+    return array
 
 
 def _to_target(args, device, dtype):
@@ -647,6 +784,7 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, targets=None):
             if fn not in grads:
                 continue
             fn.needs_input_grad = tuple(wanted(t) for t in fn.inputs)
+            fn.check_saved()
             gxs = fn.backward(grads.pop(fn))
             gxs = gxs if isinstance(gxs, tuple) else (gxs,)
             for tensor, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):
@@ -729,8 +867,13 @@ class Function:
     the graph of the second. ``self.inputs`` are the input Tensors, ``self.xp`` the array module,
     ``self.backend`` the backend; ``self.needs_input_grad``, one bool per positional input, lets
     backward skip gradients nobody asked for (as in PyTorch).
+
+    Version counters guard what forward saved: a backward that reads its inputs' values
+    (``reads_inputs``, unless a subclass says it uses only their shapes), its output (through
+    ``output_tensor``) or a view's base refuses to run once one of them was modified in place.
     """
     released = False
+    reads_inputs = True
 
     @classmethod
     def apply(cls, *inputs, **settings):
@@ -741,9 +884,17 @@ class Function:
         fn.xp = fn.backend.xp
         result = fn.forward(*(t.array for t in tensors), **settings)
         output = wrap(fn.backend.asarray(result), fn.backend)  # forward may set another backend
+        base = _viewed_input(output.array, tensors)
+        if base is not None:
+            output._counter, output._base = base._counter, base
         if _grad_enabled and any(t.requires_grad for t in tensors):
             fn.inputs = tensors
             fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            fn.input_versions = tuple(t._counter.count for t in tensors)
+            fn.output_version = output._counter, output._counter.count
+            fn.output_is_view = base is not None
+            for t in tensors:
+                t._used_by = cls.__name__
             output.requires_grad = True
             output.creator = fn
         return output
@@ -751,14 +902,41 @@ class Function:
     def output_tensor(self, array):
         """``array``, this Function's output, as a Tensor made by it: a recorded backward that
         uses the output then differentiates through this Function too."""
+        self._check_output()
         output = wrap(array, self.backend)
         output.requires_grad, output.creator = True, self
         return output
+
+    def check_saved(self):
+        """Raise if an input whose values backward reads, or a view's base, was modified in
+        place after the forward (the saved arrays would give a wrong gradient)."""
+        if self.reads_inputs:
+            for position, (t, version) in enumerate(zip(self.inputs, self.input_versions)):
+                if t._counter.count != version:
+                    raise _modified_error(self, f"its input {position}", t, version)
+        if self.output_is_view:
+            self._check_output()
+
+    def _check_output(self):
+        """Raise if this Function's output was modified in place after the forward."""
+        counter, version = self.output_version
+        if counter.count != version:
+            raise _modified_error(self, "its output", None, version, counter)
 
     def release(self):
         """Drop the saved arrays and the inputs (after a backward without retain_graph)."""
         self.__dict__.clear()
         self.released = True
+
+
+def _modified_error(fn, what, tensor, version, counter=None):
+    """The one-line error for a backward whose saved values were overwritten in place."""
+    counter = tensor._counter if counter is None else counter
+    described = "" if tensor is None else f" (a {tensor.dtype} tensor of shape {tensor.shape})"
+    return RuntimeError(
+        f"backward: {what}{described} of {type(fn).__name__} was modified in place by "
+        f"{counter.op} after the forward saved it (version {counter.count}, saved at {version}); "
+        "clone() it before the in-place op, or call backward first")
 
 
 def _as_tensors(op_name, inputs):
@@ -784,3 +962,4 @@ def _as_tensors(op_name, inputs):
 
 
 from . import ops  # noqa: E402  (it builds on Function, defined above)
+from . import inplace  # noqa: E402,I100  (it builds on ops)

@@ -187,6 +187,7 @@ def clip_weights(module, bound):
     """Clip every parameter of module to [-bound, bound] in place (WGAN's Lipschitz hack)."""
     for p in module.parameters():
         p.backend.xp.clip(p.array, -bound, bound, out=p.array)
+        p._mark_modified("clip_weights")
 
 
 @contextlib.contextmanager

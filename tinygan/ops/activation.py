@@ -19,6 +19,8 @@ from ..tensor import Function
 class _LeakyReLUJacobian(Function):
     """y = g where x > 0, else slope * g: the Jacobian of leaky_relu at a fixed x applied to g.
     It is diagonal, so its backward is itself (and its derivative in x is 0 almost everywhere)."""
+    reads_inputs = False  # backward uses the x it was given, not its input
+
     def forward(self, g, x=None, slope=0.0):
         self.x, self.slope = x, slope
         return self.backend.leaky_relu_backward(x, g, slope)
@@ -56,6 +58,8 @@ def leaky_relu(input, negative_slope=0.01):
 
 class Tanh(Function):
     """y = tanh(x);  dy/dx = 1 - y^2"""
+    reads_inputs = False  # backward reads its output
+
     def forward(self, x):
         self.y = self.xp.tanh(x)
         return self.y
@@ -76,6 +80,8 @@ def _stable_sigmoid(xp, x):
 
 class Sigmoid(Function):
     """y = 1 / (1 + exp(-x));  dy/dx = y (1 - y)"""
+    reads_inputs = False  # backward reads its output
+
     def forward(self, x):
         self.y = _stable_sigmoid(self.xp, x)
         return self.y
@@ -90,6 +96,8 @@ sigmoid = Sigmoid.apply
 
 class Softmax(Function):
     """y = exp(x) / sum(exp(x)) along ``axis``;  gx = y * (gy - sum(gy * y) along axis)"""
+    reads_inputs = False  # backward reads its output
+
     def forward(self, x, axis=-1):
         self.axis = axis
         e = self.xp.exp(x - x.max(axis=axis, keepdims=True))  # the largest exponent is 0

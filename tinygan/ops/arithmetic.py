@@ -41,6 +41,8 @@ def _stretched_axes(shape, target_ndim, target_shape):
 class SumTo(Function):
     """y = x summed over the axes along which ``shape`` was broadcast to x's shape; the adjoint
     of broadcast_to (each undoes the other's broadcasting in its backward)."""
+    reads_inputs = False  # backward uses their shapes only
+
     def forward(self, x, shape=None):
         self.shape = x.shape
         return x.sum(axis=_stretched_axes(shape, x.ndim, x.shape), keepdims=True).reshape(shape)
@@ -52,6 +54,8 @@ class SumTo(Function):
 class Convert(Function):
     """y = x in ``dtype`` on ``device`` (Tensor.to);  gx = gy converted back to x's dtype and
     device."""
+    reads_inputs = False  # backward uses their shapes only
+
     def forward(self, x, dtype=None, device=None, copy=False):
         self.source = self.backend.name, x.dtype
         target = backends.get(device)
@@ -81,6 +85,8 @@ def sum_to(x, shape):
 
 class BroadcastTo(Function):
     """y = x broadcast to ``shape`` (NumPy's rules; a view)."""
+    reads_inputs = False  # backward uses their shapes only
+
     def forward(self, x, shape=None):
         self.shape = x.shape
         return self.xp.broadcast_to(x, shape)
@@ -105,6 +111,8 @@ def _check_broadcast(name, a, b):
 
 class Add(Function):
     """y = a + b;  ga = gy, gb = gy (each summed over the axes it was broadcast along)"""
+    reads_inputs = False  # backward uses their shapes only
+
     def forward(self, a, b):
         _check_broadcast("add", a, b)
         return a + b
@@ -119,6 +127,8 @@ add = Add.apply
 
 class Sub(Function):
     """y = a - b;  ga = gy, gb = -gy (each summed over the axes it was broadcast along)"""
+    reads_inputs = False  # backward uses their shapes only
+
     def forward(self, a, b):
         _check_broadcast("sub", a, b)
         return a - b
@@ -164,6 +174,8 @@ div = Div.apply
 
 class Neg(Function):
     """y = -x;  gx = -gy"""
+    reads_inputs = False  # backward uses their shapes only
+
     def forward(self, x):
         return -x
 
@@ -196,6 +208,8 @@ def pow(x, exponent):  # noqa: A001  (like torch.pow; the builtin is not used in
 
 class Exp(Function):
     """y = exp(x);  dy/dx = y"""
+    reads_inputs = False  # backward reads its output
+
     def forward(self, x):
         self.y = self.xp.exp(x)
         return self.y

@@ -21,6 +21,8 @@ from .arithmetic import broadcast_to
 
 class Reshape(Function):
     """y = x with a new shape (same elements, same order)."""
+    reads_inputs = False  # backward uses their shapes only
+
     def forward(self, x, shape=None):
         self.shape = x.shape
         try:
@@ -40,6 +42,8 @@ def reshape(x, shape):
 
 class Transpose(Function):
     """y = x with its axes permuted: y's axis i is x's axis axes[i] (all reversed if None)."""
+    reads_inputs = False  # backward uses their shapes only
+
     def forward(self, x, axes=None):
         self.axes = tuple(range(x.ndim))[::-1] if axes is None else tuple(axes)
         return x.transpose(self.axes)

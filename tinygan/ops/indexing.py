@@ -19,6 +19,8 @@ from .array import _dim
 
 class Index(Function):
     """y = x[key];  gx = gy added into zeros of x's shape at key (repeated entries add up)."""
+    reads_inputs = False  # backward uses their shapes only
+
     def forward(self, x, key=None):
         self.key, self.shape = key, x.shape
         return x[key]
@@ -29,6 +31,8 @@ class Index(Function):
 
 class _IndexAdjoint(Function):
     """y = zeros(shape) with g added at key (repeated entries add up); its adjoint is Index."""
+    reads_inputs = False  # backward uses their shapes only
+
     def forward(self, g, key=None, shape=None):
         self.key = key
         y = self.xp.zeros(shape, dtype=g.dtype)

@@ -37,6 +37,8 @@ def _unpool(xp, x_shape, windows_grad):
 class AvgPool2d(Function):
     """y[n, c, p, q] = mean of x over the non-overlapping window (p, q) of size KH x KW;
     gx = gy[n, c, p, q] / (KH KW) at every pixel of window (p, q), 0 where no window reaches."""
+    reads_inputs = False  # backward uses their shapes only
+
     def forward(self, x, kernel_size=2):
         self.kernel, self.x_shape = _pair(kernel_size, "kernel_size"), x.shape
         return _windows(_check_4d("avg_pool2d", x), self.kernel).mean(axis=(3, 5))
@@ -48,6 +50,8 @@ class AvgPool2d(Function):
 class _AvgPool2dAdjoint(Function):
     """avg_pool2d's adjoint: each g[n, c, p, q] / (KH KW) spread over its window, zeros where
     no window reaches; its own adjoint is avg_pool2d."""
+    reads_inputs = False  # backward uses their shapes only
+
     def forward(self, g, kernel=None, x_shape=None):
         (kh, kw), self.kernel = kernel, kernel
         share = g[:, :, :, None, :, None] / (kh * kw)  # (N, C, OH, 1, OW, 1)
