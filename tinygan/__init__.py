@@ -34,12 +34,13 @@ __all__ += ["Generator", "arange", "default_generator", "empty", "empty_like", "
 __all__ += ["autograd"]  # the module, as torch.autograd
 from .ops import cat, chunk, gather, split, stack  # noqa: E402
 __all__ += ["cat", "chunk", "gather", "split", "stack"]
-from .ops import (  # noqa: E402, A004  (abs, max, min, pow, sum as torch's)
-    abs, argmax, argmin, clamp, clip, exp, log, masked_fill, max, mean, min, norm, pow, relu,
-    sigmoid, sqrt, std, sum, tanh, var, where)
-# abs, max, min, pow and sum stay out of __all__, as float, int and bool do.
-__all__ += ["argmax", "argmin", "clamp", "clip", "exp", "log", "masked_fill", "mean", "norm",
-            "relu", "sigmoid", "sqrt", "std", "tanh", "var", "where"]
+from .ops import (  # noqa: E402, A004  (abs, all, any, max, min, pow, sum as torch's)
+    abs, all, any, argmax, argmin, clamp, clip, exp, log, masked_fill, max, mean, min, norm, pow,
+    relu, sigmoid, sqrt, std, sum, tanh, var, where)
+clone = Tensor.clone  # torch.clone(x) is x.clone()
+# abs, all, any, max, min, pow and sum stay out of __all__, as float, int and bool do.
+__all__ += ["argmax", "argmin", "clamp", "clip", "clone", "exp", "log", "masked_fill", "mean",
+            "norm", "relu", "sigmoid", "sqrt", "std", "tanh", "var", "where"]
 from .ops import flatten, permute, squeeze, transpose, unsqueeze  # noqa: E402
 __all__ += ["flatten", "permute", "squeeze", "transpose", "unsqueeze"]
 __version__ = "0.1.0"

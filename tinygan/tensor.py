@@ -394,6 +394,13 @@ class Tensor:
     def T(self):  # noqa: N802  (the name NumPy and PyTorch use)
         return ops.transpose(self)
 
+    def t(self):
+        """The transpose of a matrix; a 0-d or 1-d tensor as it is (PyTorch's t())."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; "
+                               "use transpose(dim0, dim1)")
+        return ops.transpose(self)
+
     # --- reductions and elementwise functions (ops); axis/keepdims: NumPy's names -----------
     def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
         return ops.sum(self, dim, keepdim, axis=axis, keepdims=keepdims)
@@ -424,6 +431,14 @@ class Tensor:
 
     def abs(self):
         return ops.abs(self)
+
+    __abs__ = abs
+
+    def any(self, dim=None, keepdim=False):
+        return ops.any(self, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return ops.all(self, dim, keepdim)
 
     def exp(self):
         return ops.exp(self)

@@ -25,10 +25,12 @@ __all__ = ["Add", "BroadcastTo", "Clamp", "Convert", "Div", "Exp", "Log", "MatMu
            "Pow", "Sub", "SumTo", "abs", "add", "broadcast_to", "clamp", "clip", "convert", "div",
            "exp", "linear", "log", "matmul", "mul", "neg", "pow", "sqrt", "sub", "sum_to"]
 
+import numbers
+
 import numpy as np
 
 from .. import backend as backends
-from ..tensor import Function, convert_array, wrap
+from ..tensor import Function, Tensor, convert_array, wrap
 
 
 def _stretched_axes(shape, target_ndim, target_shape):
@@ -199,6 +201,13 @@ class Pow(Function):
 
 def pow(x, exponent):  # noqa: A001  (like torch.pow; the builtin is not used in this module)
     """x ** exponent, a Python number; x ** 1 is x and x ** 0 a constant 1 (no graph)."""
+    if isinstance(exponent, Tensor) and exponent.numel() == 1 and not exponent.requires_grad:
+        exponent = exponent.item()
+    if not isinstance(exponent, numbers.Real):
+        raise TypeError(f"pow: the exponent must be a number (or a one-element tensor without "
+                        f"grad), got {type(exponent).__name__}"
+                        + (f" of shape {tuple(exponent.shape)}" if isinstance(exponent, Tensor)
+                           else ""))
     if exponent == 1:
         return x
     if exponent == 0:

@@ -4,10 +4,13 @@ With n the count of values reduced, c the correction (1 unless unbiased=False) a
 - sum: y = the sum of x over dim;  gx = gy broadcast back over dim
 - mean: y = sum(x) / n over dim;  gx = gy / n broadcast back over dim
 - var: y = sum((x - m)^2) / (n - c);  gx = gy * 2 (x - m) / (n - c)
-- std: y = sqrt(var);  gx = gy * (x - m) / ((n - c) y)
-- norm: y = sum(|x|^p)^(1/p);  gx = gy * sign(x) |x|^(p - 1) / y^(p - 1)
-- max, min: the value, or with dim (values, indices);  gx = gy at the first extreme, else 0
+- std: y = sqrt(var);  gx = gy * (x - m) / ((n - c) y), 0 where y = 0 (as PyTorch)
+- norm: y = sum(|x|^p)^(1/p);  gx = gy * sign(x) |x|^(p - 1) / y^(p - 1), 0 where y = 0;
+  p = inf: max |x|, p = -inf: min |x|, p = 0: the count of nonzero elements (no gradient)
+- max, min: the value, gy shared evenly by tied extremes; with dim (values, indices), gy to
+  the first extreme along dim
 - argmax, argmin: the index of the first extreme;  no gradient
+- any, all: whether any / every element over dim is nonzero (bool);  no gradient
 - where(cond, a, b): y = a where cond, else b;  ga = gy where cond, gb = gy where not, else 0
 - masked_fill(x, mask, v): y = v where mask, else x;  gx = gy where not mask, else 0
 
@@ -16,18 +19,19 @@ join), so their gradients, first and second, are those ops'. where and masked_fi
 gather, so no inf or nan leaks between the branches.
 """
 
-__all__ = ["MaxMin", "Mean", "Sum", "argmax", "argmin", "masked_fill", "max", "mean", "min",
-           "norm", "std", "sum", "var", "where"]
+__all__ = ["MaxMin", "Mean", "Sum", "all", "any", "argmax", "argmin", "masked_fill", "max",
+           "mean", "min", "norm", "std", "sum", "var", "where"]
 
 import builtins
+import numbers
 from collections import namedtuple
 
 import numpy as np
 
 from ..tensor import Function, Tensor, wrap
-from .arithmetic import abs, broadcast_to, convert, pow, sqrt  # noqa: A004  (torch's names)
+from .arithmetic import abs, broadcast_to, convert, pow  # noqa: A004  (torch's names)
 from .array import reshape
-from .indexing import gather, index
+from .indexing import gather
 from .join import stack
 
 
@@ -105,7 +109,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """The standard deviation over ``dim``: sqrt of var with the same arguments."""
-    return sqrt(_variance(input, dim, unbiased, keepdim, correction, "std"))
+    return _root(_variance(input, dim, unbiased, keepdim, correction, "std"), 2)
 
 
 def _variance(x, dim, unbiased, keepdim, correction, name):
@@ -121,18 +125,41 @@ def _variance(x, dim, unbiased, keepdim, correction, name):
 
 
 def norm(input, p=2, dim=None, keepdim=False):
-    """The p-norm over ``dim`` (all dims when None): sum(|x|^p)^(1/p)."""
-    if p == 2:
-        return sqrt(sum(input * input, dim, keepdim))
-    return pow(sum(pow(abs(input), p), dim, keepdim), 1 / p)
+    """The p-norm over ``dim`` (all dims when None): sum(|x|^p)^(1/p); p may be inf, -inf, 0
+    or 'fro' (2)."""
+    p = 2 if p == "fro" else p
+    if not isinstance(p, numbers.Real) or isinstance(p, bool):
+        raise TypeError(f"norm: p must be a number, inf or 'fro', got {p!r}")
+    if p in (np.inf, -np.inf):
+        extreme = max if p > 0 else min
+        size = abs(input)
+        return extreme(size) if dim is None else _extreme_over(size, dim, keepdim, extreme)
+    if p == 0:
+        nonzero = wrap(input.backend.xp.asarray(input.array != 0, dtype=input.dtype))
+        return sum(nonzero, dim, keepdim)
+    powered = input * input if p == 2 else pow(abs(input), p)
+    return _root(sum(powered, dim, keepdim), p)
+
+
+def _extreme_over(x, dim, keepdim, extreme):
+    """The values of ``extreme`` (max or min) over one or several dims."""
+    for axis in reversed(_dims(x, dim, extreme.__name__)):
+        x = extreme(x, axis, keepdim).values
+    return x
+
+
+def _root(s, p):
+    """s^(1/p) for s >= 0, with the gradient 0 where s = 0 (PyTorch's norm and std), not the
+    infinity that would meet a 0 and make a nan: at s = 0 it is (s + 1)^(1/p) * 0."""
+    zero = wrap(s.backend.xp.asarray(s.array == 0, dtype=s.dtype))
+    return pow(s + zero, 1 / p) * (1 - zero)
 
 
 def _extreme(x, dim, keepdim, pick, name):
     """The values and indices of ``pick`` (argmax or argmin) along dim."""
     xp = x.backend.xp
     if dim is None:
-        flat = reshape(x, (-1,))
-        return index(flat, int(pick(x.array)))
+        return _tied_extreme(x, pick, name)
     axis = x._axis(dim, name) if x.ndim else _scalar_axis(dim, name)
     if axis is None:
         return MaxMin(x, wrap(xp.zeros((), dtype=np.int64)))
@@ -142,6 +169,18 @@ def _extreme(x, dim, keepdim, pick, name):
         values = reshape(values, values.shape[:axis] + values.shape[axis + 1:])
         chosen = xp.squeeze(chosen, axis)
     return MaxMin(values, wrap(chosen))
+
+
+def _tied_extreme(x, pick, name):
+    """The extreme value of x, its gradient shared evenly by the elements that tie for it (as
+    PyTorch's max() and min()): value + sum((x - value) * tied) / count, a sum of exact 0s."""
+    if x.numel() == 0:
+        raise RuntimeError(f"{name}(): the tensor is empty; give dim to reduce over one axis")
+    value = wrap(x.array.reshape(-1)[int(pick(x.array))])
+    if not x.requires_grad:
+        return value
+    tied = wrap(x.backend.xp.asarray(x.array == value.array, dtype=x.dtype))
+    return value + sum((x - value) * tied) / builtins.max(float(tied.array.sum()), 1.0)
 
 
 def max(input, dim=None, keepdim=False):  # noqa: A001  (torch.max)
@@ -169,6 +208,22 @@ def argmax(input, dim=None, keepdim=False):
 def argmin(input, dim=None, keepdim=False):
     """The index of the smallest value (of the flattened tensor when dim is None)."""
     return _arg(input, dim, keepdim, input.backend.xp.argmin, "argmin")
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001  (torch.any)
+    """True where some element over ``dim`` (all dims when None) is nonzero; a bool tensor."""
+    return _logical(input, dim, keepdim, "any")
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001  (torch.all)
+    """True where every element over ``dim`` (all dims when None) is nonzero; a bool tensor."""
+    return _logical(input, dim, keepdim, "all")
+
+
+def _logical(x, dim, keepdim, name):
+    axes = tuple(a for a in _dims(x, dim, name) if a is not None)
+    reduced = getattr(x.backend.xp, name)(x.array, axis=axes, keepdims=keepdim)
+    return wrap(x.backend.xp.asarray(reduced))
 
 
 def where(condition, input, other):

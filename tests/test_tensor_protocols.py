@@ -1,0 +1,69 @@
+"""Python's protocols on tensors (bool, float, int, len, iter, in, ==, abs) and the reductions
+that ran but gave another result than PyTorch's (each case failed before its fix): bool() of
+a tensor, a tensor exponent, norm(inf), max() with ties, the gradient of norm and std at 0."""
+import math
+
+import numpy as np
+import pytest
+
+import tinygan
+
+torch = pytest.importorskip("torch")
+
+CASES = [  # (name, f(module) -> a value, compared as a float or a list)
+    ("bool of a one-element tensor", lambda m: bool(m.tensor([0.5]) > 1)),
+    ("bool of a 0-d zero", lambda m: bool(m.tensor(0.0))),
+    ("float and int", lambda m: (float(m.tensor([2.5])), int(m.tensor(3.7)))),
+    ("index", lambda m: [10, 20, 30][m.tensor(2)]),
+    ("len and iter", lambda m: (len(m.zeros(3, 2)), [t.tolist() for t in m.eye(2)])),
+    ("in", lambda m: (2.0 in m.tensor([1.0, 2.0]), 5 in m.tensor([1, 2]))),
+    ("== and != elementwise", lambda m: ((m.tensor([1, 2, 3]) == m.tensor([1, 0, 3])).tolist(),
+                                         (m.tensor([1.0, 2.0]) != 2.0).tolist())),
+    ("accuracy of argmax", lambda m: (m.tensor([[0.1, 0.9], [0.8, 0.2]]).max(1)[1]
+                                      == m.tensor([1, 1])).float().mean().item()),
+    ("abs()", lambda m: abs(m.tensor([-1.5, 2.0])).tolist()),
+    ("tensor exponent, 0-d", lambda m: (m.tensor([2.0, 3.0]) ** m.tensor(2.0)).tolist()),
+    ("norm inf, -inf, 0", lambda m: [m.tensor([[1.0, -4.0], [0.0, 2.0]]).norm(p).item()
+                                     for p in (math.inf, -math.inf, 0)]),
+    ("norm inf over dim", lambda m: m.tensor([[1.0, -4.0], [0.0, 2.0]]).norm(
+        math.inf, dim=1).tolist()),
+    ("t()", lambda m: (m.arange(6.0).reshape(2, 3).t().tolist(),
+                       m.tensor([1.0, 2.0]).t().tolist())),
+    ("any and all", lambda m: (m.tensor([[1.0, 0.0], [2.0, 3.0]]).any().item(),
+                               m.tensor([[1.0, 0.0], [2.0, 3.0]]).all(dim=1).tolist())),
+    ("clone", lambda m: m.clone(m.tensor([1.0, 2.0])).tolist()),
+]
+
+
+@pytest.mark.parametrize("name, case", CASES, ids=[c[0] for c in CASES])
+def test_as_pytorch(name, case):
+    assert case(tinygan) == case(torch)
+
+
+@pytest.mark.parametrize("reduce", [
+    lambda x: x.max(), lambda x: x.min(), lambda x: x.norm(2, dim=1).sum(),
+    lambda x: x.std(dim=1).sum(), lambda x: x.norm(3).sum() + x.norm(math.inf),
+    lambda x: x.clone().pow(2).sum()])
+def test_gradients_at_ties_and_zeros_as_pytorch(reduce):
+    """max/min share the gradient between ties; norm and std have gradient 0 (not nan) at 0."""
+    a = np.array([[0.0, 0.0, 0.0], [3.0, -3.0, 1.0]], np.float32)
+    grads = []
+    for m in (tinygan, torch):
+        x = m.tensor(a, requires_grad=True)
+        reduce(x).backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("action, message", [
+    (lambda: bool(tinygan.zeros(2)), "2 elements"),
+    (lambda: len(tinygan.tensor(1.0)), "0-d"),
+    (lambda: iter(tinygan.tensor(1.0)), "0-d"),
+    (lambda: tinygan.ones(2) ** tinygan.ones(2), "exponent must be a number"),
+    (lambda: tinygan.zeros(0).max(), "empty"),
+    (lambda: tinygan.zeros(2, 2, 2).t(), "at most 2 dims"),
+])
+def test_refusals_are_one_line(action, message):
+    with pytest.raises((RuntimeError, TypeError)) as error:
+        action()
+    assert message in str(error.value) and "\n" not in str(error.value)
