@@ -1,7 +1,7 @@
 """Modules: parameters and buffers with names, train/eval, devices and state dicts."""
 import numpy as np
 
-from . import ops, random
+from . import inplace, ops, random
 from .random import manual_seed  # tinygan.nn.manual_seed, as before
 from .tensor import Tensor, as_array, wrap
 
@@ -305,17 +305,39 @@ class LayerNorm2d(InstanceNorm2d):
         super().__init__(num_features, eps)
 
 
+def _check_inplace(name, inplace):
+    """inplace must be a bool (or 0 or 1), refused in one line otherwise."""
+    if not (isinstance(inplace, (bool, np.bool_)) or (type(inplace) is int and inplace in (0, 1))):
+        raise TypeError(f"{name}: inplace must be True or False, got {inplace!r}")
+    return bool(inplace)
+
+
 class ReLU(Module):
+    """max(x, 0); with inplace=True the input tensor itself is overwritten and returned, as
+    PyTorch's (refused in one line where tinygan's graph cannot follow: see tinygan.inplace)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = _check_inplace("ReLU", inplace)
+
     def forward(self, x):
+        if self.inplace:
+            return inplace.modify(x, "relu_", ops.relu)
         return ops.relu(x)
 
 
 class LeakyReLU(Module):
-    def __init__(self, negative_slope=0.01):
+    """x if x > 0 else negative_slope * x; inplace=True as ReLU's."""
+
+    def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = _check_inplace("LeakyReLU", inplace)
 
     def forward(self, x):
+        if self.inplace:
+            return inplace.modify(x, "leaky_relu_", lambda old: ops.leaky_relu(
+                old, negative_slope=self.negative_slope))
         return ops.leaky_relu(x, negative_slope=self.negative_slope)
 
 
