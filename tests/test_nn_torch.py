@@ -101,3 +101,127 @@ def test_inplace_must_be_a_bool(bad):
         nn.ReLU(bad)
     with pytest.raises(TypeError, match="inplace must be True or False"):
         nn.LeakyReLU(0.1, inplace=bad)
+
+
+# --- 2. apply, printing, Identity, ModuleList -------------------------------------------------
+
+def dcgan_like(m):
+    """A DCGAN generator and discriminator as pytorch/examples writes them."""
+    nn_ = m.nn
+    generator = nn_.Sequential(
+        nn_.ConvTranspose2d(100, 64 * 8, 4, 1, 0, bias=False), nn_.BatchNorm2d(64 * 8),
+        nn_.ReLU(True),
+        nn_.ConvTranspose2d(64 * 8, 64, 4, 2, 1, bias=False), nn_.BatchNorm2d(64), nn_.ReLU(True),
+        nn_.ConvTranspose2d(64, 3, 4, 2, 1, bias=False), nn_.Tanh())
+    discriminator = nn_.Sequential(
+        nn_.Conv2d(3, 64, 4, 2, 1, bias=False), nn_.LeakyReLU(0.2, inplace=True),
+        nn_.Conv2d(64, 128, 4, stride=2, padding=1), nn_.BatchNorm2d(128, momentum=None),
+        nn_.LeakyReLU(0.2), nn_.Flatten(),
+        nn_.Linear(128, 1), nn_.Sigmoid())
+    return nn_.Sequential(generator, discriminator, nn_.Identity())
+
+
+LAYERS = [
+    lambda m: m.nn.Linear(3, 2),
+    lambda m: m.nn.Linear(3, 2, bias=False),
+    lambda m: m.nn.Conv2d(3, 8, 3),
+    lambda m: m.nn.Conv2d(3, 8, (3, 5), stride=(1, 2), padding=(2, 1), bias=False),
+    lambda m: m.nn.ConvTranspose2d(8, 3, 4, 2, 1),
+    lambda m: m.nn.ConvTranspose2d(8, 3, 3, stride=2, padding=1, output_padding=1, bias=False),
+    lambda m: m.nn.BatchNorm2d(16),
+    lambda m: m.nn.BatchNorm2d(16, eps=1e-3, momentum=0.2),
+    lambda m: m.nn.ReLU(), lambda m: m.nn.ReLU(True),
+    lambda m: m.nn.LeakyReLU(), lambda m: m.nn.LeakyReLU(0.2, inplace=True),
+    lambda m: m.nn.Tanh(), lambda m: m.nn.Sigmoid(), lambda m: m.nn.Flatten(),
+    lambda m: m.nn.MaxPool2d(2), lambda m: m.nn.AvgPool2d(2), lambda m: m.nn.Identity(),
+    lambda m: m.nn.InstanceNorm2d(4, affine=False),
+    dcgan_like,
+    lambda m: m.nn.ModuleList([m.nn.Linear(2, 2), m.nn.ModuleList([m.nn.Tanh()])]),
+    lambda m: m.nn.ModuleList([m.nn.ReLU(), m.nn.ReLU(), m.nn.Sequential(m.nn.Tanh()),
+                               m.nn.Sequential(m.nn.Tanh()), m.nn.ReLU()]),
+    lambda m: m.nn.ModuleList(), lambda m: m.nn.Sequential(),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("make", LAYERS, ids=range(len(LAYERS)))
+def test_printed_as_torch(make):
+    assert str(make(tinygan)) == str(make(torch))
+    assert repr(make(tinygan)) == repr(make(torch))
+
+
+class Net:
+    """A custom module with a sub-module, a ModuleList and a Sequential, in either framework."""
+
+    def __new__(cls, m):
+        class Custom(m.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.blocks = m.nn.ModuleList([m.nn.Linear(4, 4) for _ in range(2)])
+                self.head = m.nn.Sequential(m.nn.Linear(4, 1), m.nn.Sigmoid())
+
+            def forward(self, x):
+                for block in self.blocks:
+                    x = block(x)
+                return self.head(x)
+        return Custom()
+
+
+@needs_torch
+def test_apply_visits_children_first_as_torch():
+    names = {}
+    for m in (tinygan, torch):
+        seen = []
+        net = Net(m)
+        assert net.apply(lambda module: seen.append(type(module).__name__)) is net
+        names[m.__name__] = seen
+    assert names["tinygan"] == names["torch"]
+    assert str(Net(tinygan)) == str(Net(torch))
+
+
+@needs_torch
+def test_apply_weights_init_as_dcgan_example():
+    def weights_init(m):
+        name = type(m).__name__
+        if name.find("Conv") != -1:
+            m.weight.data.fill_(0.5)
+        elif name.find("BatchNorm") != -1:
+            m.weight.data.fill_(2.0)
+            m.bias.data.fill_(0)
+    for m in (tinygan, torch):
+        net = dcgan_like(m).apply(weights_init)
+        assert float(net[0][0].weight.detach().mean()) == 0.5
+        assert float(net[0][1].weight.detach().mean()) == 2.0
+
+
+def test_modulelist_parameters_indexing_and_errors():
+    layers = nn.ModuleList([nn.Linear(2, 3), nn.Linear(3, 1)])
+    layers.append(nn.Tanh())
+    layers.insert(0, nn.Identity())
+    assert [type(m).__name__ for m in layers] == ["Identity", "Linear", "Linear", "Tanh"]
+    assert [k for k, _ in layers.named_parameters()] == ["1.weight", "1.bias", "2.weight",
+                                                         "2.bias"]
+    assert len(layers[1:3]) == 2 and isinstance(layers[1:3], nn.ModuleList)
+    layers[3] = nn.Sigmoid()
+    assert isinstance(layers[-1], nn.Sigmoid)
+    x = tinygan.tensor(data(3, (5, 2), np.float32))
+    for layer in layers:
+        x = layer(x)
+    assert x.shape == (5, 1)
+    with pytest.raises(TypeError, match="ModuleList.append: int is not a Module subclass"):
+        layers.append(3)
+    with pytest.raises(IndexError):
+        layers[9] = nn.Tanh()
+    with pytest.raises(NotImplementedError, match="ModuleList has no forward"):
+        layers(x)
+    with pytest.raises(TypeError, match="apply: fn must be callable"):
+        layers.apply(None)
+
+
+def test_identity_and_sequential_slice():
+    x = tinygan.tensor(data(4, (2, 3), np.float32))
+    assert nn.Identity(54, unused="x")(x) is x
+    net = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 1))
+    head = net[:2]
+    assert isinstance(head, nn.Sequential) and len(head) == 2
+    assert [type(m).__name__ for m in net] == ["Linear", "ReLU", "Linear"]

@@ -34,8 +34,37 @@ class Module:
         self.training = True
         self._buffers = {}
 
-    def __call__(self, *args):
-        return self.forward(*args)
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def extra_repr(self):
+        """The layer's own settings inside its printed parentheses, as PyTorch's extra_repr."""
+        return ""
+
+    def __repr__(self):
+        """PyTorch's format: ``Name(extra)``, or each sub-module on its own indented line as
+        ``(name): Child(...)``."""
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + repr(child).replace("\n", "\n  ")
+                       for name, child in self.children()]
+        lines = extra_lines + child_lines
+        body = ""
+        if len(extra_lines) == 1 and not child_lines:
+            body = extra_lines[0]
+        elif lines:
+            body = "\n  " + "\n  ".join(lines) + "\n"
+        return f"{type(self).__name__}({body})"
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every sub-module, children first, then on this one (as
+        PyTorch's, e.g. ``net.apply(weights_init)``); returns self."""
+        if not callable(fn):
+            raise TypeError(f"apply: fn must be callable, got {type(fn).__name__}")
+        for _, child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     def register_buffer(self, name, array):
         """A named, non-trainable tensor that moves and saves with the module (e.g. running_mean),
@@ -134,6 +163,7 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
         super().__init__()
         kh, kw = ops.conv._pair(kernel_size, "kernel_size")
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, (kh, kw)
         self.stride, self.padding = stride, padding
         fan_in = in_channels * kh * kw
         self.weight = Parameter(_uniform_fan_in((out_channels, in_channels, kh, kw), fan_in))
@@ -146,6 +176,9 @@ class Conv2d(Module):
         """The layer with ``weight`` in place of its own (SpectralNorm's normalised one)."""
         return ops.conv2d(x, weight, self.bias, stride=self.stride, padding=self.padding)
 
+    def extra_repr(self):
+        return _conv_repr(self)
+
 
 class ConvTranspose2d(Module):
     """Transposed conv layer, weight (in_channels, out_channels, k, k) as in PyTorch."""
@@ -154,6 +187,7 @@ class ConvTranspose2d(Module):
                  output_padding=0, bias=True):
         super().__init__()
         kh, kw = ops.conv._pair(kernel_size, "kernel_size")
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, (kh, kw)
         self.stride, self.padding, self.output_padding = stride, padding, output_padding
         fan_in = out_channels * kh * kw  # PyTorch computes fan_in from weight.shape[1:]
         self.weight = Parameter(_uniform_fan_in((in_channels, out_channels, kh, kw), fan_in))
@@ -163,12 +197,32 @@ class ConvTranspose2d(Module):
         return ops.conv_transpose2d(x, self.weight, self.bias, stride=self.stride,
                                     padding=self.padding, output_padding=self.output_padding)
 
+    def extra_repr(self):
+        return _conv_repr(self)
+
+
+def _as_pair(value):
+    """An int as (int, int), as PyTorch stores a conv's settings; anything else as it is."""
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def _conv_repr(layer):
+    """torch.nn.Conv2d's extra_repr: stride always, padding and output_padding where not 0."""
+    text = (f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, "
+            f"stride={_as_pair(layer.stride)}")
+    if _as_pair(layer.padding) != (0, 0):
+        text += f", padding={_as_pair(layer.padding)}"
+    if _as_pair(getattr(layer, "output_padding", 0)) != (0, 0):
+        text += f", output_padding={_as_pair(layer.output_padding)}"
+    return text + (", bias=False" if layer.bias is None else "")
+
 
 class Linear(Module):
     """Dense layer y = x @ weight.T + bias, weight (out_features, in_features) as in PyTorch."""
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
+        self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(_uniform_fan_in((out_features, in_features), in_features))
         self.bias = Parameter(_uniform_fan_in((out_features,), in_features)) if bias else None
 
@@ -178,6 +232,10 @@ class Linear(Module):
     def forward_with(self, x, weight):
         """The layer with ``weight`` in place of its own (SpectralNorm's normalised one)."""
         return ops.linear(x, weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
 
 
 class SpectralNorm(Module):
@@ -230,9 +288,15 @@ class _Pool2d(Module):
     def forward(self, x):
         return self.pool(x, self.kernel_size)
 
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.kernel_size}, padding=0"
+
 
 class MaxPool2d(_Pool2d):
     pool = staticmethod(ops.max_pool2d)
+
+    def extra_repr(self):
+        return super().extra_repr() + ", dilation=1, ceil_mode=False"
 
 
 class AvgPool2d(_Pool2d):
@@ -253,7 +317,7 @@ class BatchNorm2d(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         super().__init__()
         ops.normalization._check_eps(type(self).__name__, eps)
-        self.eps, self.momentum = eps, momentum
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Parameter(np.ones(num_features, dtype=np.float32))
         self.bias = Parameter(np.zeros(num_features, dtype=np.float32))
         self.register_buffer("running_mean", np.zeros(num_features, dtype=np.float32))
@@ -269,6 +333,16 @@ class BatchNorm2d(Module):
         return ops.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                               training=self.training, momentum=momentum, eps=self.eps,
                               negative_slope=self.negative_slope, group=self.group)
+
+    def extra_repr(self):
+        return _norm_repr(self, self.momentum, True)
+
+
+def _norm_repr(layer, momentum, track_running_stats):
+    """torch.nn.BatchNorm2d's and InstanceNorm2d's extra_repr (PyTorch 2.13's, with bias)."""
+    return (f"{layer.num_features}, eps={layer.eps}, momentum={momentum}, "
+            f"affine={layer.weight is not None}, bias={layer.bias is not None}, "
+            f"track_running_stats={track_running_stats}")
 
 
 class BatchNormAct2d(BatchNorm2d):
@@ -287,12 +361,15 @@ class InstanceNorm2d(Module):
 
     def __init__(self, num_features, eps=1e-5, affine=True):
         super().__init__()
-        self.eps = eps
+        self.num_features, self.eps = num_features, eps
         self.weight = Parameter(np.ones(num_features, dtype=np.float32)) if affine else None
         self.bias = Parameter(np.zeros(num_features, dtype=np.float32)) if affine else None
 
     def forward(self, x):
         return self.norm(x, self.weight, self.bias, eps=self.eps)
+
+    def extra_repr(self):
+        return _norm_repr(self, 0.1, False)
 
 
 class LayerNorm2d(InstanceNorm2d):
@@ -325,6 +402,9 @@ class ReLU(Module):
             return inplace.modify(x, "relu_", ops.relu)
         return ops.relu(x)
 
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
 
 class LeakyReLU(Module):
     """x if x > 0 else negative_slope * x; inplace=True as ReLU's."""
@@ -339,6 +419,9 @@ class LeakyReLU(Module):
             return inplace.modify(x, "leaky_relu_", lambda old: ops.leaky_relu(
                 old, negative_slope=self.negative_slope))
         return ops.leaky_relu(x, negative_slope=self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Tanh(Module):
@@ -361,6 +444,19 @@ class Flatten(Module):
     def forward(self, x):
         return ops.flatten(x, self.start_dim)
 
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim=-1"
+
+
+class Identity(Module):
+    """Returns its input unchanged (its arguments accepted and ignored, as PyTorch's)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
 
 class Sequential(Module):
     """Modules applied one after another; their parameters are named "0.weight", "1.bias", ..."""
@@ -371,10 +467,14 @@ class Sequential(Module):
             setattr(self, str(index), module)
 
     def __getitem__(self, index):
-        return [m for _, m in self.children()][index]
+        modules = [m for _, m in self.children()]
+        return type(self)(*modules[index]) if isinstance(index, slice) else modules[index]
 
     def __len__(self):
         return len(self.children())
+
+    def __iter__(self):
+        return iter([m for _, m in self.children()])
 
     def forward(self, x):
         for _, module in self.children():
@@ -382,6 +482,79 @@ class Sequential(Module):
         return x
 
 
+class ModuleList(Module):
+    """A list of modules whose parameters the owner finds ("0.weight", ...); no forward of its
+    own, as PyTorch's: index it or iterate over it."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self.extend(modules)
+
+    def _modules(self):
+        return [m for _, m in self.children()]
+
+    def __getitem__(self, index):
+        modules = self._modules()
+        return ModuleList(modules[index]) if isinstance(index, slice) else modules[index]
+
+    def __setitem__(self, index, module):
+        _check_module("ModuleList", module)
+        index = range(len(self))[index]  # IndexError for an index out of range
+        setattr(self, str(index), module)
+
+    def __len__(self):
+        return len(self.children())
+
+    def __iter__(self):
+        return iter(self._modules())
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def append(self, module):
+        _check_module("ModuleList.append", module)
+        setattr(self, str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index, module):
+        modules = self._modules()
+        modules.insert(index, module)
+        _check_module("ModuleList.insert", module)
+        for name in [name for name, _ in self.children()]:
+            delattr(self, name)
+        return self.extend(modules)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleList has no forward: call the modules it holds")
+
+    def __repr__(self):
+        """PyTorch's: runs of modules printed alike are one line, ``(0-2): 3 x Linear(...)``."""
+        blocks = []  # [first index, last index, repr]
+        for index, module in enumerate(self):
+            text = repr(module)
+            if blocks and blocks[-1][2] == text:
+                blocks[-1][1] = index
+            else:
+                blocks.append([index, index, text])
+        if not blocks:
+            return "ModuleList()"
+        lines = [(f"({first}): " if first == last else
+                  f"({first}-{last}): {last - first + 1} x ") + text.replace("\n", "\n  ")
+                 for first, last, text in blocks]
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _check_module(name, module):
+    if not isinstance(module, Module):
+        raise TypeError(f"{name}: {type(module).__name__} is not a Module subclass")
+
+
 __all__ = ["Module", "Parameter", "Conv2d", "ConvTranspose2d", "Linear", "MaxPool2d", "AvgPool2d",
            "BatchNorm2d", "BatchNormAct2d", "SpectralNorm", "InstanceNorm2d", "LayerNorm2d",
-           "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Sequential", "manual_seed"]
+           "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Sequential", "Identity",
+           "ModuleList", "manual_seed"]
