@@ -225,3 +225,106 @@ def test_identity_and_sequential_slice():
     head = net[:2]
     assert isinstance(head, nn.Sequential) and len(head) == 2
     assert [type(m).__name__ for m in net] == ["Linear", "ReLU", "Linear"]
+
+
+# --- 3. loss modules --------------------------------------------------------------------------
+
+def sigmoid_np(a):
+    return 1 / (1 + np.exp(-a))
+
+
+# Each: (name, make the module in framework m given the weight tensor w, input array, target).
+LOSSES = [
+    ("BCELoss", lambda m, r, w: m.nn.BCELoss(reduction=r),
+     sigmoid_np(data(5, (4, 3))), np.random.default_rng(6).random((4, 3))),
+    ("BCELoss weight", lambda m, r, w: m.nn.BCELoss(weight=w, reduction=r),
+     sigmoid_np(data(5, (4, 3))), (data(6, (4, 3)) > 0).astype(np.float64)),
+    ("BCEWithLogitsLoss", lambda m, r, w: m.nn.BCEWithLogitsLoss(reduction=r),
+     data(7, (4, 3)) * 5, np.random.default_rng(8).random((4, 3))),
+    ("BCEWithLogitsLoss weight", lambda m, r, w: m.nn.BCEWithLogitsLoss(w, reduction=r),
+     data(7, (4, 3)), np.ones((4, 3))),
+    ("MSELoss", lambda m, r, w: m.nn.MSELoss(reduction=r), data(9, (2, 3, 4)),
+     data(10, (2, 3, 4))),
+    ("L1Loss", lambda m, r, w: m.nn.L1Loss(reduction=r), data(11, (5, 2)), data(12, (5, 2))),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name, make, x, t", LOSSES, ids=[c[0] for c in LOSSES])
+def test_loss_values_and_gradients_as_torch(name, make, x, t, reduction):
+    weight = data(13, (3,)) ** 2
+    losses, grads = [], []
+    for m in (tinygan, torch):
+        inp = m.tensor(x.copy(), requires_grad=True)
+        target = m.tensor(t.copy(), requires_grad=True)
+        loss = make(m, reduction, m.tensor(weight.copy()))(inp, target)
+        (loss * m.tensor(data(14, loss.shape))).sum().backward()
+        losses.append(loss.detach().numpy())
+        grads.append((inp.grad.numpy(), target.grad.numpy()))
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-12, atol=1e-14)
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-14)
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_loss_as_torch(reduction):
+    x, labels = data(15, (6, 4)) * 3, np.array([0, 3, 1, 1, 2, 0])
+    results = []
+    for m in (tinygan, torch):
+        logits = m.tensor(x.copy(), requires_grad=True)
+        loss = m.nn.CrossEntropyLoss(reduction=reduction)(logits, m.tensor(labels))
+        (loss * m.tensor(data(16, loss.shape))).sum().backward()
+        results.append((loss.detach().numpy(), logits.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+@needs_torch
+def test_l1_loss_gradient_where_equal_is_zero_as_torch():
+    x = np.array([1.0, 2.0, 3.0])
+    grads = []
+    for m in (tinygan, torch):
+        inp = m.tensor(x.copy(), requires_grad=True)
+        m.nn.L1Loss()(inp, m.tensor(np.array([1.0, 0.0, 5.0]))).backward()
+        grads.append(inp.grad.numpy())
+    np.testing.assert_array_equal(*grads)
+
+
+@needs_torch
+def test_loss_modules_print_as_torch():
+    for name in ("BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "CrossEntropyLoss"):
+        assert str(getattr(nn, name)()) == str(getattr(torch.nn, name)())
+
+
+REFUSED = [
+    (lambda: nn.MSELoss(reduction="avg"), ValueError, "MSELoss: reduction must be"),
+    (lambda: nn.BCELoss(size_average=True), TypeError, "BCELoss: size_average and reduce"),
+    (lambda: nn.L1Loss(reduce=False), TypeError, "L1Loss: size_average and reduce"),
+    (lambda: nn.BCELoss(weight=[1.0]), TypeError, "BCELoss: weight must be a Tensor"),
+    (lambda: nn.BCEWithLogitsLoss(pos_weight=tinygan.ones(3)), NotImplementedError,
+     "pos_weight is not supported"),
+    (lambda: nn.CrossEntropyLoss(weight=tinygan.ones(3)), NotImplementedError, "class weights"),
+    (lambda: nn.CrossEntropyLoss(label_smoothing=0.1), NotImplementedError, "label_smoothing"),
+    (lambda: nn.MSELoss()(tinygan.ones(3), tinygan.ones(1)), ValueError,
+     r"MSELoss: target shape \(1,\) must equal input shape \(3,\)"),
+    (lambda: nn.L1Loss()(tinygan.ones(3), np.ones(3)), TypeError,
+     "L1Loss: target must be a Tensor"),
+    (lambda: nn.BCELoss()(tinygan.ones(2) * 2, tinygan.ones(2)), ValueError,
+     r"input must be probabilities in \[0, 1\]"),
+    (lambda: nn.CrossEntropyLoss()(tinygan.ones((2, 3)), tinygan.tensor(np.array([0, -100]))),
+     NotImplementedError, "target holds ignore_index -100"),
+    (lambda: nn.CrossEntropyLoss(ignore_index=1)(tinygan.ones((2, 3)),
+                                                 tinygan.tensor(np.array([0, 1]))),
+     NotImplementedError, "target holds ignore_index 1"),
+    (lambda: nn.CrossEntropyLoss()(tinygan.ones((2, 3)), tinygan.ones((2, 3))), ValueError,
+     "target must be integer class labels"),
+]
+
+
+@pytest.mark.parametrize("call, error, message", REFUSED, ids=range(len(REFUSED)))
+def test_loss_refusals_in_one_line(call, error, message):
+    with pytest.raises(error, match=message) as info:
+        call()
+    assert "\n" not in str(info.value)

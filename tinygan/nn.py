@@ -482,6 +482,121 @@ class Sequential(Module):
         return x
 
 
+class _Loss(Module):
+    """A loss module: reduction 'mean' (the default), 'sum' or 'none', as PyTorch's; the
+    deprecated size_average and reduce are refused in one line."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__()
+        name = type(self).__name__
+        if size_average is not None or reduce is not None:
+            raise TypeError(f"{name}: size_average and reduce are deprecated in PyTorch and not "
+                            "supported by tinygan; use reduction='mean', 'sum' or 'none'")
+        if reduction not in ("mean", "sum", "none"):
+            raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got "
+                             f"{reduction!r}")
+        self.reduction = reduction
+
+    def check(self, input, target):
+        """Both Tensors of the same shape (PyTorch broadcasts with a warning; refused here)."""
+        name = type(self).__name__
+        for role, value in (("input", input), ("target", target)):
+            if not isinstance(value, Tensor):
+                raise TypeError(f"{name}: {role} must be a Tensor, got {type(value).__name__}")
+        if input.shape != target.shape:
+            raise ValueError(f"{name}: target shape {target.shape} must equal input shape "
+                             f"{input.shape}")
+
+    def reduce(self, loss):
+        """The per-element ``loss`` reduced as self.reduction says."""
+        if self.reduction == "none":
+            return loss
+        return loss.mean() if self.reduction == "mean" else loss.sum()
+
+
+class _WeightedLoss(_Loss):
+    """A loss with an optional ``weight`` (a Tensor broadcast over the per-element losses)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        if weight is not None and not isinstance(weight, Tensor):
+            raise TypeError(f"{type(self).__name__}: weight must be a Tensor or None, got "
+                            f"{type(weight).__name__}")
+        self.weight = weight  # a plain tensor, not a parameter (PyTorch's is a buffer)
+
+    def weighted(self, function, input, target):
+        """function(input, target) per element, times the weight, reduced."""
+        if self.weight is None:
+            return function(input, target, reduction=self.reduction)
+        return self.reduce(function(input, target, reduction="none") * self.weight)
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities in [0, 1]: -(t log p + (1 - t) log(1 - p)), each
+    log clamped at -100 as PyTorch's."""
+
+    def forward(self, input, target):
+        self.check(input, target)
+        return self.weighted(ops.binary_cross_entropy, input, target)
+
+
+class BCEWithLogitsLoss(_WeightedLoss):
+    """BCELoss of sigmoid(input), computed from the logits without overflow."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
+                 pos_weight=None):
+        super().__init__(weight, size_average, reduce, reduction)
+        if pos_weight is not None:
+            raise NotImplementedError("BCEWithLogitsLoss: pos_weight is not supported by "
+                                      "tinygan; weight the positive terms yourself")
+
+    def forward(self, input, target):
+        self.check(input, target)
+        return self.weighted(ops.binary_cross_entropy_with_logits, input, target)
+
+
+class MSELoss(_Loss):
+    """(input - target) ** 2, reduced."""
+
+    def forward(self, input, target):
+        self.check(input, target)
+        return self.reduce((input - target) ** 2)
+
+
+class L1Loss(_Loss):
+    """|input - target|, reduced (gradient 0 where they are equal, as PyTorch's)."""
+
+    def forward(self, input, target):
+        self.check(input, target)
+        return self.reduce(ops.abs(input - target))
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy of logits (N, K) against integer class labels (N,). Refused in one
+    line, as tinygan does not implement them: class weights, label_smoothing, probability
+    targets, more than 2 dimensions, and labels equal to ignore_index."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean", label_smoothing=0.0):
+        super().__init__(size_average, reduce, reduction)
+        if weight is not None:
+            raise NotImplementedError("CrossEntropyLoss: class weights are not supported by "
+                                      "tinygan")
+        if label_smoothing != 0.0:
+            raise NotImplementedError("CrossEntropyLoss: label_smoothing is not supported by "
+                                      "tinygan")
+        self.ignore_index = ignore_index
+
+    def forward(self, input, target):
+        if not isinstance(input, Tensor) or not isinstance(target, Tensor):
+            raise TypeError("CrossEntropyLoss: input and target must be Tensors, got "
+                            f"{type(input).__name__} and {type(target).__name__}")
+        if target.dtype.kind in "iu" and bool((target == self.ignore_index).any()):
+            raise NotImplementedError(f"CrossEntropyLoss: target holds ignore_index "
+                                      f"{self.ignore_index}; tinygan does not skip labels")
+        return ops.cross_entropy(input, target, reduction=self.reduction)
+
+
 class ModuleList(Module):
     """A list of modules whose parameters the owner finds ("0.weight", ...); no forward of its
     own, as PyTorch's: index it or iterate over it."""
@@ -557,4 +672,5 @@ def _check_module(name, module):
 __all__ = ["Module", "Parameter", "Conv2d", "ConvTranspose2d", "Linear", "MaxPool2d", "AvgPool2d",
            "BatchNorm2d", "BatchNormAct2d", "SpectralNorm", "InstanceNorm2d", "LayerNorm2d",
            "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Sequential", "Identity",
-           "ModuleList", "manual_seed"]
+           "ModuleList", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "CrossEntropyLoss",
+           "manual_seed"]
