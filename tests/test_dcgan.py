@@ -39,7 +39,7 @@ def test_unsupported_image_size_is_refused():
 @pytest.mark.parametrize("size", [32, 64])
 def test_a_spectral_d_normalises_every_conv_and_has_no_batch_statistics(size):
     D = dcgan.Discriminator(ndf=4, image_size=size, norm="spectral")
-    layers = [layer for _, layer in D.main.children()]
+    layers = D.main.children()
     convs = [layer for layer in layers if isinstance(layer, (nn.Conv2d, nn.SpectralNorm))]
     assert convs and all(isinstance(layer, nn.SpectralNorm) for layer in convs)
     assert not any(isinstance(layer, nn.BatchNorm2d) for layer in layers)

@@ -180,6 +180,18 @@ def test_apply_visits_children_first_as_torch():
 
 
 @needs_torch
+def test_children_and_named_children_as_torch():
+    """children() yields the modules (a loop with isinstance finds them), named_children()
+    (name, module) pairs, as PyTorch's; children() gave pairs before, silently."""
+    kinds = {}
+    for m in (tinygan, torch):
+        net = Net(m)
+        kinds[m.__name__] = ([type(c).__name__ for c in net.children()],
+                             [(n, type(c).__name__) for n, c in net.named_children()])
+    assert kinds["tinygan"] == kinds["torch"]
+
+
+@needs_torch
 def test_apply_weights_init_as_dcgan_example():
     def weights_init(m):
         name = type(m).__name__

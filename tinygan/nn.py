@@ -47,7 +47,7 @@ class Module:
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
         child_lines = [f"({name}): " + repr(child).replace("\n", "\n  ")
-                       for name, child in self.children()]
+                       for name, child in self.named_children()]
         lines = extra_lines + child_lines
         body = ""
         if len(extra_lines) == 1 and not child_lines:
@@ -61,7 +61,7 @@ class Module:
         PyTorch's, e.g. ``net.apply(weights_init)``); returns self."""
         if not callable(fn):
             raise TypeError(f"apply: fn must be callable, got {type(fn).__name__}")
-        for _, child in self.children():
+        for child in self.children():
             child.apply(fn)
         fn(self)
         return self
@@ -77,14 +77,18 @@ class Module:
             return buffers[name]
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
-    def children(self):
+    def named_children(self):
         """(name, module) for each direct sub-module, in the order they were assigned."""
         return [(k, v) for k, v in vars(self).items() if isinstance(v, Module)]
+
+    def children(self):
+        """Each direct sub-module, in the order they were assigned (as PyTorch's, no names)."""
+        return [module for _, module in self.named_children()]
 
     def modules(self):
         """This module and every module inside it, depth first."""
         yield self
-        for _, child in self.children():
+        for child in self.children():
             yield from child.modules()
 
     def named_parameters(self, prefix=""):
@@ -92,7 +96,7 @@ class Module:
         for name, value in vars(self).items():
             if isinstance(value, Parameter):
                 yield prefix + name, value
-        for name, child in self.children():
+        for name, child in self.named_children():
             yield from child.named_parameters(f"{prefix}{name}.")
 
     def parameters(self):
@@ -102,7 +106,7 @@ class Module:
         """(dotted name, Tensor) for every buffer, this module's first."""
         for name, buffer in self._buffers.items():
             yield prefix + name, buffer
-        for name, child in self.children():
+        for name, child in self.named_children():
             yield from child.named_buffers(f"{prefix}{name}.")
 
     def buffers(self):
@@ -467,17 +471,17 @@ class Sequential(Module):
             setattr(self, str(index), module)
 
     def __getitem__(self, index):
-        modules = [m for _, m in self.children()]
+        modules = self.children()
         return type(self)(*modules[index]) if isinstance(index, slice) else modules[index]
 
     def __len__(self):
         return len(self.children())
 
     def __iter__(self):
-        return iter([m for _, m in self.children()])
+        return iter(self.children())
 
     def forward(self, x):
-        for _, module in self.children():
+        for module in self.children():
             x = module(x)
         return x
 
@@ -605,11 +609,8 @@ class ModuleList(Module):
         super().__init__()
         self.extend(modules)
 
-    def _modules(self):
-        return [m for _, m in self.children()]
-
     def __getitem__(self, index):
-        modules = self._modules()
+        modules = self.children()
         return ModuleList(modules[index]) if isinstance(index, slice) else modules[index]
 
     def __setitem__(self, index, module):
@@ -621,7 +622,7 @@ class ModuleList(Module):
         return len(self.children())
 
     def __iter__(self):
-        return iter(self._modules())
+        return iter(self.children())
 
     def __iadd__(self, modules):
         return self.extend(modules)
@@ -637,10 +638,10 @@ class ModuleList(Module):
         return self
 
     def insert(self, index, module):
-        modules = self._modules()
+        modules = self.children()
         modules.insert(index, module)
         _check_module("ModuleList.insert", module)
-        for name in [name for name, _ in self.children()]:
+        for name in [name for name, _ in self.named_children()]:
             delattr(self, name)
         return self.extend(modules)
 

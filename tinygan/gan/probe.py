@@ -15,7 +15,7 @@ GRID = 4  # each activation map is max-pooled to GRID x GRID
 
 def discriminator_features(D, images, batch_size=500):
     """Max-pooled activations of D's layers, concatenated: float32 (N, F) for images in [-1, 1]."""
-    layers = [module for _, module in D.main.children()]
+    layers = D.main.children()
     device = layers[0].weight.device
     features = []
     with no_grad():
