@@ -2,6 +2,9 @@
 import pytest
 from hypothesis import HealthCheck, settings
 
+import tinygan
+from idiom_compare import torch
+
 from op_cases import MAX_ERRORS
 from support import write_image_folder
 
@@ -10,6 +13,15 @@ settings.register_profile("tinygan", deadline=None, max_examples=40,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", parent=settings.get_profile("tinygan"), max_examples=400)
 settings.load_profile("tinygan")
+
+
+@pytest.fixture
+def rng_states():
+    """Put back both libraries' global generators after a row that seeds them."""
+    states = [(lib, lib.get_rng_state()) for lib in (tinygan, torch) if lib is not None]
+    yield
+    for lib, state in states:
+        lib.set_rng_state(state)
 
 
 @pytest.fixture(scope="module")

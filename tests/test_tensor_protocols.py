@@ -32,6 +32,9 @@ CASES = [  # (name, f(module) -> a value, compared as a float or a list)
     ("any and all", lambda m: (m.tensor([[1.0, 0.0], [2.0, 3.0]]).any().item(),
                                m.tensor([[1.0, 0.0], [2.0, 3.0]]).all(dim=1).tolist())),
     ("clone", lambda m: m.clone(m.tensor([1.0, 2.0])).tolist()),
+    ("masks: | & ^ ~", lambda m: [f(m.tensor([True, False, True]), m.tensor([1.0, 1.0, -1.0]) > 0)
+                                  .tolist() for f in (lambda a, b: a | b, lambda a, b: a & b,
+                                                      lambda a, b: a ^ b, lambda a, b: ~a)]),
 ]
 
 
@@ -62,6 +65,7 @@ def test_gradients_at_ties_and_zeros_as_pytorch(reduce):
     (lambda: tinygan.ones(2) ** tinygan.ones(2), "exponent must be a number"),
     (lambda: tinygan.zeros(0).max(), "empty"),
     (lambda: tinygan.zeros(2, 2, 2).t(), "at most 2 dims"),
+    (lambda: tinygan.ones(2) | tinygan.ones(2), "bool or integer tensors"),
 ])
 def test_refusals_are_one_line(action, message):
     with pytest.raises((RuntimeError, TypeError)) as error:

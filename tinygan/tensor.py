@@ -101,6 +101,7 @@ class Tensor:
     dtype = property(lambda self: self.array.dtype)
     device = property(lambda self: self.backend.name)
     is_cuda = property(lambda self: self.backend.name == "cuda")
+    is_xpu = is_mps = property(lambda self: False)  # PyTorch's other accelerators: not here
     is_leaf = property(lambda self: self.creator is None)  # made by no recorded op
     grad_fn = property(lambda self: self.creator)  # the Function that made it, None for a leaf
     _version = property(lambda self: self._counter.count)  # in-place modifications so far
@@ -369,6 +370,30 @@ class Tensor:
         return self._compare(other, operator.ne, "ne")
 
     __hash__ = object.__hash__  # a tensor is a dict key by identity, as in PyTorch
+
+    def __and__(self, other):
+        return self._bitwise(other, operator.and_, "and")
+
+    def __or__(self, other):
+        return self._bitwise(other, operator.or_, "or")
+
+    def __xor__(self, other):
+        return self._bitwise(other, operator.xor, "xor")
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self):
+        return self._bitwise(None, lambda a, _: ~a, "invert")
+
+    def _bitwise(self, other, operation, name):
+        """operation(self, other) elementwise on bool or integer tensors (masks), no gradient."""
+        for value in (self, other):
+            if isinstance(value, Tensor) and value.dtype.kind not in "biu":
+                raise TypeError(f"{name}: bitwise ops take bool or integer tensors, got dtype "
+                                f"{value.dtype}; compare first (x > 0) to make a mask")
+        if other is not None:
+            other = other.array if isinstance(other, Tensor) else self.backend.asarray(other)
+        return wrap(self.backend.asarray(operation(self.array, other)), self.backend)
 
     def _compare(self, other, relation, name):
         """relation(self, other) elementwise, as a bool Tensor (a comparison has no gradient);
