@@ -44,3 +44,5 @@ __all__ += ["argmax", "argmin", "clamp", "clip", "clone", "exp", "log", "masked_
 from .ops import flatten, permute, squeeze, transpose, unsqueeze  # noqa: E402
 __all__ += ["flatten", "permute", "squeeze", "transpose", "unsqueeze"]
 __version__ = "0.1.0"
+from . import utils  # noqa: E402  (torch.utils: tinygan.utils.data.DataLoader)
+__all__ += ["utils"]
