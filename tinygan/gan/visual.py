@@ -10,7 +10,13 @@ from ..io import atomic_write  # noqa: E402
 
 
 def make_grid(images, nrow=8, padding=2):
-    """uint8 (N, C, H, W) -> one uint8 (rows * (H + p) + p, nrow * (W + p) + p, C) image."""
+    """uint8 (N, C, H, W) -> one uint8 (rows * (H + p) + p, nrow * (W + p) + p, C) image; other
+    arrays are refused (a float image in [-1, 1] cast to uint8 would be black)."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4:
+        raise TypeError(f"make_grid: expected uint8 images (N, C, H, W) in [0, 255], got "
+                        f"{images.dtype} {images.shape} (floats in [-1, 1]: data.to_uint8 first, "
+                        "or tinygan.vision.utils.save_image with normalize=True)")
     n, c, h, w = images.shape
     rows = -(-n // nrow)
     grid = np.zeros((rows * (h + padding) + padding, nrow * (w + padding) + padding, c), np.uint8)
