@@ -124,7 +124,7 @@ def train(args):
         for batch in bar:
             if step == total:
                 break
-            opt.lr = args.lr * (1 - step / total)
+            opt.param_groups[0]["lr"] = args.lr * (1 - step / total)
             logits = model(tg.Tensor(augment(train_images[batch], rng)))
             loss = ops.cross_entropy(logits, train_labels[batch])
             losses.append(loss.item())

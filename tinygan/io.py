@@ -172,7 +172,9 @@ def save_checkpoint(path, modules, optimizers, meta, arrays=None):
             for key, value in m.state_dict().items()}
     optimizer_meta = {}
     for name, opt in optimizers.items():
-        state = opt.state_dict()
+        # tinygan's optimizers give the layout below through checkpoint_state (state_dict is
+        # PyTorch's); an object with state_dict alone gives it there
+        state = getattr(opt, "checkpoint_state", opt.state_dict)()
         optimizer_meta[name] = {k: v for k, v in state.items() if k != "state"}
         optimizer_meta[name]["scalars"] = [  # per parameter: its numbers here, arrays in flat
             None if s is None else {k: v for k, v in s.items() if not hasattr(v, "shape")}
