@@ -32,6 +32,9 @@ __all__ += ["Generator", "arange", "default_generator", "empty", "empty_like", "
             "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "seed",
             "set_rng_state", "zeros", "zeros_like"]
 __all__ += ["autograd"]  # the module, as torch.autograd
+from . import accelerator, cuda  # noqa: E402  (torch.accelerator, torch.cuda)
+from .devices import device  # noqa: E402
+__all__ += ["accelerator", "cuda", "device"]
 from .ops import cat, chunk, gather, split, stack  # noqa: E402
 __all__ += ["cat", "chunk", "gather", "split", "stack"]
 from .ops import (  # noqa: E402, A004  (abs, all, any, max, min, pow, sum as torch's)

@@ -18,7 +18,7 @@ import operator
 
 import numpy as np
 
-from . import backend as backends, dtypes
+from . import backend as backends, devices, dtypes
 from .dtypes import FLOAT_DTYPES
 _grad_enabled = True
 
@@ -232,7 +232,7 @@ class Tensor:
         and to(other): itself when nothing changes (unless copy), else a converted copy that
         gradients flow back through when the new dtype is a float one."""
         device, dtype = _to_target(args, device, dtype)
-        device = self.device if device is None else device
+        device = self.device if device is None else devices.device(device)
         dtype = self.dtype if dtype is None else dtype
         if device == self.device and dtype == self.dtype and not copy:
             return self
@@ -246,10 +246,11 @@ class Tensor:
         return self.to("cpu")
 
     def cuda(self, device=None, non_blocking=False):
-        """This tensor on the GPU (itself if it is there); tinygan uses one GPU per process."""
-        if device not in (None, "cuda"):
-            raise ValueError(f"cuda: device must be None or 'cuda' (tinygan uses the process's "
-                             f"one GPU), got {device!r}")
+        """This tensor on the GPU (itself if it is there): device None, 0, 'cuda', 'cuda:0' or
+        such a tinygan.device (tinygan uses one GPU per process)."""
+        if device is not None and devices.device(device).type != "cuda":
+            raise ValueError(f"cuda: device must be the GPU (None, 0, 'cuda' or 'cuda:0'), got "
+                             f"{device!r}")
         return self.to("cuda")
 
     def type(self, dtype=None):
