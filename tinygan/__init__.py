@@ -35,6 +35,8 @@ __all__ += ["autograd"]  # the module, as torch.autograd
 from . import accelerator, cuda  # noqa: E402  (torch.accelerator, torch.cuda)
 from .devices import device  # noqa: E402
 __all__ += ["accelerator", "cuda", "device"]
+from .serialization import load, save  # noqa: E402  (torch.save and torch.load, without pickle)
+__all__ += ["load", "save"]
 from .ops import cat, chunk, gather, split, stack  # noqa: E402
 __all__ += ["cat", "chunk", "gather", "split", "stack"]
 from .ops import (  # noqa: E402, A004  (abs, all, any, max, min, pow, sum as torch's)

@@ -1,0 +1,194 @@
+"""tinygan.save and tinygan.load, as torch.save and torch.load for what a checkpoint holds:
+state dicts and nested dicts, lists and tuples of tensors, NumPy arrays, numbers, strings, None
+and bools. No pickle (a file from the internet must not run code): the file is a .npz archive
+(NumPy's format, read with allow_pickle=False) of the arrays, with a JSON header of the
+structure, written atomically; its declared sizes are checked before anything is read."""
+import json
+import numbers
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from . import io, schema
+from .devices import device
+from .tensor import Tensor, tensor
+
+HEADER = "__tinygan_save__"  # the .npz member holding the JSON structure
+FORMAT = 1
+KEY_TYPES = (str, int, float, bool, type(None))  # the dict keys JSON can hold as values
+
+
+def save(obj, f, pickle_module=None, pickle_protocol=None):
+    """Write ``obj`` to ``f`` (a path, written atomically, or a binary file object)."""
+    if pickle_module is not None:
+        raise TypeError("tinygan.save: pickle_module is not supported (tinygan writes no "
+                        "pickles)")
+    arrays = []
+    structure = _encode(obj, arrays, "obj")
+    members = {str(i): array for i, array in enumerate(arrays)}
+    header = np.array(json.dumps({"format": FORMAT, "obj": structure}))
+    if hasattr(f, "write"):
+        np.savez(f, **{HEADER: header}, **members)
+        return
+    with io.atomic_write(os.fspath(f)) as file:
+        np.savez(file, **{HEADER: header}, **members)
+
+
+def _encode(obj, arrays, where):
+    """The JSON form of ``obj``: scalars as they are, containers and arrays as {tag: ...}."""
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (np.ndarray, np.generic)):
+        if obj.dtype.hasobject:
+            raise TypeError(f"tinygan.save: {where} is a NumPy array of Python objects; only "
+                            "arrays of numbers can be stored")
+        arrays.append(np.asarray(obj))
+        return {"ndarray" if isinstance(obj, np.ndarray) else "scalar": len(arrays) - 1}
+    if isinstance(obj, (numbers.Integral, float)):
+        return int(obj) if isinstance(obj, numbers.Integral) else float(obj)
+    if isinstance(obj, Tensor):
+        arrays.append(obj.detach().cpu().numpy())
+        return {"tensor": len(arrays) - 1, "device": obj.device,
+                "requires_grad": obj.requires_grad}
+    if isinstance(obj, dict):
+        bad = next((k for k in obj if not isinstance(k, KEY_TYPES)), None)
+        if bad is not None:
+            raise TypeError(f"tinygan.save: {where} has the key {bad!r} of type "
+                            f"{type(bad).__name__}; keys must be strings, numbers, bools or None")
+        return {"dict": [[k, _encode(v, arrays, f"{where}[{k!r}]")] for k, v in obj.items()]}
+    if isinstance(obj, (list, tuple)):
+        return {"tuple" if isinstance(obj, tuple) else "list":
+                [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]}
+    if hasattr(obj, "state_dict"):
+        raise TypeError(f"tinygan.save: {where} is a {type(obj).__name__} object, which tinygan "
+                        "cannot store (it stores data, never code or objects); save its "
+                        "state_dict() instead: tinygan.save(x.state_dict(), f)")
+    raise TypeError(f"tinygan.save: {where} is a {type(obj).__name__}; tinygan stores tensors, "
+                    "NumPy arrays, numbers, strings, None, bools and dicts, lists and tuples of "
+                    "them")
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None):
+    """What save wrote to ``f`` (a path or a binary file object), its tensors on the device they
+    were saved from or on ``map_location`` ('cpu', 'cuda', 'cuda:0', a tinygan.device, or a
+    dict from saved device to device). Nothing is unpickled whatever weights_only says."""
+    if pickle_module is not None:
+        raise TypeError("tinygan.load: pickle_module is not supported (tinygan reads no pickles)")
+    name = getattr(f, "name", "the file object") if hasattr(f, "read") else Path(f)
+    if not hasattr(f, "read"):
+        if not Path(f).is_file():
+            raise FileNotFoundError(f"tinygan.load: no such file: {f}")
+        with open(f, "rb") as file:
+            return _load(file, name, map_location)
+    return _load(f, name, map_location)
+
+
+def _load(file, name, map_location):
+    """load from an open binary file, its contents checked before they are used."""
+    start = file.read(4)
+    file.seek(0, os.SEEK_END)
+    size = file.tell()
+    file.seek(0)
+    if not start.startswith(b"PK"):
+        raise ValueError(f"{name}: {_what(start)}, not a file that tinygan.save wrote")
+    try:
+        with np.load(file, allow_pickle=False) as npz:
+            members = npz.zip.infolist()
+            if any(m.filename.endswith("data.pkl") for m in members):
+                raise schema.CheckpointError(
+                    f"{name}: a PyTorch file (a zip archive holding a pickle); tinygan does not "
+                    "unpickle (a pickle can run code): load it in PyTorch and save its state "
+                    "dict's tensors as NumPy arrays (np.savez)")
+            schema.check_members(name, members, size)
+            declared = {m.filename[:-len(".npy")]: io._declared(name, npz.zip, m)
+                        for m in members}
+            if HEADER not in declared:
+                raise schema.CheckpointError(f"{name}: {_which_archive(declared)}")
+            schema.HEADER.check(name, HEADER, declared.pop(HEADER))
+            header = json.loads(str(npz[HEADER]))
+            if not isinstance(header, dict) or header.get("format") != FORMAT:
+                raise schema.CheckpointError(f"{name}: expected tinygan.save's format {FORMAT}, "
+                                             f"got {schema.describe(header)}")
+            return _Decoder(name, npz, declared, map_location).decode(header.get("obj"))
+    except schema.CheckpointError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, RecursionError) as error:
+        raise ValueError(f"{name}: a damaged or foreign file ({type(error).__name__}: "
+                         f"{str(error)[:80]}); not one tinygan.save wrote") from None
+
+
+def _what(start):
+    """What a file that is not a zip archive is, from its first bytes."""
+    if start[:1] == b"\x80":
+        return ("a pickle (PyTorch's legacy torch.save format or Python's pickle), which "
+                "tinygan does not unpickle (a pickle can run code)")
+    return "not a zip archive"
+
+
+def _which_archive(declared):
+    """What a .npz archive without tinygan.save's header is."""
+    if "__header__" in declared:
+        return ("a tinygan training checkpoint (tinygan.io.save_checkpoint), not a tinygan.save "
+                "file; read it with tinygan.io.load_checkpoint")
+    return "a .npz archive, but not one tinygan.save wrote (it has no tinygan.save header)"
+
+
+class _Decoder:
+    """Builds the saved object from the JSON structure, each array read when it is reached."""
+
+    def __init__(self, name, npz, declared, map_location):
+        self.name, self.npz, self.declared = name, npz, declared
+        self.map_location = map_location
+        if map_location is not None and not isinstance(map_location, (str, dict)):
+            raise TypeError(f"tinygan.load: map_location must be a device ('cpu', 'cuda', "
+                            f"'cuda:0', a tinygan.device) or a dict of them, got "
+                            f"{type(map_location).__name__}")
+
+    def fail(self, where, expected, node):
+        raise schema.CheckpointError(f"{self.name}: {where}: expected {expected}, got "
+                                     f"{schema.describe(node)}")
+
+    def decode(self, node, where="obj"):
+        if node is None or isinstance(node, (bool, str, int, float)):
+            return node
+        if not isinstance(node, dict) or len(set(node) - {"device", "requires_grad"}) != 1:
+            self.fail(where, "a value or one tagged container", node)
+        tag = next(k for k in node if k not in ("device", "requires_grad"))
+        value = node[tag]
+        if tag in ("list", "tuple") and isinstance(value, list):
+            items = [self.decode(v, f"{where}[{i}]") for i, v in enumerate(value)]
+            return items if tag == "list" else tuple(items)
+        if tag == "dict" and isinstance(value, list) and all(
+                isinstance(p, list) and len(p) == 2 and isinstance(p[0], KEY_TYPES)
+                for p in value):
+            return {k: self.decode(v, f"{where}[{k!r}]") for k, v in value}
+        if tag in ("tensor", "ndarray", "scalar") and str(value) in self.declared:
+            array = self.npz[str(value)]
+            if tag == "ndarray":
+                return array
+            if tag == "scalar":
+                return array[()]
+            return self.tensor(array, node, where)
+        return self.fail(where, "a list, tuple, dict, tensor or array saved by tinygan.save",
+                         node)
+
+    def tensor(self, array, node, where):
+        """A tensor of ``array`` on its device (map_location's where given)."""
+        if array.dtype.kind not in "biuf":
+            self.fail(where, "a tensor of numbers", array)
+        saved = node.get("device", "cpu")
+        if saved not in ("cpu", "cuda"):
+            self.fail(f"{where}.device", "'cpu' or 'cuda'", saved)
+        target = self.map_location
+        if isinstance(target, dict):
+            target = target.get(saved, target.get(f"{saved}:0", saved))
+        target = device(saved if target is None else target)
+        try:
+            made = tensor(array, device=target)
+        except RuntimeError as error:
+            raise RuntimeError(f"tinygan.load: {self.name} holds tensors saved on {saved} and "
+                               f"none can be made there ({error}); pass map_location='cpu'"
+                               ) from None
+        return made.requires_grad_() if node.get("requires_grad") is True else made
