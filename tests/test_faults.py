@@ -61,6 +61,9 @@ NOT_USER_FILES = {
 LIBRARY_READERS = {
     "tinygan/serialization.py:load": "tests/test_serialization.py, foreign and hostile files",
     "tinygan/serialization.py:_load": "tests/test_serialization.py, foreign and hostile files",
+    "tinygan/vision/datasets.py:read_idx": "tests/test_vision.py, short, lying and foreign idx "
+                                           "files",
+    "tinygan/vision/datasets.py:default_loader": "tests/test_vision.py, an undecodable image",
 }
 READING = re.compile(r"np\.load\(|Image\.open\(|tarfile\.open\(|json\.loads?\(|pickle\."
                      r"|Unpickler\(|zipfile\.|read_bytes\(|read_text\(|np\.fromfile"

@@ -248,6 +248,10 @@ def test_mnist_checks_the_declared_size_before_reading(tmp_path):
     (raw / "train-images-idx3-ubyte").write_bytes(b"\0\0\x0d\x03" + header[4:])
     with pytest.raises(data.DataError, match="expected an idx file of unsigned bytes"):
         datasets.MNIST(tmp_path)
+    (raw / "train-images-idx3-ubyte").unlink()
+    (raw / "train-images-idx3-ubyte.gz").write_bytes(b"not gzip data")
+    with pytest.raises(data.DataError, match="not a readable idx file"):
+        datasets.MNIST(tmp_path)
 
 
 def test_mnist_missing_says_where_to_put_the_files(tmp_path, monkeypatch):
@@ -317,6 +321,9 @@ def test_image_folder(tmp_path):
     with Image.open(root / "class1" / "0001.png") as image:
         np.testing.assert_array_equal(x.numpy(), chw(image))
     assert label == 1
+    (root / "class0" / "0000.png").write_bytes(b"not a png")
+    with pytest.raises(Image.UnidentifiedImageError, match="0000.png"):
+        folder[0]
     (tmp_path / "empty" / "only").mkdir(parents=True)
     with pytest.raises(FileNotFoundError, match="no valid file for the class only"):
         datasets.ImageFolder(tmp_path / "empty")

@@ -149,7 +149,8 @@ def read_idx(path, ndim):
     read, so a short file cannot make it allocate what its header declares."""
     path = Path(path)
     gzipped = path.suffix == ".gz"
-    with (gzip.open if gzipped else open)(path, "rb") as stream:
+    with open(path, "rb") as file:
+        stream = gzip.GzipFile(fileobj=file) if gzipped else file
         try:
             magic = stream.read(4)
             if len(magic) < 4 or magic[:2] != b"\0\0" or magic[2] != IDX_UBYTE \
@@ -158,25 +159,26 @@ def read_idx(path, ndim):
                                      f"{ndim} dims (magic 00 00 08 {ndim:02x}), got "
                                      f"{magic.hex(' ') or 'an empty file'}")
             shape = struct.unpack(f">{ndim}I", stream.read(4 * ndim))
+            count = math.prod(shape)
+            _check_size(path, file, 4 + 4 * ndim + count, gzipped, shape)
+            array = np.frombuffer(stream.read(count), np.uint8)
+            if array.size != count or stream.read(1):
+                raise data.DataError(f"{path}: the data does not match the header's {shape}")
         except (OSError, EOFError, struct.error) as error:
             raise data.DataError(f"{path}: not a readable idx file ({error})") from None
-        count = math.prod(shape)
-        _check_size(path, 4 + 4 * ndim + count, gzipped, shape)
-        array = np.frombuffer(stream.read(count), np.uint8)
-        if array.size != count or stream.read(1):
-            raise data.DataError(f"{path}: the data does not match the header's {shape}")
     return array.reshape(shape)
 
 
-def _check_size(path, expected, gzipped, shape):
-    """A DataError unless the file holds ``expected`` bytes (a .gz: its recorded size, mod 2**32)
-    and that is at most what tinygan reads of one file."""
+def _check_size(path, file, expected, gzipped, shape):
+    """A DataError unless the open file holds ``expected`` bytes (a .gz: its recorded size, mod
+    2**32) and that is at most what tinygan reads of one file."""
     if gzipped:
-        with open(path, "rb") as raw:
-            raw.seek(-4, os.SEEK_END)
-            got, expected = struct.unpack("<I", raw.read(4))[0], expected % 2**32
+        position = file.tell()
+        file.seek(-4, os.SEEK_END)
+        got, expected = struct.unpack("<I", file.read(4))[0], expected % 2**32
+        file.seek(position)
     else:
-        got = path.stat().st_size
+        got = os.fstat(file.fileno()).st_size
     if got != expected or expected > data.MAX_FILE_BYTES:
         raise data.DataError(f"{path}: its header declares {shape} ({expected:,} bytes), the file "
                              f"holds {got:,}" + (" uncompressed" if gzipped else "")
