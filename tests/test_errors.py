@@ -137,8 +137,8 @@ def test_load_state_dict_names_a_wrong_shape():
 
 def test_adam_rejects_bad_settings_and_mismatched_state():
     params = nn.Conv2d(1, 2, 3).parameters()
-    with pytest.raises(ValueError, match="need lr > 0"):
-        optim.Adam(params, lr=0)
+    with pytest.raises(ValueError, match="need lr >= 0"):
+        optim.Adam(params, lr=-1)
     with pytest.raises(ValueError, match="empty parameter list"):
         optim.Adam([])
     saved = optim.Adam(params).state_dict()

@@ -61,8 +61,8 @@ def test_an_optimizer_resumes_exactly_from_its_state_dict(make, seed, settings, 
 
 def test_rmsprop_rejects_bad_settings_and_mismatched_state():
     params = nn.Conv2d(1, 2, 3).parameters()
-    for settings in ({"lr": 0}, {"alpha": 1.0}, {"alpha": -0.1}, {"eps": 0}):
-        with pytest.raises(ValueError, match="RMSprop: need (lr > 0|alpha in|eps > 0)"):
+    for settings in ({"lr": -1}, {"alpha": 1.0}, {"alpha": -0.1}, {"eps": -1}):
+        with pytest.raises(ValueError, match="RMSprop: need (lr >= 0|alpha in|eps >= 0)"):
             optim.RMSprop(params, **settings)
     with pytest.raises(ValueError, match="RMSprop got an empty parameter list"):
         optim.RMSprop([])
@@ -118,7 +118,7 @@ def test_optimizers_refuse_what_they_lack_in_one_line():
     opt = optim.Adam([p])
     opt.param_groups[0]["lr"] = -1.0
     p.grad = tensor(np.ones(2))
-    with pytest.raises(ValueError, match="Adam: need lr > 0, got lr=-1.0"):
+    with pytest.raises(ValueError, match="Adam: need lr >= 0, got lr=-1.0"):
         opt.step()
 
 

@@ -147,3 +147,14 @@ def test_schedules_follow_torchs_learning_rates(name, options):
         opt_theirs.step()
         ours.step()
         theirs.step()
+
+
+def test_an_lr_scheduled_down_to_zero_steps_as_torch():
+    """CosineAnnealingLR reaches lr = 0 at T_max: Adam takes the step (PyTorch allows lr >= 0)."""
+    ours, theirs, grads = _pair(4)
+    opt_ours, opt_theirs = optim.Adam(ours, lr=0.1), torch.optim.Adam(theirs, lr=0.1)
+    schedules = [optim.lr_scheduler.CosineAnnealingLR(opt_ours, T_max=2),
+                 torch.optim.lr_scheduler.CosineAnnealingLR(opt_theirs, T_max=2)]
+    _run(ours, theirs, grads, opt_ours, opt_theirs,
+         lambda step: [schedule.step() for schedule in schedules])
+    assert opt_ours.param_groups[0]["lr"] == opt_theirs.param_groups[0]["lr"]

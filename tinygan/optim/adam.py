@@ -7,7 +7,6 @@ p = p - lr * (m / (1 - b1^t)) / (sqrt(v or v_max) / sqrt(1 - b2^t) + eps)
 from .optimizer import Optimizer
 
 BETAS = (lambda b: len(b) == 2 and all(0 <= x < 1 for x in b), "two numbers in [0, 1)")
-POSITIVE = (lambda x: x > 0, "> 0")
 NON_NEGATIVE = (lambda x: x >= 0, ">= 0")
 SWITCH = (lambda x: isinstance(x, bool), "True or False")
 
@@ -16,8 +15,8 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba 2015) with L2 weight decay added to the gradient, as PyTorch's; without
     weight decay and amsgrad, one fused backend kernel per parameter (adam_update)."""
 
-    checks = {"lr": POSITIVE, "betas": BETAS, "eps": POSITIVE, "weight_decay": NON_NEGATIVE,
-              "amsgrad": SWITCH}
+    checks = {"lr": NON_NEGATIVE, "betas": BETAS, "eps": NON_NEGATIVE,
+              "weight_decay": NON_NEGATIVE, "amsgrad": SWITCH}
     legacy = {"step": "step", "m": "exp_avg", "v": "exp_avg_sq"}
     legacy_options, legacy_defaults = ("lr", "betas", "eps"), {"weight_decay": 0, "amsgrad": False}
     decoupled = False

@@ -5,7 +5,7 @@ SGD:      b = g at the first step, else mu b + (1 - dampening) g;  d = g + mu b 
 RMSprop:  v = alpha v + (1 - alpha) g^2;  centered: a = alpha a + (1 - alpha) g, v' = v - a^2;
           u = g / (sqrt(v') + eps);  with momentum b = mu b + u, u = b;  p = p - lr u
 """
-from .adam import NON_NEGATIVE, POSITIVE, SWITCH
+from .adam import NON_NEGATIVE, SWITCH
 from .optimizer import Optimizer
 
 FRACTION = (lambda x: 0 <= x < 1, "in [0, 1)")
@@ -58,8 +58,8 @@ class SGD(Optimizer):
 class RMSprop(Optimizer):
     """RMSprop (Hinton 2012) with PyTorch's options: centered, momentum, weight decay."""
 
-    checks = {"lr": POSITIVE, "alpha": FRACTION, "eps": POSITIVE, "weight_decay": NON_NEGATIVE,
-              "momentum": NON_NEGATIVE, "centered": SWITCH}
+    checks = {"lr": NON_NEGATIVE, "alpha": FRACTION, "eps": NON_NEGATIVE,
+              "weight_decay": NON_NEGATIVE, "momentum": NON_NEGATIVE, "centered": SWITCH}
     legacy = {"v": "square_avg"}
     legacy_options, legacy_defaults = (
         ("lr", "alpha", "eps"), {"weight_decay": 0, "momentum": 0, "centered": False})
