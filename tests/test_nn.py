@@ -14,7 +14,8 @@ def test_parameters_and_buffers_are_named_like_pytorch():
     net = small_net()
     assert [n for n, _ in net.named_parameters()] == [
         "0.weight", "1.weight", "1.bias", "3.weight", "3.bias"]
-    assert [n for n, _ in net.named_buffers()] == ["1.running_mean", "1.running_var"]
+    assert [n for n, _ in net.named_buffers()] == [
+        "1.running_mean", "1.running_var", "1.num_batches_tracked"]
     assert net[3].weight.shape == (4, 2, 4, 4)  # ConvTranspose2d: (in, out, k, k)
     assert len(net) == 5
 
@@ -112,6 +113,7 @@ def test_spectral_norm_bounds_the_top_singular_value_and_freezes_in_eval_mode():
     layer = nn.SpectralNorm(nn.Linear(6, 4))
     assert [n for n, _ in layer.named_parameters()] == ["module.weight", "module.bias"]
     assert [n for n, _ in layer.named_buffers()] == ["u", "v"]
+
     def top_singular_value():
         normalised = ops.spectral_normalize(layer.module.weight, layer.u.array, layer.v.array)
         return np.linalg.svd(normalised.numpy(), compute_uv=False)[0]

@@ -320,9 +320,9 @@ REFUSED = [
     (lambda: nn.CrossEntropyLoss(weight=tinygan.ones(3)), NotImplementedError, "class weights"),
     (lambda: nn.CrossEntropyLoss(label_smoothing=0.1), NotImplementedError, "label_smoothing"),
     (lambda: nn.MSELoss()(tinygan.ones(3), tinygan.ones(1)), ValueError,
-     r"MSELoss: target shape \(1,\) must equal input shape \(3,\)"),
+     r"mse_loss: target shape \(1,\) must equal input shape \(3,\)"),
     (lambda: nn.L1Loss()(tinygan.ones(3), np.ones(3)), TypeError,
-     "L1Loss: target must be a Tensor"),
+     "l1_loss: target must be a Tensor"),
     (lambda: nn.BCELoss()(tinygan.ones(2) * 2, tinygan.ones(2)), ValueError,
      r"input must be probabilities in \[0, 1\]"),
     (lambda: nn.CrossEntropyLoss()(tinygan.ones((2, 3)), tinygan.tensor(np.array([0, -100]))),
@@ -340,3 +340,255 @@ def test_loss_refusals_in_one_line(call, error, message):
     with pytest.raises(error, match=message) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+# --- 5. new layers: BatchNorm1d, Dropout, Embedding, Upsample, Softmax, ModuleDict -------------
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(6, 4), (5, 4, 3)])
+def test_batch_norm_1d_takes_eps_second_and_matches_torch(shape):
+    """PyTorch-GAN's BatchNorm1d(out_feat, 0.8): eps = 0.8; training and eval, float64."""
+    x = data(0, shape)
+    results = []
+    for m in (tinygan, torch):
+        layer = m.nn.BatchNorm1d(4, 0.8).double()
+        inp = m.tensor(x.copy(), requires_grad=True)
+        (layer(inp) * m.tensor(data(1, shape))).sum().backward()
+        assert layer.eps == 0.8
+        layer.eval()
+        results.append([layer(m.tensor(x)).detach().numpy(), inp.grad.numpy(),
+                        layer.weight.grad.numpy(), layer.running_mean.numpy(),
+                        layer.running_var.numpy(), float(layer.num_batches_tracked)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10)
+    assert str(nn.BatchNorm1d(4, 0.8)) == str(torch.nn.BatchNorm1d(4, 0.8))
+    with pytest.raises(ValueError, match=r"BatchNorm1d: expected a 2-D or 3-D input, got shape "
+                                         r"\(2, 4, 1, 1\)"):
+        nn.BatchNorm1d(4)(tinygan.ones(2, 4, 1, 1))
+
+
+@needs_torch
+def test_batch_norm_without_affine_or_running_stats_matches_torch():
+    x = data(2, (4, 3, 2, 2))
+    for kwargs in ({"affine": False}, {"track_running_stats": False}):
+        ours = nn.BatchNorm2d(3, **kwargs).double()
+        theirs = torch.nn.BatchNorm2d(3, **kwargs).double()
+        assert [n for n, _ in ours.named_parameters()] == [n for n, _ in
+                                                           theirs.named_parameters()]
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+        assert str(ours) == str(theirs)
+        for mode in (True, False):
+            ours.train(mode), theirs.train(mode)
+            np.testing.assert_allclose(ours(tinygan.tensor(x)).numpy(),
+                                       theirs(torch.tensor(x)).detach().numpy(), rtol=1e-10)
+
+
+@needs_torch
+def test_a_torch_batch_norm_state_dict_loads_with_num_batches_tracked():
+    theirs = torch.nn.BatchNorm2d(3)
+    theirs(torch.randn(4, 3, 2, 2) * 3 + 1)
+    ours = nn.BatchNorm2d(3)
+    state = {k: v.numpy() for k, v in theirs.state_dict().items()}
+    assert list(ours.state_dict()) == list(state)
+    assert ours.load_state_dict(state) == ([], [])
+    assert ours.num_batches_tracked.item() == 1
+    np.testing.assert_array_equal(ours.running_var.numpy(), theirs.running_var.numpy())
+    del state["num_batches_tracked"]  # a state dict saved before PyTorch had it still loads
+    assert ours.load_state_dict(state).missing_keys == []
+
+
+def test_load_state_dict_strict_false_reports_missing_and_unexpected_keys():
+    net = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    state = net.state_dict()
+    state["2.weight"] = state.pop("1.weight")
+    before = net[1].weight.numpy().copy()
+    result = net.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["1.weight"] and result.unexpected_keys == ["2.weight"]
+    assert type(result).__name__ == "IncompatibleKeys" and result == (["1.weight"], ["2.weight"])
+    np.testing.assert_array_equal(net[1].weight.numpy(), before)
+    state["0.bias"] = tinygan.zeros(3)  # Tensors load as arrays do
+    net.load_state_dict(state, strict=False)
+    assert not net[0].bias.numpy().any()
+
+
+@needs_torch
+def test_instance_norm_defaults_to_no_affine_as_torch():
+    for m in (nn, torch.nn):
+        assert len(list(m.InstanceNorm2d(4).parameters())) == 0
+        assert len(list(m.InstanceNorm2d(4, affine=True).parameters())) == 2
+    assert str(nn.InstanceNorm2d(3)) == str(torch.nn.InstanceNorm2d(3))
+    with pytest.raises(NotImplementedError, match="track_running_stats=True is not supported"):
+        nn.InstanceNorm2d(3, track_running_stats=True)
+
+
+@needs_torch
+def test_dropout_module_is_the_identity_in_eval_and_prints_as_torch():
+    layer = nn.Dropout(0.4)
+    x = tinygan.ones(50, 40)
+    assert (layer(x).numpy() == 0).any() and layer.eval()(x) is x
+    for p, inplace in ((0.5, False), (0.25, True)):
+        assert str(nn.Dropout(p, inplace)) == str(torch.nn.Dropout(p, inplace))
+    with pytest.raises(ValueError, match="Dropout: dropout probability has to be between 0 and 1"):
+        nn.Dropout(-0.1)
+
+
+@needs_torch
+def test_embedding_module_gathers_rows_scatters_gradients_and_prints_as_torch():
+    indices = np.array([[1, 3, 1], [0, 3, 3]])
+    layers = [nn.Embedding(5, 4, padding_idx=3), torch.nn.Embedding(5, 4, padding_idx=3)]
+    weight = layers[0].weight.numpy()
+    assert not weight[3].any() and abs(weight.std() - 1) < 0.5  # N(0, 1), row 3 zero
+    layers[1].weight.data = torch.tensor(weight)
+    outputs = []
+    for m, layer in zip((tinygan, torch), layers):
+        out = layer(m.tensor(indices))
+        (out * m.tensor(data(3, (2, 3, 4), np.float32))).sum().backward()
+        outputs.append((out.detach().numpy(), layer.weight.grad.numpy(), str(layer)))
+    for ours, theirs in zip(*outputs):
+        assert ours == theirs if isinstance(ours, str) else np.allclose(ours, theirs, rtol=1e-6)
+    with pytest.raises(NotImplementedError, match="Embedding: sparse=True"):
+        nn.Embedding(3, 2, sparse=True)
+
+
+@needs_torch
+def test_upsample_and_softmax_modules_match_torch():
+    x = data(4, (2, 3, 4, 4))
+    for make in (lambda m: m.nn.Upsample(scale_factor=2), lambda m: m.nn.Upsample(size=8),
+                 lambda m: m.nn.Upsample(scale_factor=(2, 1), mode="nearest"),
+                 lambda m: m.nn.Softmax(dim=1), lambda m: m.nn.LogSoftmax(1)):
+        ours, theirs = make(tinygan), make(torch)
+        assert str(ours) == str(theirs)
+        np.testing.assert_allclose(ours(tinygan.tensor(x)).numpy(),
+                                   theirs(torch.tensor(x)).numpy(), rtol=1e-12)
+    with pytest.raises(NotImplementedError, match="Upsample: mode='bilinear'"):
+        nn.Upsample(scale_factor=2, mode="bilinear")
+
+
+@needs_torch
+def test_nll_loss_after_log_softmax_is_cross_entropy_as_in_torch():
+    x, labels = data(5, (4, 3)), np.array([2, 0, 1, 1])
+    values = []
+    for m in (tinygan, torch):
+        inp = m.tensor(x.copy(), requires_grad=True)
+        loss = m.nn.NLLLoss()(m.nn.LogSoftmax(dim=1)(inp), m.tensor(labels))
+        loss.backward()
+        values.append((loss.item(), inp.grad.numpy(), str(m.nn.NLLLoss())))
+    np.testing.assert_allclose(values[0][0], values[1][0], rtol=1e-12)
+    np.testing.assert_allclose(values[0][1], values[1][1], rtol=1e-10)
+    assert values[0][2] == values[1][2]
+
+
+@needs_torch
+def test_module_dict_names_prints_and_behaves_as_torch():
+    dicts = [m.nn.ModuleDict({"conv": m.nn.Conv2d(1, 2, 3), "act": m.nn.ReLU()})
+             for m in (tinygan, torch)]
+    for d, m in zip(dicts, (tinygan, torch)):
+        d["head"] = m.nn.Linear(2, 1)
+        d.update([("tanh", m.nn.Tanh())])
+    ours, theirs = dicts
+    assert str(ours) == str(theirs)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert list(ours.keys()) == list(theirs.keys()) and list(ours) == list(theirs)
+    assert "conv" in ours and len(ours) == 4 and isinstance(ours["tanh"], nn.Tanh)
+    assert ours.pop("act").__class__ is nn.ReLU and "act" not in ours
+    del ours["tanh"]
+    assert [type(v).__name__ for v in ours.values()] == ["Conv2d", "Linear"]
+    owner = nn.Sequential(nn.ModuleDict({"a": nn.Linear(2, 2)}))
+    assert [n for n, _ in owner.named_parameters()] == ["0.a.weight", "0.a.bias"]
+    with pytest.raises(KeyError, match="ModuleDict: a key must be a non-empty string without"):
+        ours["a.b"] = nn.ReLU()
+    with pytest.raises(TypeError, match="ModuleDict: int is not a Module subclass"):
+        ours["x"] = 3
+
+
+def test_module_to_keeps_integer_buffers_and_cuda_refuses_in_one_line():
+    net = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    net.register_buffer("steps", np.zeros(3, np.int64))
+    net.double()
+    assert net[0].weight.dtype == np.float64 and net.steps.dtype == np.int64
+    net.float()
+    assert net[0].weight.dtype == np.float32
+    if not tinygan.cuda.is_available() if hasattr(tinygan, "cuda") else True:
+        with pytest.raises(Exception) as info:
+            net.cuda()
+        assert "\n" not in str(info.value)
+
+
+def test_parallel_distributed_data_parallel_is_refused_in_one_line():
+    with pytest.raises(NotImplementedError, match="average_gradients"):
+        nn.parallel.DistributedDataParallel(nn.Linear(2, 2))
+
+
+# --- 6. nn.utils -------------------------------------------------------------------------------
+
+@needs_torch
+@pytest.mark.parametrize("make", [lambda m: m.nn.Conv2d(3, 4, 3, padding=1),
+                                  lambda m: m.nn.Linear(5, 3)], ids=["Conv2d", "Linear"])
+def test_utils_spectral_norm_changes_the_layer_as_torch_and_follows_it(make):
+    """nn.utils.spectral_norm(layer) is the layer, with torch's names (weight_orig, weight_u,
+    weight_v), printed form, and, from torch's state, torch's outputs in training (one power
+    iteration per forward) and eval mode, and gradients, in float64."""
+    layers = [m.nn.utils.spectral_norm(make(m).double()) for m in (tinygan, torch)]
+    ours, theirs = layers
+    assert type(ours) is type(make(tinygan)) and str(ours) == str(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()}) == ([], [])
+    x = data(9, (2, 3, 4, 4) if isinstance(ours, nn.Conv2d) else (2, 5))
+    for training in (True, True, False):
+        outputs = []
+        for m, layer in zip((tinygan, torch), layers):
+            layer.train(training)
+            inp = m.tensor(x.copy(), requires_grad=True)
+            out = layer(inp)
+            (out * m.tensor(data(10, tuple(out.shape)))).sum().backward()
+            outputs.append([out.detach().numpy(), inp.grad.numpy(), layer.weight_orig.grad.numpy(),
+                            layer.weight_u.numpy(), layer.weight.detach().numpy()])
+            layer.zero_grad()
+        for a, b in zip(*outputs):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_utils_spectral_norm_layers_sit_in_a_sequential():
+    tinygan.manual_seed(0)
+    net = nn.Sequential(nn.utils.spectral_norm(nn.Conv2d(3, 4, 3)), nn.LeakyReLU(0.2),
+                        nn.Flatten(), nn.utils.spectral_norm(nn.Linear(4 * 4 * 4, 1),
+                                                             n_power_iterations=2))
+    assert net(tinygan.ones(2, 3, 6, 6)).shape == (2, 1)
+    assert [n for n, _ in net.named_parameters()] == ["0.bias", "0.weight_orig", "3.bias",
+                                                      "3.weight_orig"]
+    with pytest.raises(NotImplementedError, match="spectral_norm: tinygan normalises the weight"):
+        nn.utils.spectral_norm(nn.Linear(2, 2), name="bias")
+    with pytest.raises(TypeError, match="spectral_norm wraps a Conv2d or Linear, got ReLU"):
+        nn.utils.spectral_norm(nn.ReLU())
+
+
+@needs_torch
+@pytest.mark.parametrize("norm_type", [2.0, 1, float("inf")])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_returns_the_total_norm_and_scales_as_torch(norm_type, max_norm):
+    grads = [data(6, (3, 4)) * 3, data(7, (5,))]
+    results = []
+    for m in (tinygan, torch):
+        params = [m.nn.Parameter(m.zeros(*g.shape, dtype=m.float64)) for g in grads]
+        params.append(m.nn.Parameter(m.zeros(2, dtype=m.float64)))  # no gradient: skipped
+        for p, g in zip(params, grads):
+            p.grad = m.tensor(g.copy())
+        total = m.nn.utils.clip_grad_norm_(params, max_norm, norm_type)
+        results.append([total.numpy()] + [p.grad.numpy() for p in params[:2]])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@needs_torch
+def test_clip_grad_value_clamps_as_torch():
+    results = []
+    for m in (tinygan, torch):
+        p = m.nn.Parameter(m.zeros(3, 4, dtype=m.float64))
+        p.grad = m.tensor(data(8, (3, 4)))
+        assert m.nn.utils.clip_grad_value_(p, 0.5) is None
+        results.append(p.grad.numpy())
+    np.testing.assert_array_equal(*results)
+    with pytest.raises(RuntimeError, match="non-finite"):
+        p = nn.Parameter(tinygan.zeros(2))
+        p.grad = tinygan.tensor([float("inf"), 1.0])
+        nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)

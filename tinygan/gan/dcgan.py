@@ -6,6 +6,8 @@ losses of tinygan.gan apply the sigmoid where they need it. The recipe switches:
 (ReLU or LeakyReLU) and D's normalisation (batch, instance, layer, spectral or none; spectral
 normalises the weights of every conv, the first and last included, as in SN-GAN).
 """
+import functools
+
 import numpy as np
 
 from .. import nn
@@ -63,7 +65,7 @@ def _discriminator_block(in_channels, out_channels, norm):
     conv = _discriminator_conv(in_channels, out_channels, 4, 2, 1, norm)
     if norm == "batch":
         return [conv, nn.BatchNormAct2d(out_channels, negative_slope=0.2)]
-    norms = {"instance": nn.InstanceNorm2d, "layer": nn.LayerNorm2d}
+    norms = {"instance": functools.partial(nn.InstanceNorm2d, affine=True), "layer": nn.LayerNorm2d}
     layers = [norms[norm](out_channels)] if norm in norms else []
     return [conv, *layers, nn.LeakyReLU(0.2)]
 
