@@ -86,8 +86,12 @@ def test_map_location_and_file_objects(tmp_path):
     for where in (None, "cpu", tinygan.device("cpu"), {"cpu": "cpu"}):
         with open(path, "rb") as file:
             assert tinygan.load(file, map_location=where)[0].device == "cpu"
+    assert tinygan.load(path, map_location=lambda storage, loc: storage)[0].device == "cpu"
+    with pytest.raises(TypeError, match=r"obj\[0\]: map_location\(tensor, 'cpu'\) must return a "
+                                        "tensor, got int"):
+        tinygan.load(path, map_location=lambda storage, loc: 0)
     with pytest.raises(TypeError, match="map_location must be a device"):
-        tinygan.load(path, map_location=lambda storage, loc: storage)
+        tinygan.load(path, map_location=3)
 
 
 def test_cuda_tensors_without_a_gpu_point_to_map_location(tmp_path):

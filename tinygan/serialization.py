@@ -72,8 +72,9 @@ def _encode(obj, arrays, where):
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None):
     """What save wrote to ``f`` (a path or a binary file object), its tensors on the device they
-    were saved from or on ``map_location`` ('cpu', 'cuda', 'cuda:0', a tinygan.device, or a
-    dict from saved device to device). Nothing is unpickled whatever weights_only says."""
+    were saved from or on ``map_location`` ('cpu', 'cuda', 'cuda:0', a tinygan.device, a dict
+    from saved device to device, or PyTorch's function of (CPU tensor, saved device)). Nothing
+    is unpickled whatever weights_only says."""
     if pickle_module is not None:
         raise TypeError("tinygan.load: pickle_module is not supported (tinygan reads no pickles)")
     name = getattr(f, "name", "the file object") if hasattr(f, "read") else Path(f)
@@ -141,9 +142,10 @@ class _Decoder:
     def __init__(self, name, npz, declared, map_location):
         self.name, self.npz, self.declared = name, npz, declared
         self.map_location = map_location
-        if map_location is not None and not isinstance(map_location, (str, dict)):
+        if map_location is not None and not isinstance(map_location, (str, dict)) \
+                and not callable(map_location):
             raise TypeError(f"tinygan.load: map_location must be a device ('cpu', 'cuda', "
-                            f"'cuda:0', a tinygan.device) or a dict of them, got "
+                            f"'cuda:0', a tinygan.device), a dict of them or a function, got "
                             f"{type(map_location).__name__}")
 
     def fail(self, where, expected, node):
@@ -181,14 +183,25 @@ class _Decoder:
         saved = node.get("device", "cpu")
         if saved not in ("cpu", "cuda"):
             self.fail(f"{where}.device", "'cpu' or 'cuda'", saved)
+        made = self.placed(array, saved, where)
+        return made.requires_grad_() if node.get("requires_grad") is True else made
+
+    def placed(self, array, saved, where):
+        """A tensor of ``array`` where map_location puts tensors saved on ``saved``: a device, a
+        dict's entry for it, or PyTorch's map_location(storage, location) called with a CPU
+        tensor (the idiom ``lambda storage, loc: storage`` keeps it there)."""
         target = self.map_location
+        if callable(target):
+            made = target(tensor(array), saved)
+            if not isinstance(made, Tensor):
+                raise TypeError(f"tinygan.load: {where}: map_location(tensor, {saved!r}) must "
+                                f"return a tensor, got {type(made).__name__}")
+            return made
         if isinstance(target, dict):
             target = target.get(saved, target.get(f"{saved}:0", saved))
-        target = device(saved if target is None else target)
         try:
-            made = tensor(array, device=target)
+            return tensor(array, device=device(saved if target is None else target))
         except RuntimeError as error:
             raise RuntimeError(f"tinygan.load: {self.name} holds tensors saved on {saved} and "
                                f"none can be made there ({error}); pass map_location='cpu'"
                                ) from None
-        return made.requires_grad_() if node.get("requires_grad") is True else made
