@@ -1,9 +1,12 @@
 """Helpers shared by tests: loading example scripts as modules, tiny image data sets, jobs of
 several MPI ranks."""
 import importlib.util
+import io as io_module
+import re
 import signal
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import numpy as np
@@ -89,3 +92,18 @@ def finish_ranks(process, timeout):
         raise AssertionError(f"the ranks were still running {timeout} s later and were ended; "
                              f"they printed:\n{printed}\n{errors}") from None
     return process.returncode, printed, errors
+
+
+def port_from_torch(source):
+    """``source`` with its imports changed as ../shared/tools/port_from_torch.py changes them
+    (the tool is not in this repository): every name torch -> tinygan, torchvision ->
+    tinygan.vision, and lines that only set cuDNN flags dropped; strings are left alone."""
+    names = {"torch": "tinygan", "torchvision": "tinygan.vision"}
+    cudnn = re.compile(r"^\s*(import\s+torch\.backends\.cudnn\b.*|cudnn\.\w+\s*=.*"
+                       r"|torch\.backends\.cudnn\.\w+\s*=.*)$")
+    kept = "".join(line for line in io_module.StringIO(source)
+                   if not cudnn.match(line.rstrip("\n")))
+    tokens = [t._replace(string=names[t.string])
+              if t.type == tokenize.NAME and t.string in names else t
+              for t in tokenize.generate_tokens(io_module.StringIO(kept).readline)]
+    return tokenize.untokenize(tokens)

@@ -281,3 +281,20 @@ def test_default_layer_init_draws_within_torch_bounds(make):
         a, b = getattr(ours, name).numpy(), getattr(theirs, name).detach().numpy()
         assert a.shape == b.shape
         assert abs(np.abs(a).max() / np.abs(b).max() - 1) < 0.02
+
+
+@needs_torch
+def test_dropout2d_zeroes_whole_channels_as_torch():
+    """Each (sample, channel) plane is all zeros or all scaled by 1 / (1 - p), in both; about
+    p of the planes are zeroed; the module prints as PyTorch's and is the identity in eval."""
+    x = np.ones((8, 16, 3, 3), np.float32)
+    for m in (tinygan, torch):
+        out = m.nn.functional.dropout2d(m.tensor(x), 0.25).numpy()
+        planes = out.reshape(8 * 16, 9)
+        assert all(set(np.unique(plane)) <= {0.0, np.float32(1 / 0.75)} and len(
+            np.unique(plane)) == 1 for plane in planes)
+        assert 0.1 < (planes[:, 0] == 0).mean() < 0.4
+        layer = m.nn.Dropout2d(0.25)
+        layer.eval()
+        assert layer(m.tensor(x)).numpy().tolist() == x.tolist()
+    assert str(nn.Dropout2d(0.25)) == str(torch.nn.Dropout2d(0.25))

@@ -43,6 +43,27 @@ def test_as_pytorch(name, case):
     assert case(tinygan) == case(torch)
 
 
+def test_deepcopy_pickle_and_numpy_as_pytorch():
+    """copy.deepcopy of a model, pickling a tensor (optimizer states are broadcast that way),
+    np.asarray of a CPU tensor; a computed tensor cannot be deep-copied (PyTorch's rule)."""
+    import copy
+    import pickle
+    for m in (tinygan, torch):
+        layer = m.nn.Linear(3, 2)
+        layer.weight.grad = m.ones(2, 3)
+        twin = copy.deepcopy(layer)
+        assert twin.weight is not layer.weight and type(twin.weight) is type(layer.weight)
+        assert twin.weight.grad is None  # a Parameter's deepcopy leaves its grad behind
+        x = m.ones(2, requires_grad=True)
+        x.grad = m.ones(2)
+        assert copy.deepcopy(x).grad.tolist() == [1.0, 1.0]
+        back = pickle.loads(pickle.dumps(layer.weight))
+        assert back.requires_grad and back.tolist() == layer.weight.tolist()
+        assert np.asarray(m.tensor([1.0, 2.0])).tolist() == [1.0, 2.0]
+        with pytest.raises(RuntimeError):
+            copy.deepcopy(layer.weight * 2)
+
+
 @pytest.mark.parametrize("reduce", [
     lambda x: x.max(), lambda x: x.min(), lambda x: x.norm(2, dim=1).sum(),
     lambda x: x.std(dim=1).sum(), lambda x: x.norm(3).sum() + x.norm(math.inf),

@@ -12,6 +12,7 @@ engine runs them under no_grad, or, with create_graph=True, records them like an
 which makes the gradient a Tensor with a graph of its own (gradients of gradients).
 """
 import contextlib
+import copy
 import math
 import numbers
 import operator
@@ -102,6 +103,7 @@ class Tensor:
     device = property(lambda self: self.backend.name)
     is_cuda = property(lambda self: self.backend.name == "cuda")
     is_xpu = is_mps = property(lambda self: False)  # PyTorch's other accelerators: not here
+    deepcopy_keeps_grad = True
     is_leaf = property(lambda self: self.creator is None)  # made by no recorded op
     grad_fn = property(lambda self: self.creator)  # the Function that made it, None for a leaf
     _version = property(lambda self: self._counter.count)  # in-place modifications so far
@@ -170,6 +172,24 @@ class Tensor:
                                "or index one element")
         return self.item()
 
+    def __deepcopy__(self, memo):
+        """A copy of a leaf with its own array, requires_grad and (unless a Parameter, whose
+        grad is left behind) a copy of its grad, of the same class, as PyTorch's; a computed
+        tensor is refused."""
+        if self.creator is not None:
+            raise RuntimeError("deepcopy: only leaf tensors (not results of recorded ops) can be "
+                               "deep-copied, as in PyTorch; detach() it first")
+        made = type(self).__new__(type(self))
+        made._hold(self.array.copy(), self.backend)
+        made.requires_grad = self.requires_grad
+        memo[id(self)] = made
+        made.grad = copy.deepcopy(self.grad, memo) if self.deepcopy_keeps_grad else None
+        return made
+
+    def __reduce__(self):
+        """Pickled as its values (on the host), device, class and requires_grad; no graph."""
+        return _rebuild, (type(self), self.numpy(), self.device, self.requires_grad)
+
     def clone(self, *, memory_format=None):
         """A copy with its own array, in the graph: the gradient flows back to this tensor."""
         return self.to(copy=True)
@@ -182,6 +202,13 @@ class Tensor:
     def numpy(self):
         """The array as a NumPy array (copied to the host if it lives elsewhere)."""
         return self.backend.to_numpy(self.array)
+
+    def __array__(self, dtype=None, copy=None):
+        """NumPy's view of a CPU tensor (np.asarray(t)), as PyTorch's; a GPU tensor is refused."""
+        if self.device != "cpu":
+            raise TypeError(f"can't convert a {self.device} tensor to a NumPy array; "
+                            "call .cpu() first")
+        return self.array if dtype is None else self.array.astype(dtype, copy=bool(copy))
 
     def tolist(self):
         """The values as (nested) Python lists of Python numbers; a 0-d tensor as one number."""
@@ -574,6 +601,15 @@ class Tensor:
 
     def gather(self, dim, index):
         return ops.gather(self, dim, index)
+
+
+def _rebuild(cls, array, device, requires_grad):
+    """A pickled tensor made again: ``array`` on ``device`` as a leaf of class ``cls``."""
+    made = cls.__new__(cls)
+    target = backends.get(device)
+    made._hold(target.asarray(array), target)
+    made.requires_grad = requires_grad
+    return made
 
 
 def wrap(array, backend=None):

@@ -4,7 +4,7 @@ from . import functional, init, parallel, utils
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d, ConvTranspose2d
-from .dropout import Dropout
+from .dropout import Dropout, Dropout2d
 from .init import init_rng
 from .linear import Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
@@ -19,8 +19,8 @@ from ..random import manual_seed  # tinygan.nn.manual_seed, as before
 
 __all__ = ["AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
            "BatchNormAct2d", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout",
-           "Embedding", "Flatten", "Identity", "InstanceNorm2d", "L1Loss", "LayerNorm2d",
-           "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict",
+           "Dropout2d", "Embedding", "Flatten", "Identity", "InstanceNorm2d", "L1Loss",
+           "LayerNorm2d", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict",
            "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
            "SpectralNorm", "Tanh", "Upsample", "functional", "init", "init_rng", "manual_seed",
            "parallel", "utils"]

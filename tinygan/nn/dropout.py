@@ -16,3 +16,10 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """F.dropout2d in training mode (whole channels zeroed), the identity in eval."""
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training, self.inplace)

@@ -238,14 +238,28 @@ def _check_p(name, p):
 def dropout(input, p=0.5, training=True, inplace=False):
     """In training, each element zeroed with probability p (drawn from the global generator of
     the input's device) and the others scaled by 1 / (1 - p); else the input itself."""
-    _check_p("dropout", p)
-    _check_inplace("dropout", inplace)
+    return _dropout("dropout", input, p, training, inplace, input.shape)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """dropout of whole channels: each (sample, channel) plane of an (N, C, H, W) or (C, H, W)
+    input zeroed with probability p, the others scaled by 1 / (1 - p)."""
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected an (N, C, H, W) or (C, H, W) input, got shape "
+                         f"{tuple(input.shape)}")
+    return _dropout("dropout2d", input, p, training, inplace, input.shape[:-2] + (1, 1))
+
+
+def _dropout(name, input, p, training, inplace, mask_shape):
+    """input times a mask of ``mask_shape`` (broadcast): 0 with probability p, else 1 / (1 - p)."""
+    _check_p(name, p)
+    _check_inplace(name, inplace)
     if not training:
         return input
-    draw = creation.rand(*input.shape, dtype=input.dtype, device=input.device).array
+    draw = creation.rand(*mask_shape, dtype=input.dtype, device=input.device).array
     scale = 0.0 if p == 1 else 1 / (1 - p)
     mask = wrap((draw >= p).astype(input.dtype) * input.dtype.type(scale), input.backend)
-    return _apply_inplace("dropout", input, inplace, lambda x: x * mask)
+    return _apply_inplace(name, input, inplace, lambda x: x * mask)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,

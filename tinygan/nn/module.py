@@ -8,6 +8,7 @@ from ..tensor import Tensor, as_array, wrap
 
 class Parameter(Tensor):
     """A Tensor that a Module owns and an optimizer updates: requires_grad by default."""
+    deepcopy_keeps_grad = False  # copy.deepcopy(model) leaves the grads, as PyTorch's
 
     def __init__(self, data=None, requires_grad=True):
         """A leaf sharing the array of ``data`` (a Tensor, or an array kept as it is; None: an

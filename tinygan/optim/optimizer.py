@@ -6,6 +6,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from ..tensor import wrap
+
 
 class Optimizer:
     """Parameter groups with per-group options; subclasses update in ``step`` from ``.grad``.
@@ -92,10 +94,12 @@ class Optimizer:
         raise NotImplementedError
 
     def state_dict(self):
-        """{'state': {index: {name: NumPy copy or number}}, 'param_groups': [options with
-        'params' as indices]}, as PyTorch's (indices count through the groups in order)."""
+        """{'state': {index: {name: a Tensor copy on p's device, or a number}}, 'param_groups':
+        [options with 'params' as indices]}, as PyTorch's (indices count through the groups in
+        order)."""
         index = {id(p): i for i, p in enumerate(self.params)}
-        state = {index[id(p)]: {k: _numpy(p, v) for k, v in s.items()}
+        state = {index[id(p)]: {k: wrap(v.copy(), p.backend) if hasattr(v, "shape") else v
+                                for k, v in s.items()}
                  for p, s in self.state.items() if s and id(p) in index}
         groups = [{**g, "params": [index[id(p)] for p in g["params"]]} for g in self.param_groups]
         return {"state": dict(sorted(state.items())), "param_groups": groups}
@@ -180,7 +184,8 @@ class Optimizer:
         group = sd["param_groups"][0]
         state = [None] * len(self.params)
         for i, s in sd["state"].items():
-            state[i] = {kept[k]: int(v) if k == "step" else v for k, v in s.items() if k in kept}
+            state[i] = {kept[k]: int(v) if k == "step" else _numpy(self.params[i], v)
+                        for k, v in s.items() if k in kept}
         return {k: list(group[k]) if isinstance(group[k], tuple) else group[k]
                 for k in options} | {"state": state}
 
