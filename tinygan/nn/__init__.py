@@ -20,7 +20,7 @@ from ..random import manual_seed  # tinygan.nn.manual_seed, as before
 __all__ = ["AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
            "BatchNormAct2d", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout",
            "Dropout2d", "Embedding", "Flatten", "Identity", "InstanceNorm2d", "L1Loss",
-           "LayerNorm2d", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict",
-           "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
-           "SpectralNorm", "Tanh", "Upsample", "functional", "init", "init_rng", "manual_seed",
-           "parallel", "utils"]
+           "LayerNorm2d", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module",
+           "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
+           "Softmax", "SpectralNorm", "Tanh", "Upsample", "functional", "init", "init_rng",
+           "manual_seed", "parallel", "utils"]
