@@ -6,10 +6,11 @@ pytorch/examples' dcgan/main.py. examples/train_cifar.py is the full-featured ve
 """
 import argparse
 
-import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy loads it
+import tinygan as torch  # PyTorch's names; first: it sets OpenBLAS's thread timeout
 import numpy as np
+import tinygan.nn as nn
+import tinygan.optim as optim
 
-from tinygan import ops, optim
 from tinygan.gan import data, dcgan, visual
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -25,34 +26,29 @@ images = data.load_images(args.data) if args.data else data.load_cifar10(split="
 rng = np.random.default_rng(0)
 
 # Models: G maps z (N, 100, 1, 1) to images, D maps images to one raw score (a logit) each.
-tg.manual_seed(0)
+torch.manual_seed(0)
 G, D = dcgan.Generator(nz=100), dcgan.Discriminator()
 opt_G = optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
 opt_D = optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-fixed_z = tg.Tensor(rng.standard_normal((64, 100, 1, 1), np.float32))
-
-
-def bce(scores, target):
-    """Binary cross-entropy of sigmoid(scores) against a constant target (1: real, 0: fake)."""
-    return ops.binary_cross_entropy_with_logits(scores, tg.Tensor(np.full(scores.shape, target,
-                                                                        np.float32)))
+criterion = nn.BCEWithLogitsLoss()  # binary cross-entropy of sigmoid(score) against a target
+fixed_z = torch.randn(64, 100, 1, 1)
 
 
 step = 0
 for epoch in range(args.epochs):
     for batch in data.batches(images, args.batch_size, rng):
-        real = tg.Tensor(batch)
-        z = tg.Tensor(rng.standard_normal((len(batch), 100, 1, 1), np.float32))
-        fake = G(z)
+        real = torch.from_numpy(batch)
+        fake = G(torch.randn(len(batch), 100, 1, 1))
+        real_label, fake_label = torch.ones(len(batch)), torch.zeros(len(batch))
 
         # (1) Update D: maximize log D(x) + log(1 - D(G(z))).
-        loss_D = bce(D(real), 1.0) + bce(D(fake.detach()), 0.0)
+        loss_D = criterion(D(real), real_label) + criterion(D(fake.detach()), fake_label)
         opt_D.zero_grad()
         loss_D.backward()
         opt_D.step()
 
         # (2) Update G: maximize log D(G(z)) (the non-saturating loss).
-        loss_G = bce(D(fake), 1.0)
+        loss_G = criterion(D(fake), real_label)
         opt_G.zero_grad()
         loss_G.backward()
         opt_G.step()
@@ -67,7 +63,7 @@ for epoch in range(args.epochs):
         break
 
 # Samples of the fixed noise, with batch norm's running statistics (eval mode).
-with tg.no_grad():
+with torch.no_grad():
     samples = G.eval()(fixed_z).numpy()
 visual.save_grid(args.out, data.to_uint8(samples), nrow=8, scale=2)
 print(f"wrote {args.out}")
