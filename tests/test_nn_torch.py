@@ -514,9 +514,31 @@ def test_module_to_keeps_integer_buffers_and_cuda_refuses_in_one_line():
         assert "\n" not in str(info.value)
 
 
-def test_parallel_distributed_data_parallel_is_refused_in_one_line():
-    with pytest.raises(NotImplementedError, match="average_gradients"):
-        nn.parallel.DistributedDataParallel(nn.Linear(2, 2))
+@needs_torch
+def test_parallel_distributed_data_parallel_names_and_prints_as_pytorchs(tmp_path):
+    """One process (PyTorch's over a gloo group of 1): the same keys, printed form and grads;
+    averaging over ranks is tests/test_ddp.py's."""
+    import torch.distributed
+    torch.distributed.init_process_group("gloo", init_method=f"file://{tmp_path}/init", rank=0,
+                                         world_size=1)
+    try:
+        results, state = [], None
+        for m in (torch, tinygan):
+            ddp = m.nn.parallel.DistributedDataParallel(
+                m.nn.Sequential(m.nn.BatchNorm1d(3), m.nn.Linear(3, 2)))
+            if state is None:
+                state = {k: v.numpy().copy() for k, v in ddp.state_dict().items()}
+            else:
+                ddp.load_state_dict(state)  # the 'module.' keys of PyTorch's
+            ddp(m.arange(12.0).reshape(4, 3) ** 2).pow(2).sum().backward()
+            results.append((sorted(ddp.state_dict()), repr(ddp),
+                            [p.grad.numpy() for p in ddp.parameters()]))
+    finally:
+        torch.distributed.destroy_process_group()
+    (keys, printed, grads), (our_keys, our_printed, our_grads) = results
+    assert (our_keys, our_printed) == (keys, printed)
+    for ours, theirs in zip(our_grads, grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
 # --- 6. nn.utils -------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ NCCL_MISSING = ("tinygan.distributed on GPUs needs CuPy's NCCL binding (cupy.cud
                 "NCCL library: pip install nvidia-nccl-cu12 (or -cu13, as your CuPy)")
 ABORT_GRACE_S = 0.5  # for a rank's last lines to reach mpiexec before MPI_Abort
 TIMEOUT_EXIT = 4  # the exit status of a job ended by a collective that waited too long
+LAUNCH_SIZES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")  # set by MPICH's and Open MPI's mpiexec
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "NUMBA_NUM_THREADS")
 
@@ -240,6 +241,23 @@ def world(device="cpu", timeout=None):
     return for_device(Communicator(), device, timeout)
 
 
+_worlds = {}  # device -> the run's world communicator, made by default_world
+
+
+def default_world(device="cpu"):
+    """The run's world communicator for ``device``'s arrays, made by the first call (then
+    collective) and the same after; None in a process that mpiexec did not start and that
+    cannot make one (no mpi4py): a single process."""
+    if device not in _worlds:
+        try:
+            _worlds[device] = world(device)
+        except RuntimeError:
+            if any(os.environ.get(name, "1") != "1" for name in LAUNCH_SIZES):
+                raise
+            _worlds[device] = None
+    return _worlds[device]
+
+
 def share_cores(communicator):
     """Limit this rank's thread pools (BLAS and OpenMP through threadpoolctl, numba's) to its
     share of its machine's cores, as torchrun does, unless a *_NUM_THREADS variable is set;
@@ -288,15 +306,22 @@ def _split(flat, like):
 
 
 def average_gradients(module, communicator):
-    """Replace every parameter's gradient by its mean over the ranks (one allreduce)."""
-    params = [p for p in module.parameters() if p.grad is not None]
+    """Replace the gradient of every parameter that requires grad by its mean over the ranks
+    (one allreduce)."""
+    params = [p for p in module.parameters() if p.requires_grad and p.grad is not None]
     for p, mean in zip(params, communicator.allreduce_mean([p.grad.array for p in params])):
         p.grad.array = mean
 
 
 def broadcast_module(module, communicator, root=0):
     """Give every rank rank ``root``'s parameters and buffers (one broadcast)."""
-    tensors = module.parameters() + module.buffers()
+    broadcast_tensors(module.parameters() + module.buffers(), communicator, root)
+
+
+def broadcast_tensors(tensors, communicator, root=0):
+    """Give every rank rank ``root``'s values of ``tensors`` (one broadcast; none if empty)."""
+    if not tensors:
+        return
     for tensor, value in zip(tensors, communicator.broadcast([t.array for t in tensors], root)):
         tensor.array = value
 

@@ -22,6 +22,22 @@ import numpy as np
 from . import backend as backends, devices, dtypes
 from .dtypes import FLOAT_DTYPES
 _grad_enabled = True
+_queued = {}  # key -> (callback, leaves): see queue_callback
+
+
+def queue_callback(callback, leaves, key):
+    """Run ``callback()`` once, at the end of the first Tensor.backward() that accumulates a
+    gradient into one of ``leaves`` (PyTorch's engine queue_callback, tied to the graph it
+    serves); one callback per ``key``: queuing again before that backward replaces it.
+    autograd.grad writes no ``.grad`` and runs none."""
+    _queued[key] = (callback, leaves)
+
+
+def _run_callbacks(reached):
+    """Run (and dequeue) each queued callback whose leaves are among ``reached``."""
+    due = [key for key, (_, leaves) in _queued.items() if any(t in reached for t in leaves)]
+    for key in due:
+        _queued.pop(key)[0]()
 
 
 @contextlib.contextmanager
@@ -338,6 +354,7 @@ class Tensor:
             for leaf, gx in leaves.items():
                 leaf.grad = (gx if create_graph else wrap(gx.array, gx.backend)) \
                     if leaf.grad is None else leaf.grad + gx
+        _run_callbacks(leaves)
 
     # --- operator sugar (the ops live in tinygan/ops/) ------------------------------------
     # NumPy's ufuncs step aside: ``array + tensor`` calls Tensor.__radd__, as ``number + tensor``
