@@ -70,6 +70,8 @@ def test_forwards_before_one_backward_average_once_and_grad_averages_none():
     (ddp(batch(3)).sum()).backward()
     ddp(batch(4)).sum().backward()
     assert names(comm).count("Allreduce") == 3
+    tg.autograd.backward(ddp(batch(5)).sum())  # torch.autograd.backward averages too
+    assert names(comm).count("Allreduce") == 4
 
 
 def test_a_backward_that_misses_the_module_leaves_its_averaging_for_one_that_reaches_it():

@@ -157,7 +157,8 @@ def penalty_models(norm):
     theirs = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 4, 2, 1), *their_middle,
                                  torch.nn.LeakyReLU(0.2), torch.nn.Conv2d(4, 1, 4),
                                  torch.nn.Flatten(0)).double()
-    state = {k.replace(".module.", "."): torch.tensor(v) for k, v in ours.state_dict().items()}
+    state = {k.replace(".module.", "."): torch.tensor(np.asarray(v))
+             for k, v in ours.state_dict().items()}
     theirs.load_state_dict(state, strict=False)
     if norm == "spectral":
         for index in (0, 2):

@@ -614,3 +614,16 @@ def test_clip_grad_value_clamps_as_torch():
         p = nn.Parameter(tinygan.zeros(2))
         p.grad = tinygan.tensor([float("inf"), 1.0])
         nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+
+
+@needs_torch
+def test_state_dict_holds_detached_tensors_sharing_the_parameters_as_torch():
+    """state_dict() values are Tensors without grad that share the parameters' memory: a later
+    in-place update shows in them, as PyTorch's (copy.deepcopy makes a snapshot)."""
+    for m in (tinygan, torch):
+        layer = m.nn.Linear(3, 2)
+        state = layer.state_dict()
+        assert isinstance(state["weight"], m.Tensor) and not state["weight"].requires_grad
+        with m.no_grad():
+            layer.weight.add_(1.0)
+        np.testing.assert_array_equal(state["weight"].numpy(), layer.weight.detach().numpy())

@@ -59,6 +59,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         for t, g in found.items():
             g = g if create_graph else g.detach()
             t.grad = g if t.grad is None else t.grad + g
+    engine._run_callbacks(found)  # DistributedDataParallel's averaging, as after Tensor.backward
 
 
 class _VariableType(type):

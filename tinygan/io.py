@@ -168,8 +168,8 @@ def remove_stale_temporaries(folder, patterns):
 
 def save_checkpoint(path, modules, optimizers, meta, arrays=None):
     """Write modules' state dicts, optimizers' states, extra arrays and JSON ``meta`` atomically."""
-    flat = {f"{name}/{key}": value for name, m in modules.items()
-            for key, value in m.state_dict().items()}
+    flat = {f"{name}/{key}": value.numpy() if hasattr(value, "numpy") else np.asarray(value)
+            for name, m in modules.items() for key, value in m.state_dict().items()}
     optimizer_meta = {}
     for name, opt in optimizers.items():
         # tinygan's optimizers give the layout below through checkpoint_state (state_dict is

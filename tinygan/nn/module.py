@@ -160,9 +160,10 @@ class Module:
         return self.to(dtype=np.float64)
 
     def state_dict(self):
-        """{dotted name: NumPy copy} of every parameter and buffer."""
+        """{dotted name: a detached Tensor sharing its array} of every parameter and buffer, as
+        PyTorch's (a later step changes it too: copy.deepcopy it for a snapshot)."""
         named = list(self.named_parameters()) + list(self.named_buffers())
-        return {name: tensor.numpy().copy() for name, tensor in named}
+        return {name: tensor.detach() for name, tensor in named}
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays (or Tensors) from ``state_dict`` into the parameters and buffers; returns
