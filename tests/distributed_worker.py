@@ -117,7 +117,8 @@ def check_dcgan_steps(comm, dtype, rtol, atol, steps=3, per_rank=8, device="cpu"
         growth.append(tuple(b - a for a, b in zip(before, counters() if counters else ())))
     for one, many in zip(whole[:2], split[:2]):
         for (name, a), b in zip(one.state_dict().items(), many.state_dict().values()):
-            np.testing.assert_allclose(b, a, rtol=rtol, atol=atol, err_msg=f"{dtype}: {name}")
+            np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=rtol, atol=atol,
+                                       err_msg=f"{dtype}: {name}")
     return split[:2], growth
 
 

@@ -48,7 +48,8 @@ def build_stacks(seed):
         torch.nn.ConvTranspose2d(8, 4, 4, 2, 1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
         torch.nn.Conv2d(4, 1, 3, 1, 1), torch.nn.Tanh(),
     ).double()
-    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()}, strict=False)
+    theirs.load_state_dict({k: torch.tensor(np.asarray(v)) for k, v in ours.state_dict().items()},
+                           strict=False)
     return ours, theirs
 
 
