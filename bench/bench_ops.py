@@ -60,7 +60,7 @@ def layer_shapes(batch):
     x = tg.Tensor(np.random.default_rng(0).standard_normal((batch, NZ, 1, 1), np.float32))
     found = {}
     with tg.no_grad():
-        for _, m in G.main.children() + D.main.children():
+        for m in G.main.children() + D.main.children():
             if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
                 kind = "conv2d" if isinstance(m, nn.Conv2d) else "conv_transpose2d"
                 found[kind, x.shape, (m.weight.shape, m.stride, m.padding)] = None

@@ -283,11 +283,13 @@ def torch_copy(model):
     pair must agree in shape.
     """
     import torch
-    theirs = torch.nn.Sequential(*[layer for _, m in model.main.children()
+    theirs = torch.nn.Sequential(*[layer for m in model.main.children()
                                    for layer in _torch_layers(m)])
-    ours = model.parameters() + model.buffers()
+    counted = "num_batches_tracked"  # a count, not a tensor of the step
+    ours = model.parameters() + [b for name, b in model.named_buffers()
+                                 if not name.endswith(counted)]
     their = list(theirs.parameters()) + [b for name, b in theirs.named_buffers()
-                                         if not name.endswith("num_batches_tracked")]
+                                         if not name.endswith(counted)]
     shapes = [tuple(t.shape) for t in ours], [tuple(t.shape) for t in their]
     if shapes[0] != shapes[1]:
         raise AssertionError(f"{type(model).__name__}: tinygan tensors {shapes[0]} do not pair "
