@@ -4,6 +4,7 @@ import re
 import shutil
 
 import numpy as np
+import pytest
 
 from tinygan import ops, tensor, viz
 
@@ -22,3 +23,16 @@ def test_the_dot_text_has_a_box_per_function_and_shapes_on_the_edges(tmp_path):
     written = viz.save(loss, tmp_path / "graph", names={w: "weight"})
     assert (tmp_path / "graph.dot").read_text() == dot
     assert (tmp_path / "graph.png" in written) == (shutil.which("dot") is not None)
+
+
+def test_a_graph_released_by_backward_is_refused_in_one_line():
+    """After backward() (no retain_graph) the Functions dropped their inputs: one line says to
+    draw first (it was an AttributeError deep in to_dot); with retain_graph it still draws."""
+    w = tensor(np.ones(3), requires_grad=True)
+    kept, released = (w * 2).sum(), (w * 3).sum()
+    kept.backward(retain_graph=True)
+    assert "Mul" in viz.to_dot(kept)
+    released.backward()
+    with pytest.raises(RuntimeError, match="draw it before backward") as error:
+        viz.to_dot(released)
+    assert "\n" not in str(error.value)

@@ -37,6 +37,10 @@ def to_dot(output, names=None):
         fn = stack.pop()
         if fn in seen:
             continue
+        if fn.released:
+            raise RuntimeError(f"to_dot: the graph was released by a backward (at "
+                               f"{type(fn).__name__}); draw it before backward(), or call "
+                               "backward(retain_graph=True)")
         seen.add(fn)
         for tensor in fn.inputs:
             target = node(fn, type(fn).__name__, "box")

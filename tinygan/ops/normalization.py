@@ -26,8 +26,9 @@ class BatchNorm(Function):
     0.2 LeakyReLU; fusing it saves whole passes over memory. Training: batch statistics over
     every axis but 1, and the running statistics (if given) move toward them by ``momentum``
     (the variance unbiased, as in PyTorch). Eval: the running statistics. With gz the gradient
-    at z, xhat the normalised input and m values per channel, the training-mode input gradient
-    is gamma / std * (gz - mean(gz) - xhat * mean(gz * xhat)); the two sums are exactly the
+    at z, xhat the normalised input and self.count values per channel (the means are over
+    them), the training-mode input gradient is gamma / std * (gz - mean(gz) - xhat *
+    mean(gz * xhat)); the two sums are exactly the
     beta and gamma gradients. The passes over x are backend primitives (bn_statistics, bn_act_*).
     With ``group`` (a tinygan.distributed.Communicator) the statistics and the two sums are
     those of every rank's batch together (SyncBatchNorm); gamma's and beta's gradients stay
