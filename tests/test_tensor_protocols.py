@@ -27,6 +27,9 @@ CASES = [  # (name, f(module) -> a value, compared as a float or a list)
                                      for p in (math.inf, -math.inf, 0)]),
     ("norm inf over dim", lambda m: m.tensor([[1.0, -4.0], [0.0, 2.0]]).norm(
         math.inf, dim=1).tolist()),
+    ("reductions over the one dim of a 0-d tensor", lambda m: [
+        m.tensor(-2.0).norm(math.inf, dim=0).item(), m.tensor(3.0).sum(dim=-1).item(),
+        m.tensor(3.0).std(dim=0, unbiased=False).item(), m.tensor(0.0).any(dim=0).item()]),
     ("t()", lambda m: (m.arange(6.0).reshape(2, 3).t().tolist(),
                        m.tensor([1.0, 2.0]).t().tolist())),
     ("any and all", lambda m: (m.tensor([[1.0, 0.0], [2.0, 3.0]]).any().item(),

@@ -11,8 +11,6 @@ the op's backward reads. Refused there, as in PyTorch: a leaf that requires grad
 update in ``no_grad()``). Refused by tinygan, which records a graph of tensors where PyTorch
 rewrites a graph of nodes: a view, and a tensor that a recorded op has already used.
 """
-import numpy as np
-
 from . import creation, ops
 from .tensor import Tensor, _recording, is_grad_enabled
 
@@ -55,7 +53,7 @@ def _check_rebase(tensor, op):
 
 def _write(tensor, op, result):
     """Copy ``result``'s values (broadcast) into ``tensor``'s array and count the write."""
-    if _broadcast_shape(result.shape, tensor.shape) != tensor.shape:
+    if not ops.broadcasts_to(result.shape, tensor.shape):
         raise RuntimeError(f"{op}: the result has shape {result.shape} but the tensor written "
                            f"in place has shape {tensor.shape} (an in-place op cannot change "
                            "a tensor's shape)")
@@ -64,14 +62,6 @@ def _write(tensor, op, result):
                            "share memory); clone() it before writing in place")
     tensor.array[...] = result.array
     tensor._mark_modified(op)
-
-
-def _broadcast_shape(a, b):
-    """The shape that shapes a and b broadcast to, or None if they do not."""
-    try:
-        return np.broadcast_shapes(a, b)
-    except ValueError:
-        return None
 
 
 def _operand(value, tensor, op):

@@ -437,20 +437,16 @@ class Tensor:
                 raise TypeError(f"{name}: bitwise ops take bool or integer tensors, got dtype "
                                 f"{value.dtype}; compare first (x > 0) to make a mask")
         if other is not None:
-            other = other.array if isinstance(other, Tensor) else self.backend.asarray(other)
+            other = self._other_array(other, name)
+            if other is NotImplemented:
+                return NotImplemented
         return wrap(self.backend.asarray(operation(self.array, other)), self.backend)
 
     def _compare(self, other, relation, name):
         """relation(self, other) elementwise, as a bool Tensor (a comparison has no gradient);
         NotImplemented for what is neither a tensor, an array nor a number (``t == None``)."""
-        if isinstance(other, Tensor):
-            if other.device != self.device:
-                raise ValueError(f"{name}: tensors on different devices, {self.device!r} and "
-                                 f"{other.device!r}; move one with .to() first")
-            other = other.array
-        elif isinstance(other, (numbers.Number, np.generic, np.ndarray)):
-            other = self.backend.asarray(other)
-        else:
+        other = self._other_array(other, name)
+        if other is NotImplemented:
             return NotImplemented
         try:
             shape = np.broadcast_shapes(self.array.shape, other.shape)
@@ -459,6 +455,18 @@ class Tensor:
                              "broadcast together") from None
         return wrap(self.backend.asarray(relation(self.array, other)).reshape(shape),
                     self.backend)
+
+    def _other_array(self, other, name):
+        """The other operand of a comparison or bitwise op as an array of this tensor's backend:
+        a tensor on this device, a NumPy array or a number; NotImplemented for anything else."""
+        if isinstance(other, Tensor):
+            if other.device != self.device:
+                raise ValueError(f"{name}: tensors on different devices, {self.device!r} and "
+                                 f"{other.device!r}; move one with .to() first")
+            return other.array
+        if isinstance(other, (numbers.Number, np.generic, np.ndarray)):
+            return self.backend.asarray(other)
+        return NotImplemented
 
     @property
     def T(self):  # noqa: N802  (the name NumPy and PyTorch use)

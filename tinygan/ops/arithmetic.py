@@ -22,8 +22,9 @@ Operands broadcast as NumPy's do; each gradient is then summed back to its opera
 """
 
 __all__ = ["Add", "BroadcastTo", "Clamp", "Convert", "Div", "Exp", "Log", "MatMul", "Mul", "Neg",
-           "Pow", "Sub", "SumTo", "abs", "add", "broadcast_to", "clamp", "clip", "convert", "div",
-           "exp", "linear", "log", "matmul", "mul", "neg", "pow", "sqrt", "sub", "sum_to"]
+           "Pow", "Sub", "SumTo", "abs", "add", "broadcast_to", "broadcasts_to", "clamp", "clip",
+           "convert", "div", "exp", "linear", "log", "matmul", "mul", "neg", "pow", "sqrt", "sub",
+           "sum_to"]
 
 import numbers
 
@@ -72,14 +73,18 @@ class Convert(Function):
 convert = Convert.apply
 
 
+def broadcasts_to(shape, target):
+    """True if an array of ``shape`` broadcasts to ``target`` (NumPy's rules) unchanged."""
+    try:
+        return np.broadcast_shapes(tuple(shape), tuple(target)) == tuple(target)
+    except ValueError:
+        return False
+
+
 def sum_to(x, shape):
     """x summed down to ``shape`` (x itself if it has that shape already)."""
     shape = tuple(shape)
-    try:
-        fits = np.broadcast_shapes(shape, x.shape) == x.shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not broadcasts_to(shape, x.shape):
         raise ValueError(f"sum_to: shape {shape} does not broadcast to the shape {x.shape} "
                          "it would be summed from")
     return x if x.shape == shape else SumTo.apply(x, shape=shape)

@@ -65,14 +65,15 @@ MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
 
 def _dims(x, dim, name):
-    """``dim`` (an int, a sequence of ints or None) as a sorted tuple of axes of x."""
+    """``dim`` (an int, a sequence of ints or None) as a sorted tuple of axes of x (a 0-d
+    tensor's dim 0 or -1 names no axis: nothing to reduce)."""
     if dim is None:
         return tuple(range(x.ndim))
     dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
     axes = tuple(x._axis(d, name) if x.ndim else _scalar_axis(d, name) for d in dims)
     if len(set(axes)) != len(axes):
         raise ValueError(f"{name}: dim {dim} names an axis twice")
-    return tuple(sorted(axes))
+    return tuple(sorted(a for a in axes if a is not None))
 
 
 def _scalar_axis(dim, name):
@@ -84,7 +85,7 @@ def _scalar_axis(dim, name):
 
 
 def _reduce(op, x, dim, keepdim, name):
-    axes = tuple(a for a in _dims(x, dim, name) if a is not None)
+    axes = _dims(x, dim, name)
     if not axes:
         return x
     return op(x, axis=axes, keepdims=keepdim)
@@ -117,7 +118,7 @@ def _variance(x, dim, unbiased, keepdim, correction, name):
         raise ValueError(f"{name}: give unbiased or correction, not both")
     if correction is None:
         correction = 0 if unbiased is False else 1
-    axes = tuple(a for a in _dims(x, dim, name) if a is not None)
+    axes = _dims(x, dim, name)
     count = int(np.prod([x.shape[a] for a in axes]))
     centred = x - _reduce(Mean.apply, x, axes, True, name)
     squares = _reduce(Sum.apply, centred * centred, axes, keepdim, name)
@@ -221,7 +222,7 @@ def all(input, dim=None, keepdim=False):  # noqa: A001  (torch.all)
 
 
 def _logical(x, dim, keepdim, name):
-    axes = tuple(a for a in _dims(x, dim, name) if a is not None)
+    axes = _dims(x, dim, name)
     reduced = getattr(x.backend.xp, name)(x.array, axis=axes, keepdims=keepdim)
     return wrap(x.backend.xp.asarray(reduced))
 
