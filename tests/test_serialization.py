@@ -161,3 +161,16 @@ def test_foreign_damaged_and_hostile_files_give_one_line(tmp_path):
         assert "\n" not in str(error.value)
     with pytest.raises(FileNotFoundError, match="no such file"):
         tinygan.load(tmp_path / "absent.pt")
+
+
+def test_a_device_or_a_folder_is_named_not_called_missing(tmp_path):
+    """A symlink to /dev/zero (which would stream zeros without end) and a folder: one line
+    each saying what the path is, from tinygan.load and from io.load_checkpoint (both said
+    'no such file' / 'not found' of a path that is there)."""
+    (tmp_path / "zero.pth").symlink_to("/dev/zero")
+    for read in (tinygan.load, io.load_checkpoint):
+        with pytest.raises(ValueError, match="zero.pth is not a regular file") as error:
+            read(tmp_path / "zero.pth")
+        assert "\n" not in str(error.value)
+    with pytest.raises(IsADirectoryError, match="is a folder, not a file"):
+        tinygan.load(tmp_path)

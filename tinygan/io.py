@@ -191,6 +191,17 @@ def save_checkpoint(path, modules, optimizers, meta, arrays=None):
         np.savez(file, __header__=np.array(json.dumps(header)), **flat)
 
 
+def refuse_unreadable(path, reader):
+    """Refuse in one line naming ``reader`` a ``path`` that is missing, a folder, or not a
+    regular file (a device such as /dev/zero, a pipe: reading one may never end)."""
+    if path.is_dir():
+        raise IsADirectoryError(f"{reader}: {path} is a folder, not a file")
+    if not path.exists():
+        raise FileNotFoundError(f"{reader}: no such file: {path}")
+    if not path.is_file():
+        raise ValueError(f"{reader}: {path} is not a regular file (a device, a pipe or a socket)")
+
+
 def load_checkpoint(path):
     """Read a checkpoint, checked against tinygan.schema (the sizes its members declare, then
     its header and its arrays' names, dtypes and shapes) before any array is read:
@@ -201,8 +212,9 @@ def load_checkpoint(path):
     if path.is_dir():
         raise FileNotFoundError(f"{path} is a folder; give the checkpoint file in it "
                                 f"(e.g. {path / 'checkpoint.npz'})")
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"checkpoint not found: {path}")
+    refuse_unreadable(path, "checkpoint")
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{path}: not a tinygan checkpoint (not a .npz archive at all)")
     try:

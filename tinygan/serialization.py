@@ -79,8 +79,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise TypeError("tinygan.load: pickle_module is not supported (tinygan reads no pickles)")
     name = getattr(f, "name", "the file object") if hasattr(f, "read") else Path(f)
     if not hasattr(f, "read"):
-        if not Path(f).is_file():
-            raise FileNotFoundError(f"tinygan.load: no such file: {f}")
+        io.refuse_unreadable(name, "tinygan.load")
         with open(f, "rb") as file:
             return _load(file, name, map_location)
     return _load(f, name, map_location)
