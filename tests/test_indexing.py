@@ -6,6 +6,8 @@ and backward; cat/stack/split/chunk round trips; one-line errors; the same ops o
 stand-in. The op table's rows (tests/op_cases.py) check the derivatives against finite
 differences and the double backward.
 """
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings, strategies as st
@@ -18,10 +20,11 @@ from tinygan import cat, chunk, gather, split, stack, tensor
 torch = pytest.importorskip("torch")
 
 
-def mixes_ints_and_arrays(key):
-    """True where PyTorch (ints select first) and NumPy (ints are arrays) may differ."""
+def differs_from_numpy(key):
+    """True where PyTorch and NumPy may differ: ints with arrays (PyTorch selects with the ints
+    first), an ellipsis with arrays (one of no width parts them in NumPy only)."""
     kinds = {type(p) for p in key}
-    return int in kinds and np.ndarray in kinds
+    return np.ndarray in kinds and (int in kinds or Ellipsis in kinds)
 
 
 def as_given(data, key):
@@ -52,7 +55,7 @@ def test_random_index_expressions_with_negative_steps_match_numpy(data, seed):
     """Forward as NumPy's x[key]; backward as NumPy's add.at of the output gradient."""
     shape = draw_shape(data)
     key = draw_key(data, shape, negative_steps=True)
-    assume(not mixes_ints_and_arrays(key))
+    assume(not differs_from_numpy(key))
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(shape)
     ours = tensor(x, requires_grad=True)
@@ -73,6 +76,40 @@ def test_a_zero_d_integer_index_selects_as_an_int_does(form):
     ours = tensor(x)[form(0), :, [1, 2]]
     assert ours.shape == theirs.shape == (4, 2)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_every_short_key_indexes_as_pytorch_does():
+    """Every key of up to 4 parts (arrays, a mask, ints, slices, None, ..., True, False) on a
+    (2, 3, 4) tensor: PyTorch's value and gradient, or an IndexError where PyTorch refuses
+    (and for two ellipses, a quirk of PyTorch's).
+    NumPy places the arrays' dims elsewhere for an ellipsis of no width between arrays and
+    takes a bool as a mask; a drawn case found the first."""
+    x = np.arange(24.0).reshape(2, 3, 4)
+    parts = {"a": np.array([[0, 1]]), "b": np.array([[1], [0], [1]]), "s": slice(None, None, 2),
+             "i": -1, "n": None, "e": Ellipsis, "m": np.array([True, False]), "T": True,
+             "F": False}
+    for size in range(1, 5):
+        for letters in itertools.product(parts, repeat=size):
+            key = tuple(parts[letter] for letter in letters)
+            if letters.count("e") > 1:  # PyTorch lets each skip the same dims: refused here
+                with pytest.raises(IndexError, match="only one ellipsis"):
+                    tensor(x)[key]
+                continue
+            theirs = torch.tensor(x, requires_grad=True)
+            try:
+                y_theirs = theirs[torch_key(key)]
+            except IndexError:
+                with pytest.raises(IndexError):
+                    tensor(x)[key]
+                continue
+            ours = tensor(x, requires_grad=True)
+            y_ours = ours[key]
+            assert y_ours.shape == tuple(y_theirs.shape), "".join(letters)
+            np.testing.assert_array_equal(y_ours.numpy(), y_theirs.detach().numpy())
+            weights = np.arange(1.0, 1 + y_ours.numel()).reshape(y_ours.shape)
+            (y_ours * tensor(weights)).sum().backward()
+            (y_theirs * torch.tensor(weights)).sum().backward()
+            np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
 
 
 def test_repeated_indices_add_up_as_an_embedding_lookup_needs():

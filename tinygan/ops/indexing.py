@@ -1,4 +1,5 @@
-"""Indexing, with PyTorch's rules (NumPy's, but ints select before integer arrays index).
+"""Indexing, with PyTorch's rules: NumPy's, but ints select before integer arrays index, an
+ellipsis of no width does not part arrays, and a bool is a new dim indexed by [0] or [].
 
 - index (t[key]): y = x[key];  gx = zeros of x's shape with gy added at key (repeats add up)
 - gather(input, dim, index): y[i][j] = x[index[i][j]][j] (dim 0);  gx = gy added where gathered
@@ -110,11 +111,12 @@ def _key(x, key):
     if used > x.ndim:
         raise IndexError(f"index: too many indices for a tensor of shape {tuple(x.shape)} "
                          f"({used} dims indexed, the tensor has {x.ndim})")
+    ellipses = [at for at, part in enumerate(parts) if part is Ellipsis]
+    if ellipses:  # as slices, so that one of no width leaves arrays adjacent (PyTorch)
+        parts[ellipses[0]:ellipses[0] + 1] = [slice(None)] * (x.ndim - used)
     axis = 0
     for part in parts:
-        if part is Ellipsis:
-            axis += x.ndim - used
-        elif _is_array(part) and part.dtype.kind == "b":
+        if _is_array(part) and part.dtype.kind == "b":
             covered = tuple(x.shape[axis:axis + part.ndim])
             if part.shape != covered:
                 raise IndexError(f"index: a mask of shape {tuple(part.shape)} does not match "
@@ -141,18 +143,18 @@ def _width(part):
     return 0 if part is None or part is Ellipsis or isinstance(part, bool) else 1
 
 
-def _select_first(parts, ndim):
+def _select_first(parts, xp):
     """(basic key, advanced key): PyTorch selects with the ints first, then indexes the result
-    with the arrays (NumPy takes ints as arrays, which moves the arrays' dims elsewhere)."""
+    with the arrays (NumPy takes ints as arrays, which moves the arrays' dims elsewhere); a
+    True or False makes a dim of 1 and indexes it with [0] or [] (NumPy would take a mask)."""
     basic, advanced = [], []
     for part in parts:
-        if part is Ellipsis:
-            width = ndim - sum(_width(p) for p in parts)
-            basic += [slice(None)] * width
-            advanced += [slice(None)] * width
-        elif _is_array(part):
+        if _is_array(part):
             basic += [slice(None)] * _width(part)
             advanced.append(part)
+        elif isinstance(part, bool):
+            basic.append(None)
+            advanced.append(xp.zeros(int(part), dtype=np.int64))
         else:
             basic.append(part)
             if not _is_int(part):  # the dim it leaves (or makes) is still there
@@ -161,11 +163,12 @@ def _select_first(parts, ndim):
 
 
 def index(x, key):
-    """x[key], with PyTorch's rules (NumPy's, but ints select before arrays index); the
-    gradient adds up at repeated entries."""
+    """x[key], with PyTorch's rules (NumPy's, but ints select before arrays index, and a bool
+    is a new dim indexed by [0] or []); the gradient adds up at repeated entries."""
     parts = _key(x, key)
-    if any(_is_int(p) for p in parts) and any(_is_array(p) for p in parts):
-        basic, advanced = _select_first(parts, x.ndim)
+    has_int, has_array = (any(test(p) for p in parts) for test in (_is_int, _is_array))
+    if (has_int and has_array) or any(isinstance(p, bool) for p in parts):
+        basic, advanced = _select_first(parts, x.backend.xp)
         return _apply(Index, [_apply(Index, [x], key=basic)], key=advanced)
     return _apply(Index, [x], key=parts)
 
