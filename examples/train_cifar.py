@@ -1,3 +1,6 @@
+# Reading map: main() -> start() (checks the command line, locks --out) -> train() (models,
+# data, a resume) -> train_steps(), the loop over epochs -> train_epoch(), the loop over
+# batches, which calls the step itself: gan.train_step, in tinygan/gan/recipes.py.
 """Train the standard DCGAN on CIFAR-10 and show what it is doing.
 
     python examples/train_cifar.py                      # CPU, 5 epochs, writes runs/dcgan/
