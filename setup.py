@@ -2,6 +2,10 @@ from pathlib import Path
 
 from setuptools import find_packages, setup
 
+DOCS = ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]>=0.26",
+        "pymdown-extensions>=10", "griffe-inherited-docstrings>=1.1",
+        "django-static-mathjax==3.2.2.1"]
+
 setup(
     name="tinygan",
     version="0.1.0",
@@ -27,10 +31,15 @@ setup(
         # Data parallelism over MPI: mpi4py and MPICH's wheel, which brings mpiexec;
         # threadpoolctl gives each rank its share of the cores.
         "mpi": ["mpi4py>=4", "mpich>=4", "threadpoolctl>=3"],
+        # The docs site (python docs/site.py serve): MkDocs with the Material theme, the API
+        # reference from the docstrings by mkdocstrings; MathJax comes as a wheel
+        # (django-static-mathjax, no Django needed) so math renders with no network.
+        "docs": DOCS,
         # NVRTC compiles every kernel in the tests (no GPU or driver needed); threadpoolctl lets
         # tests/test_docs.py run the bench scripts' --help; MPI runs two ranks in
-        # tests/test_distributed.py.
+        # tests/test_distributed.py; the docs packages let tests/test_site.py build the site.
         "test": ["pytest>=7", "hypothesis>=6.80", "cuda-bindings>=12,<13",
-                 "nvidia-cuda-nvrtc-cu12==12.9.*", "threadpoolctl>=3", "mpi4py>=4", "mpich>=4"],
+                 "nvidia-cuda-nvrtc-cu12==12.9.*", "threadpoolctl>=3", "mpi4py>=4", "mpich>=4"]
+                + DOCS,
     },
 )

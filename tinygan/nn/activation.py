@@ -34,11 +34,15 @@ class LeakyReLU(Module):
 
 
 class Tanh(Module):
+    """y = tanh(x), elementwise."""
+
     def forward(self, x):
         return F.tanh(x)
 
 
 class Sigmoid(Module):
+    """y = 1 / (1 + exp(-x)), elementwise."""
+
     def forward(self, x):
         return F.sigmoid(x)
 

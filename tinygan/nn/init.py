@@ -80,10 +80,12 @@ def constant_(tensor, val):
 
 
 def ones_(tensor):
+    """Every value set to 1."""
     return constant_(tensor, 1.0)
 
 
 def zeros_(tensor):
+    """Every value set to 0."""
     return constant_(tensor, 0.0)
 
 

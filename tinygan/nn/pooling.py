@@ -20,6 +20,8 @@ class _Pool2d(Module):
 
 
 class MaxPool2d(_Pool2d):
+    """The maximum of each kernel_size x kernel_size window (stride = kernel_size, no padding)."""
+
     pool = staticmethod(F.max_pool2d)
 
     def __init__(self, kernel_size=2, stride=None, padding=0, dilation=1, return_indices=False,
@@ -32,6 +34,8 @@ class MaxPool2d(_Pool2d):
 
 
 class AvgPool2d(_Pool2d):
+    """The mean of each kernel_size x kernel_size window (stride = kernel_size, no padding)."""
+
     pool = staticmethod(F.avg_pool2d)
 
     def __init__(self, kernel_size=2, stride=None, padding=0, ceil_mode=False,
