@@ -1,7 +1,15 @@
-"""The documents hold: every relative link resolves (files, and headings for #anchors), and every
-`python SCRIPT --flags` they quote names a script that runs and flags its --help lists."""
-import functools
+"""The documents hold.
+
+- Every relative link resolves: to a file, to a heading (#anchor), or to a line of source
+  (#L42), where that line must define the class or function the link text names.
+- Every `python SCRIPT --flags` quoted in a bash block names a script that answers --help and
+  lists those flags; answering --help writes no file (the scripts run from a copy of their
+  folders, which must be unchanged after). The commands themselves are not run: training
+  and benchmarks take minutes to hours.
+- Every ```python block followed at once by a ```text block runs, and prints that text.
+"""
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +18,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", ROOT / "bench" / "README.md",
-             *sorted((ROOT / "docs").glob("*.md"))]
-LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+             *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "docs" / "learn").glob("*.md"))]
+LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
+LINE_ANCHOR = re.compile(r"L(\d+)")
 COMMAND = re.compile(r"\bpython ((?:examples|bench|docs)/\S+\.py)(.*)$")
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.S | re.M)
 
 
 def anchors(markdown):
@@ -22,20 +32,83 @@ def anchors(markdown):
 
 
 def links():
+    """(document, link text, target) of every relative link."""
     for document in DOCUMENTS:
-        for target in LINK.findall(document.read_text()):
+        for text, target in LINK.findall(document.read_text()):
             if not target.startswith(("http://", "https://", "mailto:")):
-                yield document, target
+                yield document, text, target
 
 
-@pytest.mark.parametrize("document, target", list(links()),
-                         ids=lambda v: v if isinstance(v, str) else v.name)
-def test_every_relative_link_resolves(document, target):
+def ids(value):
+    return value if isinstance(value, str) else getattr(value, "name", "")
+
+
+@pytest.mark.parametrize("document, text, target", list(links()), ids=ids)
+def test_every_relative_link_resolves(document, text, target):
     path, _, anchor = target.partition("#")
     resolved = (document.parent / path).resolve() if path else document
     assert resolved.exists(), f"{document.name}: {target} does not exist"
-    if anchor:
+    if anchor and not LINE_ANCHOR.fullmatch(anchor):
         assert anchor in anchors(resolved.read_text()), f"{document.name}: no heading #{anchor}"
+
+
+def defined_at(lines, number, name, module=None):
+    """Whether line ``number`` (1-based) of a Python file defines ``name``: `Tanh` needs
+    `class Tanh` or `def Tanh` there; `Function.apply` needs `def apply` inside `class Function`
+    (the nearest less indented class line above it); `convolution.choose`, where the file is
+    the module ``convolution``, a `def choose` at the top level."""
+    if not 1 <= number <= len(lines):
+        return False
+    owner, _, member = name.rpartition(".")
+    line = lines[number - 1]
+    if not re.search(rf"\b(class|def) {re.escape(member)}\b", line):
+        return False
+    if not owner or owner == module:
+        return not owner or not line[0].isspace()
+    indent = len(line) - len(line.lstrip())
+    for above in reversed(lines[:number - 1]):
+        stripped = above.lstrip()
+        if stripped.startswith("class ") and len(above) - len(stripped) < indent:
+            return re.match(rf"class {re.escape(owner)}\b", stripped) is not None
+    return False
+
+
+def line_links():
+    """(document, link text, target) of every link to a line of source: `path#L42`."""
+    for document, text, target in links():
+        path, _, anchor = target.partition("#")
+        if path and LINE_ANCHOR.fullmatch(anchor):
+            yield document, text, target
+
+
+@pytest.mark.parametrize("document, text, target", list(line_links()), ids=ids)
+def test_every_line_link_lands_on_the_definition_it_names(document, text, target):
+    path, _, anchor = target.partition("#")
+    name = text.strip("`").removesuffix("()")
+    assert re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)?", name), (
+        f"{document.name}: a link to a line must be named by the class or def it points at "
+        f"(`Tanh`, `Function.apply`), got [{text}]({target})")
+    source = (document.parent / path).resolve()
+    assert source.is_file(), f"{document.name}: {target} is not a file"
+    lines = source.read_text().splitlines()
+    number = int(anchor[1:])
+    if source.suffix == ".py":
+        found = defined_at(lines, number, name, source.stem)
+    else:
+        found = 1 <= number <= len(lines) and re.search(rf"\b{name}\b", lines[number - 1])
+    if not found:
+        hits = [i + 1 for i in range(len(lines)) if defined_at(lines, i + 1, name, source.stem)]
+        raise AssertionError(f"{document.name}: line {number} of {path} does not define "
+                             f"{name}" + (f"; it is at line {hits[0]}" if hits else ""))
+
+
+def test_the_line_link_check_refuses_a_wrong_line():
+    lines = ["class Function:", "    def apply(cls):", "        pass", "def apply():"]
+    assert defined_at(lines, 2, "Function.apply") and defined_at(lines, 1, "Function")
+    assert defined_at(lines, 4, "apply") and not defined_at(lines, 4, "Function.apply")
+    assert not defined_at(lines, 3, "apply") and not defined_at(lines, 9, "apply")
+    assert not defined_at(lines, 2, "Tensor.apply")
+    assert defined_at(lines, 4, "ops.apply", "ops") and not defined_at(lines, 2, "ops.apply", "ops")
 
 
 def commands():
@@ -48,17 +121,65 @@ def commands():
                 yield document, match[1], re.findall(r"(?<!\S)(--[\w-]+)", match[2])
 
 
-@functools.cache
-def help_text(script):
-    result = subprocess.run([sys.executable, str(ROOT / script), "--help"], capture_output=True,
-                            text=True, timeout=120, cwd=ROOT)
+SCRIPT_FOLDERS = ("examples", "bench", "docs")  # where the quoted scripts live
+
+
+def snapshot(folder):
+    """{path: bytes} of every file under ``folder``."""
+    return {path: path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def help_runs(tmp_path_factory):
+    """{script: its --help run} for every quoted script, and the files of the script folders
+    before and after. The scripts run from a copy of those folders, so that a script that
+    writes files cannot touch the checkout (and another process editing the checkout meanwhile
+    cannot be mistaken for a script writing)."""
+    copy = tmp_path_factory.mktemp("checkout")
+    for folder in SCRIPT_FOLDERS:
+        shutil.copytree(ROOT / folder, copy / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "site"))
+    before = snapshot(copy)
+    runs = {script: subprocess.run([sys.executable, str(copy / script), "--help"],
+                                   capture_output=True, text=True, timeout=120, cwd=copy)
+            for script in sorted({script for _, script, _ in commands()})}
+    after = snapshot(copy)
+    return runs, {p.relative_to(copy) for p in before.keys() | after.keys()
+                  if before.get(p) != after.get(p)}
+
+
+@pytest.mark.parametrize("document, script, flags", list(commands()), ids=ids)
+def test_every_quoted_script_answers_help_with_its_flags(document, script, flags, help_runs):
+    result = help_runs[0][script]
     assert result.returncode == 0, f"{script} --help failed: {result.stderr[-500:]}"
-    return result.stdout
-
-
-@pytest.mark.parametrize("document, script, flags", list(commands()),
-                         ids=lambda v: v if isinstance(v, str) else getattr(v, "name", ""))
-def test_every_quoted_command_runs_and_its_flags_exist(document, script, flags):
-    text = help_text(script)
-    missing = [flag for flag in flags if flag not in text]
+    missing = [flag for flag in flags if flag not in result.stdout]
     assert not missing, f"{document.name}: {script} has no {missing}"
+
+
+def test_answering_help_writes_no_file(help_runs):
+    """A script must parse its arguments before it does any work: the bench scripts write
+    tracked result files (bench/results/), and `--help` must not rewrite them."""
+    changed = help_runs[1]
+    assert not changed, f"running the quoted scripts with --help wrote {sorted(map(str, changed))}"
+
+
+def examples():
+    """(document, code, printed text) of every python block followed at once by a text block."""
+    for document in DOCUMENTS:
+        markdown, number = document.read_text(), 0
+        blocks = list(FENCE.finditer(markdown))
+        for code, text in zip(blocks, blocks[1:]):
+            if (code[1], text[1]) == ("python", "text") and not markdown[
+                    code.end():text.start()].strip():
+                number += 1
+                yield pytest.param(document, code[2], text[2], id=f"{document.name}-{number}")
+
+
+@pytest.mark.parametrize("document, code, text", list(examples()))
+def test_every_example_prints_what_the_document_shows(document, code, text):
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300, cwd=ROOT)
+    assert result.returncode == 0, f"{document.name}: the example failed: {result.stderr[-800:]}"
+    printed = [line.rstrip() for line in result.stdout.strip().splitlines()]
+    shown = [line.rstrip() for line in text.strip().splitlines()]
+    assert printed == shown, f"{document.name}: the example printed\n{result.stdout}"
