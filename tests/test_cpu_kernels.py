@@ -1,4 +1,5 @@
-"""The numba kernels of the NumPy backend against the plain NumPy oracles in reference.py."""
+"""The numba kernels of the NumPy backend against the plain NumPy oracles of the reference
+backend (tinygan/backend/reference.py)."""
 import math
 import os
 import resource
@@ -9,9 +10,8 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-import reference
 from test_cuda_kernels import BN_ATOL, BN_RTOL, bn_inputs, channel_shapes, conv_geometries
-from tinygan.backend import cpu
+from tinygan.backend import cpu, reference
 
 SEEDS = st.integers(0, 2**32 - 1)
 DTYPES = [np.float32, np.float64]

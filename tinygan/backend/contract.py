@@ -1,9 +1,10 @@
 """What a backend is: every name the ops, the optimizers and the engine use, with its shapes.
 
-A backend is a module (cpu.py, cuda.py) with exactly these names; tests/test_backends.py checks
-that both have them with these signatures, and that nothing in tinygan reaches a backend
-through any other name. To add an accelerator, implement ``Backend`` (and ``Winograd`` if its
-``winograd_applies`` can say yes), and register the module in backend/__init__.py's DEVICES.
+A backend is a module (cpu.py, cuda.py, reference.py) with exactly these names;
+tests/test_backends.py checks that each has them with these signatures, and that nothing in
+tinygan reaches a backend through any other name. To add an accelerator, implement ``Backend``
+(and ``Winograd`` if its ``winograd_applies`` can say yes), and register the module in
+backend/__init__.py's DEVICES.
 
 Shapes: activations are (N, C, H, W) and lie channel-major in memory (layout.py); a col is
 (C, KH, KW, N, OH, OW); per-channel arrays are (C,). The kernels take float32 (float64 too on

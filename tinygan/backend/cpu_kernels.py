@@ -2,7 +2,7 @@
 a small table of offsets), one pass over memory, parallel over rows (numba.prange) instead of
 over CUDA threads.
 
-NumPy expressions of the same math live in tests/reference.py, the oracle these are tested
+NumPy expressions of the same math live in reference.py, the oracle these are tested
 against. Arrays arrive contiguous; images channel-major, (C, N, H, W) (see layout.py);
 per-channel arrays are (C,); the batch-norm passes take their (N, C, ...) arrays as (C, M) views,
 M = N * H * W values per channel.
