@@ -10,7 +10,7 @@ measured copy bandwidth; conv2d and conv_transpose2d forward and backward (input
 gradients) in GFLOP/s (2 per multiply-add of a direct convolution, whatever the algorithm),
 as % of the measured float32 matmul peak; batch norm + its activation and relu / leaky_relu /
 tanh / sigmoid forward and backward in GB/s.
-Backward is the op's own backward on raw arrays (no graph walk); torch's is autograd.grad.
+Backward is the op's own backward, called directly (no graph walk); torch's is autograd.grad.
 Each framework gets its images and gradients in the layout its own layers hand on: torch's
 contiguous (N, C, H, W), tinygan's channel-major (tinygan/backend/layout.py). Each op is
 checked against torch before it is timed. Speed ratio = torch time / tinygan time: 1.0 is as
