@@ -2,6 +2,8 @@ from pathlib import Path
 
 from setuptools import find_packages, setup
 
+MONITOR = ["tensorboardX>=2.6"]
+INTEROP = ["safetensors>=0.4", "onnx>=1.15", "onnxruntime>=1.17"]
 DOCS = ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]>=0.26",
         "pymdown-extensions>=10", "griffe-inherited-docstrings>=1.1",
         "django-static-mathjax==3.2.2.1"]
@@ -35,11 +37,16 @@ setup(
         # reference from the docstrings by mkdocstrings; MathJax comes as a wheel
         # (django-static-mathjax, no Django needed) so math renders with no network.
         "docs": DOCS,
+        # Watching a run live: TensorBoard event files through tensorboardX (no TensorFlow or
+        # PyTorch); `tensorboard --logdir` to view them needs the tensorboard package.
+        "monitor": MONITOR,
+        # Moving a model out: safetensors files (no pickle), ONNX export checked by onnxruntime.
+        "interop": INTEROP,
         # NVRTC compiles every kernel in the tests (no GPU or driver needed); threadpoolctl lets
         # tests/test_docs.py run the bench scripts' --help; MPI runs two ranks in
         # tests/test_distributed.py; the docs packages let tests/test_site.py build the site.
         "test": ["pytest>=7", "hypothesis>=6.80", "cuda-bindings>=12,<13",
                  "nvidia-cuda-nvrtc-cu12==12.9.*", "threadpoolctl>=3", "mpi4py>=4", "mpich>=4"]
-                + DOCS,
+                + DOCS + MONITOR + ["tensorboard>=2.14"] + INTEROP,
     },
 )
