@@ -114,14 +114,23 @@ class Tensor:
 
     # --- facts about the array -------------------------------------------------------------
     shape = property(lambda self: Size(self.array.shape))
+    """The sizes of the axes, a Size (a tuple of ints)."""
     ndim = property(lambda self: self.array.ndim)
+    """The number of axes."""
     dtype = property(lambda self: self.array.dtype)
+    """The array's NumPy dtype."""
     device = property(lambda self: self.backend.name)
+    """Where the array lives: 'cpu' or 'cuda'."""
     is_cuda = property(lambda self: self.backend.name == "cuda")
-    is_xpu = is_mps = property(lambda self: False)  # PyTorch's other accelerators: not here
+    """True for a tensor on the GPU."""
+    is_xpu = is_mps = property(lambda self: False)
+    """Always False: PyTorch's other accelerators are not here."""
     deepcopy_keeps_grad = True
-    is_leaf = property(lambda self: self.creator is None)  # made by no recorded op
-    grad_fn = property(lambda self: self.creator)  # the Function that made it, None for a leaf
+    """Whether copy.deepcopy copies .grad too (a Parameter's is left behind, as PyTorch's)."""
+    is_leaf = property(lambda self: self.creator is None)
+    """True for a tensor made by no recorded op (its creator is None)."""
+    grad_fn = property(lambda self: self.creator)
+    """The Function that made this tensor, None for a leaf (PyTorch's name for creator)."""
     _version = property(lambda self: self._counter.count)  # in-place modifications so far
 
     def size(self, dim=None):
@@ -137,6 +146,7 @@ class Tensor:
         return self.array.size
 
     nelement = numel
+    """numel's other name (PyTorch has both)."""
 
     def _axis(self, dim, name):
         """``dim`` as an axis in [0, ndim), or an IndexError naming ``name`` and the range."""
@@ -470,6 +480,7 @@ class Tensor:
 
     @property
     def T(self):  # noqa: N802  (the name NumPy and PyTorch use)
+        """The axes in reverse order: a matrix's transpose (NumPy's .T)."""
         return ops.transpose(self)
 
     def t(self):
@@ -481,96 +492,126 @@ class Tensor:
 
     # --- reductions and elementwise functions (ops); axis/keepdims: NumPy's names -----------
     def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        """sum over dim (all dims if None); keepdim keeps them as size 1."""
         return ops.sum(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        """sum / count over dim (all dims if None); keepdim keeps them as size 1."""
         return ops.mean(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """sum((x - mean)^2) / (count - correction) over dim; correction 1 (0 if unbiased=False)."""
         return ops.var(self, dim, unbiased, keepdim, correction=correction)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """sqrt(var(dim, unbiased, keepdim, correction=...)): the standard deviation over dim."""
         return ops.std(self, dim, unbiased, keepdim, correction=correction)
 
     def max(self, dim=None, keepdim=False):
+        """The largest value; with dim, (values, indices) of the largest along dim."""
         return ops.max(self, dim, keepdim)
 
     def min(self, dim=None, keepdim=False):
+        """The smallest value; with dim, (values, indices) of the smallest along dim."""
         return ops.min(self, dim, keepdim)
 
     def argmax(self, dim=None, keepdim=False):
+        """The int64 index of the largest value along dim (in the flattened tensor if None)."""
         return ops.argmax(self, dim, keepdim)
 
     def argmin(self, dim=None, keepdim=False):
+        """The int64 index of the smallest value along dim (in the flattened tensor if None)."""
         return ops.argmin(self, dim, keepdim)
 
     def norm(self, p=2, dim=None, keepdim=False):
+        """sum(|x|^p)^(1/p) over dim (all dims if None); p may be inf, -inf, 0 or 'fro' (2)."""
         return ops.norm(self, p, dim, keepdim)
 
     def abs(self):
+        """|x|, elementwise (gradient sign(x), 0 at 0)."""
         return ops.abs(self)
 
     __abs__ = abs
 
     def any(self, dim=None, keepdim=False):
+        """True where some element over dim (all dims if None) is nonzero; a bool tensor."""
         return ops.any(self, dim, keepdim)
 
     def all(self, dim=None, keepdim=False):
+        """True where every element over dim (all dims if None) is nonzero; a bool tensor."""
         return ops.all(self, dim, keepdim)
 
     def exp(self):
+        """exp(x), elementwise."""
         return ops.exp(self)
 
     def log(self):
+        """ln(x), the natural logarithm, elementwise."""
         return ops.log(self)
 
     def sqrt(self):
+        """sqrt(x) = x ** 0.5, elementwise."""
         return ops.sqrt(self)
 
     def pow(self, exponent):
+        """x ** exponent (a Python number), elementwise."""
         return ops.pow(self, exponent)
 
     def clamp(self, min=None, max=None):  # noqa: A002  (torch.clamp's names)
+        """min(max(x, min), max), elementwise; a None bound is no limit."""
         return ops.clamp(self, min, max)
 
     clip = clamp
+    """clamp's other name (NumPy's and PyTorch's)."""
 
     def sigmoid(self):
+        """1 / (1 + exp(-x)), elementwise."""
         return ops.sigmoid(self)
 
     def tanh(self):
+        """tanh(x), elementwise."""
         return ops.tanh(self)
 
     def relu(self):
+        """max(x, 0), elementwise."""
         return ops.relu(self)
 
     def masked_fill(self, mask, value):
+        """value where mask (bool, broadcast to x's shape) is True, else x."""
         return ops.masked_fill(self, mask, value)
 
     def reshape(self, *shape):
+        """The same elements in shape ``shape`` (ints or one tuple; one entry may be -1)."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return ops.reshape(self, shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
+        """Axes start_dim to end_dim (both included) merged into one."""
         return ops.flatten(self, start_dim, end_dim)
 
     def squeeze(self, dim=None):
+        """Size-1 axes removed (only dim's, an int or tuple, if given)."""
         return ops.squeeze(self, dim)
 
     def unsqueeze(self, dim):
+        """A size-1 axis inserted at dim (negative counts from the new end)."""
         return ops.unsqueeze(self, dim)
 
     def permute(self, *dims):
+        """Axes reordered: the result's axis i is this tensor's axis dims[i]."""
         return ops.permute(self, *dims)
 
     def transpose(self, dim0, dim1):
+        """Axes dim0 and dim1 swapped."""
         return ops.transpose(self, dim0, dim1)
 
     def expand(self, *sizes):
+        """Broadcast to ``sizes``, no copy (-1 keeps an axis's size; new axes go in front)."""
         return ops.expand(self, *sizes)
 
     def repeat(self, *sizes):
+        """Tiled sizes[i] times along axis i (new axes go in front)."""
         return ops.repeat(self, *sizes)
 
     def view(self, *shape):
@@ -579,38 +620,50 @@ class Tensor:
 
     # --- in-place ops (inplace.py): PyTorch's trailing underscore, each returns self ----------
     def fill_(self, value):
+        """x[...] = value (number or 1-element tensor), in place; counted on the version counter."""
         return inplace.fill_(self, value)
 
     def zero_(self):
+        """x[...] = 0, in place; counted on the version counter."""
         return inplace.zero_(self)
 
     def copy_(self, src, non_blocking=False):
+        """x[...] = src, broadcast and converted, in place; counted on the version counter."""
         return inplace.copy_(self, src)
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """x[...] = draws from N(mean, std^2), in place; counted on the version counter."""
         return inplace.normal_(self, mean, std, generator)
 
     def uniform_(self, from_=0.0, to=1.0, *, generator=None):
+        """x[...] = draws from U[from_, to), in place; counted on the version counter."""
         return inplace.uniform_(self, from_, to, generator)
 
     def clamp_(self, min=None, max=None):  # noqa: A002  (torch.clamp_'s names)
+        """x = min(max(x, min), max), in place; counted on the version counter."""
         return inplace.clamp_(self, min, max)
 
     clip_ = clamp_
+    """clamp_'s other name (PyTorch's)."""
 
     def masked_fill_(self, mask, value):
+        """x[mask] = value (mask broadcast), in place; counted on the version counter."""
         return inplace.masked_fill_(self, mask, value)
 
     def add_(self, other, *, alpha=1):
+        """x = x + alpha * other, in place; counted on the version counter."""
         return inplace.arithmetic(self, "add_", ops.add, other if alpha == 1 else other * alpha)
 
     def sub_(self, other, *, alpha=1):
+        """x = x - alpha * other, in place; counted on the version counter."""
         return inplace.arithmetic(self, "sub_", ops.sub, other if alpha == 1 else other * alpha)
 
     def mul_(self, other):
+        """x = x * other, in place; counted on the version counter."""
         return inplace.arithmetic(self, "mul_", ops.mul, other)
 
     def div_(self, other):
+        """x = x / other, in place; counted on the version counter."""
         return inplace.arithmetic(self, "div_", ops.div, other)
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
@@ -619,12 +672,15 @@ class Tensor:
         return ops.index(self, key)
 
     def split(self, split_size_or_sections, dim=0):
+        """Pieces along dim of split_size each (the last may be shorter), or of the listed sizes."""
         return ops.split(self, split_size_or_sections, dim)
 
     def chunk(self, chunks, dim=0):
+        """At most ``chunks`` pieces along dim, each ceil(size / chunks) long but the last."""
         return ops.chunk(self, chunks, dim)
 
     def gather(self, dim, index):
+        """out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (and so on for other dims)."""
         return ops.gather(self, dim, index)
 
 
@@ -763,16 +819,19 @@ class _LegacyType(type):
 class FloatTensor(metaclass=_LegacyType):
     """float32: FloatTensor(*sizes) uninitialised, FloatTensor(data) converted."""
     dtype = dtypes.float32
+    """The dtype it makes and that isinstance asks for: float32."""
 
 
 class DoubleTensor(metaclass=_LegacyType):
     """float64: DoubleTensor(*sizes) uninitialised, DoubleTensor(data) converted."""
     dtype = dtypes.float64
+    """The dtype it makes and that isinstance asks for: float64."""
 
 
 class LongTensor(metaclass=_LegacyType):
     """int64: LongTensor(*sizes) uninitialised, LongTensor(data) converted (floats truncated)."""
     dtype = dtypes.int64
+    """The dtype it makes and that isinstance asks for: int64."""
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
@@ -975,7 +1034,10 @@ class Function:
     ``output_tensor``) or a view's base refuses to run once one of them was modified in place.
     """
     released = False
+    """True once release() dropped the saved arrays: a second backward is refused."""
     reads_inputs = True
+    """Whether backward reads the inputs' values (False: only their shapes, so an in-place
+    change to an input after the forward is allowed)."""
 
     @classmethod
     def apply(cls, *inputs, **settings):

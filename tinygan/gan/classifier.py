@@ -58,6 +58,7 @@ class Classifier(nn.Module):
         self.head = nn.Linear(8 * width, classes)
 
     def features(self, x):
+        """The body's output for images x (N, 3, 32, 32): the (N, 8 width) input of the head."""
         return self.body(x)
 
     def forward(self, x):

@@ -17,6 +17,7 @@ class Parser(argparse.ArgumentParser):
     """argparse, with every error on one line: 'error: MESSAGE; see PROG --help'."""
 
     def error(self, message):
+        """Exit with status 2 and one line on stderr: 'error: MESSAGE; see PROG --help'."""
         self.exit(2, f"error: {message}; see {self.prog} --help\n")
 
     def check(self, checks):
@@ -117,7 +118,7 @@ class RecipeOptions:
         """The training recipe these flags describe (clip applies to wgan without --gp only)."""
         clip = self.clip if self.loss == "wgan" and not self.gp else 0.0
         return recipes.Recipe(self.loss, self.g_loss, self.label_smoothing, self.label_noise,
-                          self.temperature, self.n_critic, clip, self.gp, self.r1)
+                              self.temperature, self.n_critic, clip, self.gp, self.r1)
 
     def recipe_problems(self):
         """One '--flag what is wrong' line per recipe setting that cannot work, or that was

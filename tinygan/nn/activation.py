@@ -51,6 +51,7 @@ class Softmax(Module):
     """softmax along dim (required: PyTorch's implicit choice is deprecated)."""
 
     function = staticmethod(F.softmax)
+    """The function applied along dim (F.softmax; LogSoftmax's: F.log_softmax)."""
 
     def __init__(self, dim=None):
         super().__init__()

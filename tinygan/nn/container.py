@@ -53,16 +53,19 @@ class ModuleList(Module):
         return self.extend(modules)
 
     def append(self, module):
+        """module added at the end, named str(len(self)); returns self."""
         check_module("ModuleList.append", module)
         setattr(self, str(len(self)), module)
         return self
 
     def extend(self, modules):
+        """Each of ``modules`` appended in turn; returns self."""
         for module in modules:
             self.append(module)
         return self
 
     def insert(self, index, module):
+        """module put before position index (as list.insert), the rest renumbered; returns self."""
         modules = self.children()
         modules.insert(index, module)
         check_module("ModuleList.insert", module)
@@ -128,12 +131,15 @@ class ModuleDict(Module):
         return key in self._entries
 
     def keys(self):
+        """The keys, in insertion order (a dict view)."""
         return self._entries.keys()
 
     def values(self):
+        """The modules, in insertion order (a dict view)."""
         return self._entries.values()
 
     def items(self):
+        """The (key, module) pairs, in insertion order (a dict view)."""
         return self._entries.items()
 
     def update(self, modules):
@@ -143,9 +149,11 @@ class ModuleDict(Module):
             self[key] = module
 
     def pop(self, key):
+        """Remove the module under key and return it (KeyError if none)."""
         return self._entries.pop(key)
 
     def clear(self):
+        """Remove every module."""
         self._entries.clear()
 
     def forward(self, *args, **kwargs):

@@ -8,7 +8,8 @@ from ..tensor import Tensor, as_array, wrap
 
 class Parameter(Tensor):
     """A Tensor that a Module owns and an optimizer updates: requires_grad by default."""
-    deepcopy_keeps_grad = False  # copy.deepcopy(model) leaves the grads, as PyTorch's
+    deepcopy_keeps_grad = False
+    """False: copy.deepcopy(model) leaves the grads behind, as PyTorch's."""
 
     def __init__(self, data=None, requires_grad=True):
         """A leaf sharing the array of ``data`` (a Tensor, or an array kept as it is; None: an
@@ -30,6 +31,7 @@ class Module:
 
     def __init__(self):
         self.training = True
+        """True in training mode (train()), False in evaluation mode (eval())."""
         self._buffers = {}
 
     def __call__(self, *args, **kwargs):
@@ -98,6 +100,7 @@ class Module:
             yield from child.named_parameters(f"{prefix}{name}.")
 
     def parameters(self):
+        """Every parameter of this module and its sub-modules, as named_parameters orders them."""
         return [p for _, p in self.named_parameters()]
 
     def named_buffers(self, prefix=""):
@@ -108,6 +111,7 @@ class Module:
             yield from child.named_buffers(f"{prefix}{name}.")
 
     def buffers(self):
+        """Every buffer of this module and its sub-modules, as named_buffers orders them."""
         return [b for _, b in self.named_buffers()]
 
     def train(self, mode=True):
@@ -151,12 +155,15 @@ class Module:
         return self.to("cuda" if device is None else device)
 
     def cpu(self):
+        """to("cpu"): every parameter and buffer moved to the host, in place; returns self."""
         return self.to("cpu")
 
     def float(self):
+        """Floating-point parameters and buffers cast to float32, in place; returns self."""
         return self.to(dtype=np.float32)
 
     def double(self):
+        """Floating-point parameters and buffers cast to float64, in place; returns self."""
         return self.to(dtype=np.float64)
 
     def state_dict(self):

@@ -26,7 +26,8 @@ class _BatchNorm(Module):
 
     negative_slope = 1.0  # no activation; BatchNormAct2d sets its own
     group = None  # tinygan.distributed.sync_batch_norm sets a communicator: SyncBatchNorm
-    input_dims = None  # the input ranks accepted (None: any with a channel axis)
+    input_dims = None
+    """The input ranks accepted (None: any with a channel axis)."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True):
@@ -99,6 +100,7 @@ class InstanceNorm2d(Module):
     affine=False). Running statistics (track_running_stats=True) are refused in one line."""
 
     norm = staticmethod(ops.instance_norm)
+    """The normalisation forward applies (ops.instance_norm; LayerNorm2d's: ops.layer_norm)."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
                  track_running_stats=False):

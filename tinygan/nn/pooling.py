@@ -23,6 +23,7 @@ class MaxPool2d(_Pool2d):
     """The maximum of each kernel_size x kernel_size window (stride = kernel_size, no padding)."""
 
     pool = staticmethod(F.max_pool2d)
+    """The pooling function forward applies: F.max_pool2d."""
 
     def __init__(self, kernel_size=2, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
@@ -37,6 +38,7 @@ class AvgPool2d(_Pool2d):
     """The mean of each kernel_size x kernel_size window (stride = kernel_size, no padding)."""
 
     pool = staticmethod(F.avg_pool2d)
+    """The pooling function forward applies: F.avg_pool2d."""
 
     def __init__(self, kernel_size=2, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):

@@ -20,6 +20,7 @@ class Adam(Optimizer):
     legacy = {"step": "step", "m": "exp_avg", "v": "exp_avg_sq"}
     legacy_options, legacy_defaults = ("lr", "betas", "eps"), {"weight_decay": 0, "amsgrad": False}
     decoupled = False
+    """True for AdamW: weight decay p = p (1 - lr wd) first, not g = g + wd p."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, maximize=False, foreach=None, capturable=False,

@@ -37,5 +37,6 @@ class ExponentialMovingAverage:
         return {"module": self.module.state_dict(), "decay": self.decay, "updates": self.updates}
 
     def load_state_dict(self, state):
+        """Restore the average module's state dict, decay and update count from state_dict()."""
         self.module.load_state_dict(state["module"])
         self.decay, self.updates = state["decay"], int(state["updates"])

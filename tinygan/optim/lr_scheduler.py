@@ -62,6 +62,7 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Set the attributes that state_dict() gave (the schedule resumes where it was saved)."""
         self.__dict__.update(state_dict)
 
     def _lrs(self):
@@ -93,6 +94,7 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
+        """As LRScheduler's, each callable object's saved attributes restored (functions kept)."""
         state = dict(state_dict)
         for f, saved in zip(self.lr_lambdas, state.pop("lr_lambdas")):
             if saved is not None:
@@ -133,6 +135,7 @@ class MultiStepLR(LRScheduler):
         return [base * self.gamma ** passed for base in self.base_lrs]
 
     def load_state_dict(self, state_dict):
+        """As LRScheduler's, with the milestones made a Counter of int epochs again."""
         super().load_state_dict(state_dict)
         self.milestones = Counter({int(k): int(n) for k, n in self.milestones.items()})
 

@@ -16,9 +16,9 @@ class Optimizer:
     moments, held as backend arrays on its device.
     """
 
-    # per subclass: {option: (test, words)}; the state's arrays, in state_dict's names
     checks = {}
-    arrays = ()
+    """Per subclass, {option: (test, words)}: each group's option must pass test, else a
+    one-line ValueError says it needs ``option words``."""
 
     def __init__(self, params, defaults):
         if isinstance(params, dict) or hasattr(params, "shape"):
@@ -149,8 +149,9 @@ class Optimizer:
         return p.backend.asarray(array).astype(p.dtype)
 
     # tinygan's earlier layout, that of its training checkpoints: the options at the top,
-    # 'state' a list (None or a dict per parameter); legacy maps its state's names to ours.
+    # 'state' a list (None or a dict per parameter)
     legacy = {}
+    """Per subclass, {name in the earlier checkpoint layout's state: name in state_dict's}."""
 
     def _from_checkpoint(self, old):
         """A state dict in PyTorch's layout from one in the earlier layout (one group)."""
