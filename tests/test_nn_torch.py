@@ -209,7 +209,7 @@ def test_apply_weights_init_as_dcgan_example():
 def test_modulelist_parameters_indexing_and_errors():
     layers = nn.ModuleList([nn.Linear(2, 3), nn.Linear(3, 1)])
     layers.append(nn.Tanh())
-    layers.insert(0, nn.Identity())
+    assert layers.insert(0, nn.Identity()) is None  # as list.insert and PyTorch's
     assert [type(m).__name__ for m in layers] == ["Identity", "Linear", "Linear", "Tanh"]
     assert [k for k, _ in layers.named_parameters()] == ["1.weight", "1.bias", "2.weight",
                                                          "2.bias"]
@@ -228,6 +228,22 @@ def test_modulelist_parameters_indexing_and_errors():
         layers(x)
     with pytest.raises(TypeError, match="apply: fn must be callable"):
         layers.apply(None)
+
+
+@pytest.mark.parametrize("move", ["cpu", "float", "double"])
+def test_moving_a_module_keeps_its_gradients_as_pytorch_does(move):
+    """Module.to and its forms move or cast .grad with the parameter (they dropped it)."""
+    net = nn.Linear(2, 3)
+    net(tinygan.tensor(data(5, (4, 2), np.float32))).sum().backward()
+    before = net.weight.grad.numpy().copy()
+    getattr(net, move)()
+    assert net.weight.grad is not None and net.weight.grad.dtype == net.weight.dtype
+    np.testing.assert_allclose(net.weight.grad.numpy(), before, rtol=1e-7)
+    if torch is not None:
+        theirs = torch.nn.Linear(2, 3)
+        theirs(torch.ones(4, 2)).sum().backward()
+        getattr(theirs, move)()
+        assert theirs.weight.grad is not None
 
 
 def test_identity_and_sequential_slice():

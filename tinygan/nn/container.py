@@ -65,13 +65,13 @@ class ModuleList(Module):
         return self
 
     def insert(self, index, module):
-        """module put before position index (as list.insert), the rest renumbered; returns self."""
+        """module put before position index (as list.insert), the rest renumbered."""
         modules = self.children()
         modules.insert(index, module)
         check_module("ModuleList.insert", module)
         for name in [name for name, _ in self.named_children()]:
             delattr(self, name)
-        return self.extend(modules)
+        self.extend(modules)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward: call the modules it holds")

@@ -141,13 +141,14 @@ class Module:
     def to(self, *args, **kwargs):
         """Move every parameter and buffer to a device and/or cast the floating-point ones to a
         dtype, in place, with Tensor.to's arguments (to(device), to(dtype), to(device, dtype),
-        to(tensor)); returns self."""
+        to(tensor)); gradients go along, as PyTorch's; returns self."""
         for tensor in self.parameters() + self.buffers():
             moved = tensor.data.to(*args, **kwargs)
             if tensor.dtype.kind != "f":  # as PyTorch's: integer buffers keep their dtype
                 moved = moved.to(dtype=tensor.dtype)
             tensor.data = moved
-            tensor.grad = None
+            if tensor.grad is not None:
+                tensor.grad = tensor.grad.to(*args, **kwargs)
         return self
 
     def cuda(self, device=None):
