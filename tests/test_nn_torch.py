@@ -150,6 +150,12 @@ def test_printed_as_torch(make):
     assert repr(make(tinygan)) == repr(make(torch))
 
 
+def test_a_fused_batch_norm_prints_the_activation_it_carries():
+    """A printed G or D shows where its ReLUs and LeakyReLUs are (they live in BatchNormAct2d)."""
+    assert str(nn.BatchNormAct2d(4)).endswith("track_running_stats=True, then ReLU)")
+    assert str(nn.BatchNormAct2d(4, 0.2)).endswith(", then LeakyReLU(negative_slope=0.2))")
+
+
 class Net:
     """A custom module with a sub-module, a ModuleList and a Sequential, in either framework."""
 

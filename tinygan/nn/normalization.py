@@ -93,6 +93,12 @@ class BatchNormAct2d(BatchNorm2d):
         super().__init__(num_features, eps, momentum)
         self.negative_slope = negative_slope
 
+    def extra_repr(self):
+        """BatchNorm2d's, then the activation it carries (a print of G or D shows it)."""
+        activation = ("ReLU" if self.negative_slope == 0
+                      else f"LeakyReLU(negative_slope={self.negative_slope})")
+        return f"{super().extra_repr()}, then {activation}"
+
 
 class InstanceNorm2d(Module):
     """Instance norm of (N, C, H, W): each (sample, channel) normalised over H, W, then
