@@ -8,6 +8,7 @@
   and benchmarks take minutes to hours.
 - Every ```python block followed at once by a ```text block runs, and prints that text.
 """
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -17,10 +18,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = [ROOT / "README.md", ROOT / "bench" / "README.md",
-             *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "docs" / "learn").glob("*.md"))]
-LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
-LINE_ANCHOR = re.compile(r"L(\d+)")
+# The line-link lookup lives in docs/anchors.py, the tool that fixes drifted links: one lookup.
+_spec = importlib.util.spec_from_file_location("docs_anchors", ROOT / "docs" / "anchors.py")
+anchor_tool = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(anchor_tool)
+DOCUMENTS, links, line_links = anchor_tool.DOCUMENTS, anchor_tool.links, anchor_tool.line_links
+defined_at, LINE_ANCHOR = anchor_tool.defined_at, anchor_tool.LINE_ANCHOR
 COMMAND = re.compile(r"\bpython ((?:examples|bench|docs)/\S+\.py)(.*)$")
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.S | re.M)
 
@@ -29,14 +32,6 @@ def anchors(markdown):
     """GitHub's anchors of a document's headings: lower case, punctuation gone, spaces -> -."""
     return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
             for heading in re.findall(r"^#+ (.+)$", markdown, re.M)}
-
-
-def links():
-    """(document, link text, target) of every relative link."""
-    for document in DOCUMENTS:
-        for text, target in LINK.findall(document.read_text()):
-            if not target.startswith(("http://", "https://", "mailto:")):
-                yield document, text, target
 
 
 def ids(value):
@@ -52,54 +47,12 @@ def test_every_relative_link_resolves(document, text, target):
         assert anchor in anchors(resolved.read_text()), f"{document.name}: no heading #{anchor}"
 
 
-def defined_at(lines, number, name, module=None):
-    """Whether line ``number`` (1-based) of a Python file defines ``name``: `Tanh` needs
-    `class Tanh` or `def Tanh` there; `Function.apply` needs `def apply` inside `class Function`
-    (the nearest less indented class line above it); `convolution.choose`, where the file is
-    the module ``convolution``, a `def choose` at the top level."""
-    if not 1 <= number <= len(lines):
-        return False
-    owner, _, member = name.rpartition(".")
-    line = lines[number - 1]
-    if not re.search(rf"\b(class|def) {re.escape(member)}\b", line):
-        return False
-    if not owner or owner == module:
-        return not owner or not line[0].isspace()
-    indent = len(line) - len(line.lstrip())
-    for above in reversed(lines[:number - 1]):
-        stripped = above.lstrip()
-        if stripped.startswith("class ") and len(above) - len(stripped) < indent:
-            return re.match(rf"class {re.escape(owner)}\b", stripped) is not None
-    return False
-
-
-def line_links():
-    """(document, link text, target) of every link to a line of source: `path#L42`."""
-    for document, text, target in links():
-        path, _, anchor = target.partition("#")
-        if path and LINE_ANCHOR.fullmatch(anchor):
-            yield document, text, target
-
-
 @pytest.mark.parametrize("document, text, target", list(line_links()), ids=ids)
 def test_every_line_link_lands_on_the_definition_it_names(document, text, target):
-    path, _, anchor = target.partition("#")
-    name = text.strip("`").removesuffix("()")
-    assert re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)?", name), (
-        f"{document.name}: a link to a line must be named by the class or def it points at "
-        f"(`Tanh`, `Function.apply`), got [{text}]({target})")
-    source = (document.parent / path).resolve()
-    assert source.is_file(), f"{document.name}: {target} is not a file"
-    lines = source.read_text().splitlines()
-    number = int(anchor[1:])
-    if source.suffix == ".py":
-        found = defined_at(lines, number, name, source.stem)
-    else:
-        found = 1 <= number <= len(lines) and re.search(rf"\b{name}\b", lines[number - 1])
-    if not found:
-        hits = [i + 1 for i in range(len(lines)) if defined_at(lines, i + 1, name, source.stem)]
-        raise AssertionError(f"{document.name}: line {number} of {path} does not define "
-                             f"{name}" + (f"; it is at line {hits[0]}" if hits else ""))
+    link = anchor_tool.locate(document, text, target)
+    assert link.problem is None, (f"{document.name}: {link.problem}"
+                                  + ("; run `python docs/anchors.py` to move the links"
+                                     if link.moved_to else ""))
 
 
 def test_the_line_link_check_refuses_a_wrong_line():
@@ -109,6 +62,15 @@ def test_the_line_link_check_refuses_a_wrong_line():
     assert not defined_at(lines, 3, "apply") and not defined_at(lines, 9, "apply")
     assert not defined_at(lines, 2, "Tensor.apply")
     assert defined_at(lines, 4, "ops.apply", "ops") and not defined_at(lines, 2, "ops.apply", "ops")
+
+
+def test_the_anchors_tool_moves_a_drifted_link_to_the_nearest_definition(tmp_path):
+    (tmp_path / "a.py").write_text("def f():\n    pass\n\n\ndef g():\n    pass\n\n\ndef f():\n")
+    document = tmp_path / "doc.md"
+    document.write_text("[`g`](a.py#L1), [`f()`](a.py#L8), [`f`](a.py#L1), [`h`](a.py#L2)\n")
+    markdown, moved, unfixable = anchor_tool.relink(document)
+    assert markdown == "[`g`](a.py#L5), [`f()`](a.py#L9), [`f`](a.py#L1), [`h`](a.py#L2)\n"
+    assert [link.name for link in moved] == ["g", "f"] and [u.name for u in unfixable] == ["h"]
 
 
 def commands():
