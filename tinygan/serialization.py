@@ -2,16 +2,21 @@
 state dicts and nested dicts, lists and tuples of tensors, NumPy arrays, numbers, strings, None
 and bools. No pickle (a file from the internet must not run code): the file is a .npz archive
 (NumPy's format, read with allow_pickle=False) of the arrays, with a JSON header of the
-structure, written atomically; its declared sizes are checked before anything is read."""
+structure, written atomically; its declared sizes are checked before anything is read.
+
+A path ending in .safetensors is written and read as safetensors (a flat dict of tensors, the
+format Hugging Face and PyTorch users share), and load reads the state dicts of PyTorch's
+torch.save files without running their pickle (tinygan.torch_format)."""
 import json
 import numbers
 import os
+import struct
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from . import io, schema
+from . import io, schema, torch_format
 from .devices import device
 from .tensor import Tensor, tensor
 
@@ -25,6 +30,9 @@ def save(obj, f, pickle_module=None, pickle_protocol=None):
     if pickle_module is not None:
         raise TypeError("tinygan.save: pickle_module is not supported (tinygan writes no "
                         "pickles)")
+    if not hasattr(f, "write") and os.fspath(f).endswith(".safetensors"):
+        _save_safetensors(obj, Path(f))
+        return
     arrays = []
     structure = _encode(obj, arrays, "obj")
     members = {str(i): array for i, array in enumerate(arrays)}
@@ -34,6 +42,37 @@ def save(obj, f, pickle_module=None, pickle_protocol=None):
         return
     with io.atomic_write(os.fspath(f)) as file:
         np.savez(file, **{HEADER: header}, **members)
+
+
+def _safetensors():
+    """The safetensors library's NumPy API and its error type; ImportError saying how to
+    install it."""
+    try:
+        import safetensors
+        import safetensors.numpy
+    except ImportError:
+        raise ImportError("tinygan: .safetensors files need the safetensors library: pip "
+                          "install safetensors (or tinygan's extra: pip install -e "
+                          "'.[interop]')") from None
+    return safetensors.numpy, safetensors.SafetensorError
+
+
+def _save_safetensors(obj, path):
+    """Write the flat dict of tensors ``obj`` to ``path`` as safetensors, atomically."""
+    numpy_api, _ = _safetensors()
+    bad = ("obj is a " + type(obj).__name__ if not isinstance(obj, dict) else next(
+        (f"obj has the key {k!r} of type {type(k).__name__}" if not isinstance(k, str) else
+         f"obj[{k!r}] is a {type(v).__name__}" for k, v in obj.items()
+         if not isinstance(k, str) or not isinstance(v, (Tensor, np.ndarray))
+         or (v.dtype.kind not in "biuf")), None))
+    if bad:
+        raise TypeError(f"tinygan.save: {path}: safetensors holds only a flat dict of tensors "
+                        f"(str -> Tensor of numbers), and {bad}")
+    data = numpy_api.save({k: np.ascontiguousarray(v.detach().cpu().numpy()
+                                                   if isinstance(v, Tensor) else v)
+                           for k, v in obj.items()})
+    with io.atomic_write(path) as file:
+        file.write(data)
 
 
 def _encode(obj, arrays, where):
@@ -74,7 +113,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     """What save wrote to ``f`` (a path or a binary file object), its tensors on the device they
     were saved from or on ``map_location`` ('cpu', 'cuda', 'cuda:0', a tinygan.device, a dict
     from saved device to device, or PyTorch's function of (CPU tensor, saved device)). Nothing
-    is unpickled whatever weights_only says."""
+    is unpickled whatever weights_only says: safetensors files give their dict of tensors, and
+    PyTorch's torch.save files their dicts of tensors and numbers (tinygan.torch_format)."""
     if pickle_module is not None:
         raise TypeError("tinygan.load: pickle_module is not supported (tinygan reads no pickles)")
     name = getattr(f, "name", "the file object") if hasattr(f, "read") else Path(f)
@@ -87,20 +127,23 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
 
 def _load(file, name, map_location):
     """load from an open binary file, its contents checked before they are used."""
-    start = file.read(4)
+    _check_map_location(map_location)
+    start = file.read(9)
     file.seek(0, os.SEEK_END)
     size = file.tell()
     file.seek(0)
+    if str(name).endswith(".safetensors") or (
+            len(start) == 9 and start[8:] == b"{" and struct.unpack("<Q", start[:8])[0] < size):
+        return _load_safetensors(file, name, map_location)
     if not start.startswith(b"PK"):
         raise ValueError(f"{name}: {_what(start)}, not a file that tinygan.save wrote")
     try:
+        if torch_format.is_torch_file(file):
+            return torch_format.read(file, name, lambda array, saved, where: _placed(
+                name, map_location, array, saved, where))
+        file.seek(0)
         with np.load(file, allow_pickle=False) as npz:
             members = npz.zip.infolist()
-            if any(m.filename.endswith("data.pkl") for m in members):
-                raise schema.CheckpointError(
-                    f"{name}: a PyTorch file (a zip archive holding a pickle); tinygan does not "
-                    "unpickle (a pickle can run code): load it in PyTorch and save its state "
-                    "dict's tensors as NumPy arrays (np.savez)")
             schema.check_members(name, members, size)
             declared = {m.filename[:-len(".npy")]: io._declared(name, npz.zip, m)
                         for m in members}
@@ -117,6 +160,19 @@ def _load(file, name, map_location):
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, RecursionError) as error:
         raise ValueError(f"{name}: a damaged or foreign file ({type(error).__name__}: "
                          f"{str(error)[:80]}); not one tinygan.save wrote") from None
+
+
+def _load_safetensors(file, name, map_location):
+    """The dict of tensors of the safetensors file ``file``; one line if it is damaged."""
+    numpy_api, error_type = _safetensors()
+    try:
+        arrays = numpy_api.load(file.read())
+    except error_type as error:
+        raise ValueError(f"{name}: a damaged safetensors file, or not one ({error})") from None
+    except KeyError as error:
+        raise ValueError(f"{name}: holds tensors of dtype {error}, which NumPy has no dtype "
+                         "for; convert them to float32 before saving") from None
+    return {k: _placed(name, map_location, a, "cpu", repr(k)) for k, a in arrays.items()}
 
 
 def _what(start):
@@ -141,11 +197,6 @@ class _Decoder:
     def __init__(self, name, npz, declared, map_location):
         self.name, self.npz, self.declared = name, npz, declared
         self.map_location = map_location
-        if map_location is not None and not isinstance(map_location, (str, dict)) \
-                and not callable(map_location):
-            raise TypeError(f"tinygan.load: map_location must be a device ('cpu', 'cuda', "
-                            f"'cuda:0', a tinygan.device), a dict of them or a function, got "
-                            f"{type(map_location).__name__}")
 
     def fail(self, where, expected, node):
         raise schema.CheckpointError(f"{self.name}: {where}: expected {expected}, got "
@@ -182,25 +233,33 @@ class _Decoder:
         saved = node.get("device", "cpu")
         if saved not in ("cpu", "cuda"):
             self.fail(f"{where}.device", "'cpu' or 'cuda'", saved)
-        made = self.placed(array, saved, where)
+        made = _placed(self.name, self.map_location, array, saved, where)
         return made.requires_grad_() if node.get("requires_grad") is True else made
 
-    def placed(self, array, saved, where):
-        """A tensor of ``array`` where map_location puts tensors saved on ``saved``: a device, a
-        dict's entry for it, or PyTorch's map_location(storage, location) called with a CPU
-        tensor (the idiom ``lambda storage, loc: storage`` keeps it there)."""
-        target = self.map_location
-        if callable(target):
-            made = target(tensor(array), saved)
-            if not isinstance(made, Tensor):
-                raise TypeError(f"tinygan.load: {where}: map_location(tensor, {saved!r}) must "
-                                f"return a tensor, got {type(made).__name__}")
-            return made
-        if isinstance(target, dict):
-            target = target.get(saved, target.get(f"{saved}:0", saved))
-        try:
-            return tensor(array, device=device(saved if target is None else target))
-        except RuntimeError as error:
-            raise RuntimeError(f"tinygan.load: {self.name} holds tensors saved on {saved} and "
-                               f"none can be made there ({error}); pass map_location='cpu'"
-                               ) from None
+
+def _check_map_location(map_location):
+    """Refuse in one line a map_location that is no device, dict or function."""
+    if map_location is not None and not isinstance(map_location, (str, dict)) \
+            and not callable(map_location):
+        raise TypeError(f"tinygan.load: map_location must be a device ('cpu', 'cuda', "
+                        f"'cuda:0', a tinygan.device), a dict of them or a function, got "
+                        f"{type(map_location).__name__}")
+
+
+def _placed(name, target, array, saved, where):
+    """A tensor of ``array`` where map_location ``target`` puts tensors saved on ``saved``: a
+    device, a dict's entry for it, or PyTorch's map_location(storage, location) called with a
+    CPU tensor (the idiom ``lambda storage, loc: storage`` keeps it there)."""
+    if callable(target):
+        made = target(tensor(array), saved)
+        if not isinstance(made, Tensor):
+            raise TypeError(f"tinygan.load: {where}: map_location(tensor, {saved!r}) must "
+                            f"return a tensor, got {type(made).__name__}")
+        return made
+    if isinstance(target, dict):
+        target = target.get(saved, target.get(f"{saved}:0", saved))
+    try:
+        return tensor(array, device=device(saved if target is None else target))
+    except RuntimeError as error:
+        raise RuntimeError(f"tinygan.load: {name} holds tensors saved on {saved} and none can "
+                           f"be made there ({error}); pass map_location='cpu'") from None
