@@ -2,6 +2,7 @@
 
     python examples/evaluate.py runs/dcgan/checkpoint.npz
     python examples/evaluate.py runs/dcgan/checkpoint_epoch_*.npz --baselines --plot metrics.png
+    python examples/evaluate.py netG_epoch_24.pth   # pytorch/examples' DCGAN G (no PyTorch)
 
 Rows: each checkpoint; with --baselines also real training images (the floor) and an untrained
 generator (the ceiling). Columns: SWD x 1e3 (per pyramid level and mean; lower is better),
@@ -17,7 +18,7 @@ from pathlib import Path
 import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy loads it
 import numpy as np
 
-from tinygan import io
+from tinygan import io, torch_format
 from tinygan.gan import classifier, cli, dcgan, evaluation, visual
 
 METRICS = ("swd", "frechet", "score", "probe", "classes_covered")
@@ -33,7 +34,9 @@ INCEPTION_MESSAGE = (
 
 def parse_args(argv):
     parser = cli.Parser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("checkpoints", nargs="*", type=Path, help="train_cifar.py checkpoints")
+    parser.add_argument("checkpoints", nargs="*", type=Path,
+                        help="train_cifar.py checkpoints, or PyTorch DCGAN generators' weights "
+                             "(.pth, .safetensors: no D probe)")
     parser.add_argument("--baselines", action="store_true",
                         help="also measure real training images and an untrained generator")
     parser.add_argument("--samples", type=int, default=10000,
@@ -90,7 +93,11 @@ def parse_args(argv):
 def load_models(path, raw_g=False):
     """G (its --ema average unless raw_g, where the run kept one) and D of a train_cifar.py
     checkpoint, its epoch, step, config and which G it is; ValueError or FileNotFoundError naming
-    the file if it is none, or its weights do not fit its config."""
+    the file if it is none, or its weights do not fit its config. A PyTorch DCGAN generator's
+    weights (torch.save or .safetensors) give that G, and None for D, epoch and step."""
+    if torch_format.is_torch_file(path) or path.suffix == ".safetensors":
+        G, config = dcgan.torch_generator(path)
+        return G, None, None, None, config, "PyTorch G"
     checkpoint = io.load_training_checkpoint(path)
     config = checkpoint["meta"]["config"]
     G, D = untrained_models(config)
@@ -140,8 +147,8 @@ def measure(args, prepared=None):
         add("untrained G (ceiling)", generator_row(evaluator, *untrained_models(config), config,
                                                    args))
     for path, (G, D, epoch, step, config, which) in zip(args.checkpoints, models):
-        add(f"{path} ({which})", generator_row(evaluator, G, D, config, args), round(epoch, 2),
-            step)
+        add(f"{path} ({which})", generator_row(evaluator, G, D, config, args),
+            None if epoch is None else round(epoch, 2), step)
     report = {"rows": rows, "samples": args.samples, "probe_train": args.probe_train,
               "batch_statistics": not args.running_stats, "seed": args.seed,
               "classifier": evaluator.classifier_meta,

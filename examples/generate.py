@@ -3,6 +3,7 @@
     python examples/generate.py runs/dcgan/checkpoint.npz
     python examples/generate.py runs/dcgan/checkpoint.npz --n 100 --seed 3 --out pictures/
     python examples/generate.py runs/dcgan/checkpoint.npz --arithmetic "3,17,40 - 5,9 + 22"
+    python examples/generate.py netG_epoch_24.pth   # pytorch/examples' DCGAN G (no PyTorch)
 
 Writes grid.png (N samples), interpolation_linear.png and interpolation_slerp.png (each row
 walks from one random z to another; slerp follows the great circle, which keeps |z| near the
@@ -20,7 +21,7 @@ import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy lo
 import numpy as np
 
 from tinygan import backend as backends
-from tinygan import gan, io
+from tinygan import gan, io, torch_format
 from tinygan.gan import cli, data, dcgan, visual
 
 
@@ -86,7 +87,13 @@ def arithmetic(z_grid, terms, rng):
 
 def load_generator(checkpoint_path, device, raw_g=False):
     """The generator saved in a training checkpoint (its --ema average unless raw_g, where the
-    run kept one), in eval mode on ``device``, and its config."""
+    run kept one) or in PyTorch's DCGAN weights (torch.save or .safetensors), in eval mode on
+    ``device``, and its config."""
+    if torch_format.is_torch_file(checkpoint_path) or \
+            str(checkpoint_path).endswith(".safetensors"):
+        G, config = dcgan.torch_generator(checkpoint_path)
+        print(f"sampling the PyTorch DCGAN generator of {checkpoint_path}")
+        return G.to(device).eval(), config
     checkpoint = io.load_training_checkpoint(checkpoint_path)
     config = checkpoint["meta"]["config"]
     G, _ = dcgan.models(config)
@@ -98,7 +105,9 @@ def load_generator(checkpoint_path, device, raw_g=False):
 
 def main(argv=None):
     parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("checkpoint", help="checkpoint.npz written by train_cifar.py")
+    parser.add_argument("checkpoint", help="checkpoint.npz written by train_cifar.py, or a "
+                                           "PyTorch DCGAN generator's weights (.pth, "
+                                           ".safetensors)")
     parser.add_argument("--n", type=int, default=64, help="samples in the grid (default: 64)")
     parser.add_argument("--nrow", type=int, default=8, help="images per grid row (default: 8)")
     parser.add_argument("--rows", type=int, default=4, help="interpolation rows (default: 4)")

@@ -11,6 +11,8 @@ import functools
 import numpy as np
 
 from .. import nn
+from ..serialization import load
+from ..tensor import tensor
 
 IMAGE_SIZES = (32, 64)
 G_SLOPES = {"relu": 0.0, "leaky": 0.2}  # G's activation: negative slope
@@ -137,6 +139,74 @@ def generator_state(checkpoint, raw=False):
     if "G_ema" in checkpoint["modules"] and not raw:
         return checkpoint["modules"]["G_ema"], "EMA G"
     return checkpoint["modules"]["G"], "G"
+
+
+def torch_names(model):
+    """{state-dict key: PyTorch's key} of ``model``. A BatchNormAct2d is two entries of a
+    PyTorch Sequential (BatchNorm2d, then ReLU or LeakyReLU), so each moves the indices after it
+    on by one; a SpectralNorm (PyTorch keeps weight_orig, weight_u, weight_v) is refused."""
+    names = {}
+    for key in model.state_dict():
+        module, parts = model, []
+        for part in key.split(".")[:-1]:
+            children = dict(module.named_children())
+            if isinstance(children[part], nn.SpectralNorm):
+                raise ValueError(f"{key} is in a SpectralNorm, whose weights PyTorch names "
+                                 "otherwise; only models without one map to PyTorch's names")
+            before = list(children.values())[:int(part)] \
+                if isinstance(module, nn.Sequential) else []
+            parts.append(str(int(part) + sum(isinstance(m, nn.BatchNormAct2d) for m in before))
+                         if before else part)
+            module = children[part]
+        names[key] = ".".join(parts + key.split(".")[-1:])
+    return names
+
+
+def to_torch_state_dict(model):
+    """``model``'s state dict under PyTorch's names (torch_names), its num_batches_tracked as
+    int64: what PyTorch's model of the same layout loads (load_state_dict)."""
+    own = model.state_dict()
+    return {theirs: own[key].long() if key.endswith("num_batches_tracked") else own[key]
+            for key, theirs in torch_names(model).items()}
+
+
+def from_torch_state_dict(model, state_dict):
+    """A state dict of PyTorch's model of ``model``'s layout (Tensors or arrays, PyTorch's or
+    tinygan's) under ``model``'s names and dtypes, for model.load_state_dict; ValueError if it
+    lacks a key or has one too many."""
+    names, own = torch_names(model), model.state_dict()
+    missing = [theirs for key, theirs in names.items() if theirs not in state_dict
+               and not key.endswith("num_batches_tracked")]
+    unexpected = sorted(set(state_dict) - set(names.values()))
+    if missing or unexpected:
+        raise ValueError(f"the state dict does not fit a {type(model).__name__}: missing keys "
+                         f"{missing[:4]}, unexpected keys {unexpected[:4]}")
+    return {key: tensor(np.asarray(state_dict[theirs].numpy() if hasattr(
+                state_dict[theirs], "numpy") else state_dict[theirs]).astype(own[key].dtype))
+            for key, theirs in names.items() if theirs in state_dict}
+
+
+def torch_generator(path):
+    """A Generator holding the weights of a PyTorch DCGAN generator in pytorch/examples' layout
+    (main.0.weight to main.12.weight; its 64x64 one, or at 32x32 a 3x3 Conv2d last) that
+    ``path`` holds (torch.save or safetensors), and its settings {nz, ngf, nc, image_size};
+    ValueError naming ``path`` if the weights are not one."""
+    state_dict = load(path, map_location="cpu")
+    first, last = (state_dict.get(f"main.{i}.weight") if isinstance(state_dict, dict) else None
+                   for i in (0, 12))
+    if first is None or last is None or first.ndim != 4 or last.ndim != 4:
+        raise ValueError(f"{path}: expected the weights of a DCGAN generator in pytorch/examples' "
+                         "layout (main.0.weight to main.12.weight), got other keys")
+    image_size = 64 if tuple(last.shape[2:]) == (4, 4) else 32
+    nz, ngf = first.shape[0], first.shape[1] // 8
+    nc = last.shape[1] if image_size == 64 else last.shape[0]
+    G = Generator(nz, ngf, nc, image_size)
+    try:
+        G.load_state_dict(from_torch_state_dict(G, state_dict))
+    except ValueError as error:
+        raise ValueError(f"{path}: not a DCGAN generator in pytorch/examples' layout: {error}"
+                         ) from None
+    return G, {"nz": nz, "ngf": ngf, "nc": nc, "image_size": image_size}
 
 
 def init_weights(module):
