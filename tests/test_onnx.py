@@ -120,6 +120,22 @@ def test_conditional_generator_with_embedding_and_cat(tmp_path):
     assert error < 1e-5
 
 
+class CopiedLabels(ConditionalG):
+    """ConditionalG whose labels reach the embedding through a copy (.clone())."""
+
+    def forward(self, z, labels):
+        return super().forward(z, labels.clone())
+
+
+def test_integer_input_that_does_not_reach_an_embedding_unchanged_is_refused(tmp_path):
+    """Through a copy, the labels' example values would be baked in as a constant: refused."""
+    with pytest.raises(ValueError, match="integer input 'labels' does not reach an embedding"):
+        tinygan.onnx.export(CopiedLabels().eval(),
+                            (tinygan.randn(2, 8), tinygan.tensor(np.array([3, 7]))),
+                            tmp_path / "c.onnx", input_names=("z", "labels"))
+    assert not list(tmp_path.iterdir())
+
+
 class Exponential(nn.Module):
     def forward(self, x):
         return nn.functional.relu(x).exp()

@@ -48,6 +48,11 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     graph = _Graph(onnx, model, inputs, input_names, outputs, output_names)
     for out in outputs:
         graph.value(out)
+    for t, name in zip(inputs, input_names):
+        if t.dtype.kind != "f" and name not in graph.gathered:
+            raise ValueError(f"onnx.export: integer input {name!r} does not reach an embedding "
+                             "unchanged (an op or a copy in between cannot be followed, and "
+                             "its example values would be baked in); index with it directly")
     proto = onnx.helper.make_model(
         onnx.helper.make_graph(graph.nodes, type(model).__name__,
                                graph.infos(inputs, input_names, dynamic),
@@ -87,6 +92,7 @@ class _Graph:
         self.names = {id(t): name for t, name in zip(inputs, input_names)}
         self.live = set(self.names)  # the values that depend on the inputs
         self.input_arrays = {id(t.array): name for t, name in zip(inputs, input_names)}
+        self.gathered = set()  # the integer inputs an emitted Gather reads
         self.state = dict(model.named_parameters()) | dict(model.named_buffers())
         self.state_names = {id(t.array): name for name, t in self.state.items()}
         self.constants = {}  # id(array) -> (array, initializer name)
@@ -248,6 +254,7 @@ def _index(graph, fn, y, weight):
         raise NotImplementedError("onnx.export: cannot export Function 'Index' (ops/indexing.py) "
                                   "other than an embedding's weight[indices], the indices a "
                                   "model input")
+    graph.gathered.add(graph.input_arrays[id(key[0])])
     return graph.node("Gather", [weight, graph.input_arrays[id(key[0])]], y, axis=0)
 
 
