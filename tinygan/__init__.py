@@ -51,3 +51,5 @@ __all__ += ["flatten", "permute", "squeeze", "transpose", "unsqueeze"]
 __version__ = "0.1.0"
 from . import utils  # noqa: E402  (torch.utils: tinygan.utils.data.DataLoader)
 __all__ += ["utils"]
+from . import onnx  # noqa: E402  (torch.onnx: tinygan.onnx.export; loads the onnx package on use)
+__all__ += ["onnx"]
