@@ -13,7 +13,7 @@ import tinygan.optim as optim
 
 from tinygan.gan import data, dcgan, visual
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
 parser.add_argument("--data", default="", help="an image folder or archive (default: CIFAR-10)")
 parser.add_argument("--epochs", type=int, default=1)
 parser.add_argument("--batch-size", type=int, default=128)

@@ -76,6 +76,8 @@ G_LAYERS = ([("convT", 1, 0), ("bn",), ("leaky", 0.0)]      # (N, 8 ngf, 4, 4)
 D_LAYERS = ([("conv", 2, 1), ("leaky", 0.2)]                 # (N, ndf, 16, 16)
             + [("conv", 2, 1), ("bn",), ("leaky", 0.2)] * 2  # (N, 4 ndf, 4, 4)
             + [("conv", 1, 0)])                              # (N, 1, 1, 1): a logit each
+# D's scores stay (N, 1, 1, 1) here, and bce takes them so; the library's Discriminator
+# (tinygan/gan/dcgan.py) flattens them to (N,), one logit per image, as its losses expect.
 
 
 def forward(layers, weights, x):
