@@ -1,9 +1,12 @@
 """Fault-table rows: untrusted files and sizes (issue 27, items 7 to 9): the image cache's
 sidecar, decompression bombs (tar members, PNGs, batch files) and checkpoints that are not
-what this version wrote (see tests/faults.py)."""
+what this version wrote; PyTorch weights that are not a state dict (issue 31) (see
+tests/faults.py)."""
 import gzip
 import io
 import json
+import os
+import pickle
 import tarfile
 import zipfile
 from pathlib import Path
@@ -265,4 +268,44 @@ def checkpoint_rows():
               prepare=with_huge_history, max_rss_mb=PEAK_MB, reads="checkpoint")]
 
 
-FAULTS = cache_rows() + bomb_rows() + checkpoint_rows()
+# --- 31 PyTorch weights: a pickle that runs code, a storage larger than its member -----------
+
+class RunsCode:
+    """Unpickling it would run ``touch MARKER``."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def torch_file(pickled, storage=b""):
+    """prepare: {tmp}/netG.pth laid out as torch.save writes, its pickle ``pickled(tmp)``."""
+    def prepare(tmp):
+        with zipfile.ZipFile(tmp / "netG.pth", "w") as archive:
+            archive.writestr("netG/data.pkl", pickled(tmp))
+            archive.writestr("netG/data/0", storage)
+    return prepare
+
+
+def nothing_ran(tmp, printed):
+    assert not (tmp / "ran").exists(), "the pickle ran its command"
+
+
+def torch_rows():
+    four_floats = (b"\x80\x02(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00"
+                   b"0X\x03\x00\x00\x00cpuK\x04tQ.")  # a persistent id: storage 0, 4 floats
+    return [Fault("31", "PyTorch weights whose pickle calls os.system", "generate",
+                  ("{tmp}/netG.pth",), says="refused: the pickle asks for posix.system",
+                  prepare=torch_file(lambda tmp: pickle.dumps({"w": RunsCode(tmp / "ran")},
+                                                              protocol=2)),
+                  holds=nothing_ran, reads="pytorch weights"),
+            Fault("31", "a storage declares 16 bytes, its member holds 8", "evaluate",
+                  ("{tmp}/netG.pth",), says="storage 0: declares 4 FloatStorage elements, but "
+                                            "its member holds 8 bytes",
+                  prepare=torch_file(lambda tmp: four_floats, b"\0" * 8),
+                  reads="pytorch weights")]
+
+
+FAULTS = cache_rows() + bomb_rows() + checkpoint_rows() + torch_rows()

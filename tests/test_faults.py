@@ -43,6 +43,9 @@ READERS = {
     "cifar-10 batch": ["tinygan/gan/data.py:_unpickle_batch", "tinygan/gan/data.py:find_class"],
     "image cache": ["tinygan/gan/data.py:_load_cache"],
     "toy sweep results": ["examples/toy_2d.py:sweep"],
+    "pytorch weights": ["tinygan/torch_format.py:is_torch_file", "tinygan/torch_format.py:read",
+                        "tinygan/torch_format.py:_check_sizes",
+                        "tinygan/torch_format.py:_Unpickler"],
 }
 # Reads that are not of a user's file, and why.
 NOT_USER_FILES = {
