@@ -60,11 +60,7 @@ def _safetensors():
 def _save_safetensors(obj, path):
     """Write the flat dict of tensors ``obj`` to ``path`` as safetensors, atomically."""
     numpy_api, _ = _safetensors()
-    bad = ("obj is a " + type(obj).__name__ if not isinstance(obj, dict) else next(
-        (f"obj has the key {k!r} of type {type(k).__name__}" if not isinstance(k, str) else
-         f"obj[{k!r}] is a {type(v).__name__}" for k, v in obj.items()
-         if not isinstance(k, str) or not isinstance(v, (Tensor, np.ndarray))
-         or (v.dtype.kind not in "biuf")), None))
+    bad = _not_flat(obj)
     if bad:
         raise TypeError(f"tinygan.save: {path}: safetensors holds only a flat dict of tensors "
                         f"(str -> Tensor of numbers), and {bad}")
@@ -73,6 +69,19 @@ def _save_safetensors(obj, path):
                            for k, v in obj.items()})
     with io.atomic_write(path) as file:
         file.write(data)
+
+
+def _not_flat(obj):
+    """What keeps ``obj`` from being a flat dict of tensors of numbers, in words; or None."""
+    if not isinstance(obj, dict):
+        return f"obj is a {type(obj).__name__}"
+    for key, value in obj.items():
+        if not isinstance(key, str):
+            return f"obj has the key {key!r} of type {type(key).__name__}"
+        if not isinstance(value, (Tensor, np.ndarray)) or value.dtype.kind not in "biuf":
+            return f"obj[{key!r}] is a {type(value).__name__}" + (
+                f" of {value.dtype}" if hasattr(value, "dtype") else "")
+    return None
 
 
 def _encode(obj, arrays, where):

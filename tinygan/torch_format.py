@@ -49,6 +49,8 @@ class _Storage:
 class _Tensor(_Storage):
     """A tensor the pickle rebuilt: its array, read from a storage."""
 
+    __slots__ = ()
+
 
 def is_torch_file(path):
     """Whether ``path`` is a zip archive holding a pickle, as torch.save writes."""
