@@ -4,6 +4,7 @@
     python examples/generate.py runs/dcgan/checkpoint.npz --n 100 --seed 3 --out pictures/
     python examples/generate.py runs/dcgan/checkpoint.npz --arithmetic "3,17,40 - 5,9 + 22"
     python examples/generate.py netG_epoch_24.pth   # pytorch/examples' DCGAN G (no PyTorch)
+    python examples/generate.py runs/dcgan/checkpoint.npz --export G.onnx   # and G as ONNX
 
 Writes grid.png (N samples), interpolation_linear.png and interpolation_slerp.png (each row
 walks from one random z to another; slerp follows the great circle, which keeps |z| near the
@@ -123,6 +124,9 @@ def main(argv=None):
                         help="sample the trained G itself, not its --ema average (the default "
                              "where the run kept one)")
     parser.add_argument("--out", help="output folder (default: generated/ beside the checkpoint)")
+    parser.add_argument("--export", metavar="G.onnx",
+                        help="also write G as ONNX, any batch size (z -> image; needs "
+                             "pip install -e \".[interop]\")")
     args = parser.parse_args(argv)
     parser.check((
             (1 <= args.n <= MAX_IMAGES, f"--n must be in [1, {MAX_IMAGES}], got {args.n}"),
@@ -135,7 +139,9 @@ def main(argv=None):
                                                    f"got {args.rows} x {args.steps}"),
             (args.seed >= 0, f"--seed must be >= 0, got {args.seed}"),
             (not args.out or Path(args.out).is_dir() or not Path(args.out).exists(),
-             f"--out {args.out}: expected a folder, got a file")))
+             f"--out {args.out}: expected a folder, got a file"),
+            (not args.export or not Path(args.export).is_dir(),
+             f"--export {args.export}: expected a file to write, got a folder")))
     try:
         device = {"numpy": "cpu", "cupy": "cuda"}[args.backend]
         backend = backends.get(device)
@@ -145,11 +151,21 @@ def main(argv=None):
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
+        if args.export:
+            export_onnx(G, config["nz"], args.export, device)
         write_pictures(args, G, config, terms, backend)
-    except io.WriteError as error:
+    except (io.WriteError, ImportError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def export_onnx(G, nz, path, device):
+    """G as ONNX at path: input z (batch, nz, 1, 1), output image (batch, 3, H, W) in [-1, 1]."""
+    tg.onnx.export(G, tg.randn(2, nz, 1, 1, device=device), path, input_names=["z"],
+                   output_names=["image"],
+                   dynamic_axes={"z": {0: "batch"}, "image": {0: "batch"}})
+    print(f"wrote {path}: z (batch, {nz}, 1, 1) -> image in [-1, 1]")
 
 
 def write_pictures(args, G, config, terms, backend):

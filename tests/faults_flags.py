@@ -144,6 +144,9 @@ FAULTS = [
     train("no time to wait", ("--timeout", "0"), "--timeout must be > 0, got 0.0"),
     train("a timeout with a unit", ("--timeout", "10m"),
           "argument --timeout: invalid float value: '10m'"),
+    train("TensorBoard's events into a file", ("--tensorboard", "{run}/history.csv"),
+          "--tensorboard {run}/history.csv: cannot write to {run}/history.csv: it is a file, "
+          "not a folder", unchanged=("out/checkpoint.npz", "../run/history.csv")),
     train("the number of ranks given to --distributed", ("--distributed=4",),
           "argument --distributed: ignored explicit argument '4'"),
     train("resume from a checkpoint that is not there", ("--resume", "{tmp}/missing.npz"),
@@ -182,6 +185,9 @@ FAULTS = [
     generate("--out is a file", ("--out", "{tmp}/taken"),
              "--out {tmp}/taken: expected a folder, got a file",
              prepare=lambda tmp: (tmp / "taken").write_text("mine"), unchanged=("taken",)),
+    generate("--export is a folder", ("--export", "{tmp}/models"),
+             "--export {tmp}/models: expected a file to write, got a folder",
+             prepare=lambda tmp: (tmp / "models").mkdir()),
 
     # evaluate.py
     Fault("flag", "a plot of the baselines alone", "evaluate",

@@ -229,6 +229,14 @@ def test_examples_sample_a_pytorch_generator(size, tmp_path, capsys):
     assert generate.main([str(tmp_path / "netG_epoch_24.pth"), "--n", "4", "--rows", "1",
                           "--steps", "2", "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "grid.png").is_file()
+    ort = pytest.importorskip("onnxruntime")
+    assert generate.main([str(tmp_path / "netG_epoch_24.pth"), "--n", "4", "--rows", "1",
+                          "--steps", "2", "--out", str(tmp_path / "out"),
+                          "--export", str(tmp_path / "G.onnx")]) == 0
+    z5 = np.random.default_rng(1).standard_normal((5, NZ, 1, 1)).astype(np.float32)
+    exported, = ort.InferenceSession(str(tmp_path / "G.onnx")).run(None, {"z": z5})
+    with torch.no_grad():  # PyTorch's weights -> tinygan -> ONNX, at another batch size
+        np.testing.assert_allclose(exported, tG(torch.from_numpy(z5)).numpy(), atol=1e-5)
     G, D, epoch, _, config, which = evaluate.load_models(tmp_path / "netG_epoch_24.pth")
     assert (D, epoch, config["image_size"], which) == (None, None, size, "PyTorch G")
     torch.save({"w": torch.ones(2)}, tmp_path / "other.pth")
