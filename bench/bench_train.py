@@ -6,9 +6,12 @@
     python bench/bench_train.py --quick      # any of them as a smoke run, written to /tmp
 
 A step is tinygan.gan.train_step (D on real and fake, then G; Adam) on random images and
-noise, or the same step written in torch. Each (framework, model, batch, threads) case runs in a
-subprocess of its own with the thread variables set before import, so its peak RSS is its own.
-Speed ratio = tinygan images/s / torch images/s: 1.0 is as fast as torch, 0.5 half as fast.
+noise, or the same step written in torch. Each framework is timed in a fresh process of its own
+(thread variables set before import), in turn (tinygan, torch, tinygan, torch, ...) for
+--rounds rounds: a round's images/s is the batch over the median of its timed steps, and the
+figure reported is the median of the rounds'. Beside it, for reference only, both frameworks
+stepping in turn in one process: unfair, since OpenBLAS's threads spin on after NumPy's
+products and slow torch's next step. Speed ratio = tinygan images/s / torch images/s.
 """
 import argparse
 import cProfile
@@ -17,6 +20,7 @@ import json
 import os
 import pkgutil
 import pstats
+import statistics
 import subprocess
 import sys
 from collections import Counter
@@ -31,12 +35,13 @@ from tinygan.backend import cpu
 from tinygan.io import atomic_write
 
 # --- config ---------------------------------------------------------------------------------
-CASES = [(size, batch, threads) for threads in (1, 2)              # (image size, batch, threads)
-         for size, batch in ((32, 64), (32, 128), (64, 64))]
+CASES = [(32, 128, 2), (32, 16, 1), (32, 16, 2),  # (image size, batch, threads): the rows
+         (64, 64, 1), (64, 64, 2)]                 # of issue 32's table
 SCALING_SIZES, SCALING_BATCHES = (32, 64), (16, 32, 64, 128, 256)  # one thread per core
 PROFILE_SIZE, PROFILE_BATCH = 32, 128                              # tinygan, one thread per core
 REPEATS, WARMUP = 10, 2              # timed steps per case after untimed warm-up steps
 SCALING_REPEATS, PROFILE_STEPS = 5, 3
+ROUNDS, QUICK_ROUNDS = 3, 2        # processes per framework and case, in turn
 QUICK_BATCHES, QUICK_REPEATS = (8, 16), 2  # --quick: small batches, 2 timed steps, 1 warm-up
 CHECK_BATCH = 8                      # batch of the tinygan-vs-torch check of one step
 LR, BETAS, NZ = 2e-4, (0.5, 0.999), 100
@@ -50,6 +55,9 @@ PRIMITIVES = ("im2col", "col2im", "winograd_filter", "winograd_filter_adjoint", 
               "leaky_relu", "leaky_relu_backward", "bn_statistics", "bn_act_forward",
               "bn_act_backward_sums", "bn_act_backward_input", "adam_update")
 RATIO = "speed ratio = tinygan images/s / torch images/s (1.0: as fast as torch)"
+INTERLEAVED = "interleaved"  # --worker pseudo-framework: both in one process, stepping in turn
+INTERLEAVED_HEADER = ("interleaved in one process (unfair; for reference): tinygan / torch "
+                      "images/s (ratio)")
 
 
 # --- one step in each framework -------------------------------------------------------------
@@ -110,143 +118,212 @@ def check_step(size):
         common.check_close(f"{size}x{size} step {name}", value, torch_metrics[name])
 
 
-# --- subprocess per case --------------------------------------------------------------------
+# --- a process per framework, in turn, round after round ----------------------------------
 
 def worker(framework, size, batch, threads, repeats, warmup):
-    """Time one case in this process; print it as one JSON line."""
+    """Time one case in this process (both frameworks in turn if INTERLEAVED); print one JSON
+    line."""
     source = common.tinygan_source()  # as imported, before anyone edits it further
-    if framework == "torch":
-        import torch  # noqa: F401  (loaded before set_threads and the RSS baseline)
+    names = FRAMEWORKS if framework == INTERLEAVED else (framework,)
+    if "torch" in names:
+        importlib.import_module("torch")  # loaded before set_threads and the RSS baseline
     common.set_threads(threads)
     imports_rss = common.peak_rss_mib()
-    step = STEPS[framework](*setup(size, batch))
-    seconds = common.time_it(step, repeats, warmup)
+    steps = {name: STEPS[name](*setup(size, batch)) for name in names}
+    seconds = common.time_in_turn(steps, repeats, warmup)
     print(json.dumps({"framework": framework, "size": size, "batch": batch, "threads": threads,
                       "tinygan": source,
                       "threads_seen": common.threads_in_use(), "step_s": seconds,
-                      "images_per_s": common.rate(batch, seconds),
+                      "images_per_s": {n: common.rate(batch, s) for n, s in seconds.items()},
                       "peak_rss_mib": common.peak_rss_mib(), "imports_rss_mib": imports_rss}))
 
 
-def run_case(framework, size, batch, threads, repeats, warmup, unpin=False):
-    """Run worker() in a fresh Python with its thread variables set (and, if ``unpin``, without
-    OPENBLAS_CORETYPE); return its result."""
-    command = [sys.executable, __file__, "--worker", framework, str(size), str(batch),
-               str(threads), "--repeats", str(repeats), "--warmup", str(warmup)]
+def run_case(variant, size, batch, threads, repeats, warmup, label=""):
+    """Run worker() for a variant (a framework, UNPINNED or INTERLEAVED) in a fresh Python with
+    its thread variables set; print and return its result."""
+    unpin = variant == UNPINNED
+    command = [sys.executable, __file__, "--worker", "tinygan" if unpin else variant, str(size),
+               str(batch), str(threads), "--repeats", str(repeats), "--warmup", str(warmup)]
     env = {k: v for k, v in common.thread_env(threads).items() if not (unpin and k == PIN)}
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr}")
     result = json.loads(done.stdout.splitlines()[-1])
-    print(f"{framework + (f' ({PIN} unset)' if unpin else ''):8} {size}x{size} "
-          f"batch {batch:3} threads {threads}: "
-          f"{common.spread(result['images_per_s'])} images/s, "
-          f"peak RSS {result['peak_rss_mib']:.0f} MiB", flush=True)
+    rates = ", ".join(f"{name} {common.spread(rate)}"
+                      for name, rate in result["images_per_s"].items())
+    print(f"{label:12} {variant:11} {size}x{size} batch {batch:3} threads {threads}: "
+          f"{rates} images/s, peak RSS {result['peak_rss_mib']:.0f} MiB", flush=True)
     return result
 
 
-def run_pairs(cases, repeats, warmup, info):
-    """{"tinygan": result, "torch": result} per (size, batch, threads) case, checked first;
-    notes in ``info`` how busy the machine was and whether tinygan's sources changed on disk.
-    """
+def variants():
+    """What runs in processes of its own: each framework, and tinygan unpinned where PIN is set."""
+    return FRAMEWORKS + ((UNPINNED,) if PIN in os.environ else ())
+
+
+def schedule(names, rounds):
+    """[(round, name)] in the order they run: each name once per round, in turn."""
+    return [(r, name) for r in range(rounds) for name in names]
+
+
+def median_of_medians(rates):
+    """Rounds' rate results as one: the median of their medians, and the least and most of
+    those medians."""
+    medians = [rate["median"] for rate in rates]
+    return {"median": statistics.median(medians), "min": min(medians), "max": max(medians),
+            "rounds": len(medians)}
+
+
+def aggregate(results):
+    """One variant's rounds (worker results) as one: images/s the median of the rounds'
+    medians, peak RSS the most of any round, and the rounds themselves."""
+    return {"images_per_s": median_of_medians([rate for r in results
+                                               for rate in r["images_per_s"].values()]),
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in results),
+            "imports_rss_mib": max(r["imports_rss_mib"] for r in results), "rounds": results}
+
+
+def run_row(case, rounds, repeats, warmup, interleaved):
+    """One case: {size, batch, threads, "fair": {variant: aggregate}} and, if ``interleaved``,
+    the in-process interleaved worker result."""
+    results = {name: [] for name in variants()}
+    for r, name in schedule(list(results), rounds):
+        results[name].append(run_case(name, *case, repeats, warmup, f"round {r + 1}/{rounds}"))
+    row = dict(zip(("size", "batch", "threads"), case)) | {
+        "fair": {name: aggregate(rs) for name, rs in results.items()}}
+    if interleaved:
+        row[INTERLEAVED] = run_case(INTERLEAVED, *case, repeats, warmup, "in 1 process")
+    return row
+
+
+def worker_results(row):
+    """Every worker result of a row."""
+    return [r for fair in row["fair"].values() for r in fair["rounds"]] + (
+        [row[INTERLEAVED]] if INTERLEAVED in row else [])
+
+
+def run_rows(cases, rounds, repeats, warmup, info, interleaved=False):
+    """run_row for each case, the step checked against torch's first; notes in ``info`` how
+    busy the machine was and whether tinygan's sources changed on disk."""
     for size in sorted({size for size, _, _ in cases}):
         check_step(size)
-    pairs = []
-    for case in cases:
-        pairs.append({fw: run_case(fw, *case, repeats, warmup) for fw in FRAMEWORKS})
-        if PIN in os.environ:
-            pairs[-1][UNPINNED] = run_case("tinygan", *case, repeats, warmup, unpin=True)
-    common.note_contention(info, [r["step_s"] for p in pairs for r in p.values()])
-    sources = sorted({r["tinygan"] for p in pairs for r in p.values()} - {info["tinygan"]})
+    rows = [run_row(case, rounds, repeats, warmup, interleaved) for case in cases]
+    results = [r for row in rows for r in worker_results(row)]
+    common.note_contention(info, [t for r in results for t in r["step_s"].values()])
+    sources = sorted({r["tinygan"] for r in results} - {info["tinygan"]})
     if sources:
         info["tinygan_changed_during_run"] = sources
         print("WARNING: tinygan's sources changed during the run; its cases are a mix:", *sources,
               sep="\n  ")
-    return pairs
+    return rows
 
 
-def ratio(pair, tinygan="tinygan"):
-    """tinygan's median images/s over torch's."""
-    return pair[tinygan]["images_per_s"]["median"] / pair["torch"]["images_per_s"]["median"]
+def ratio(row, tinygan="tinygan"):
+    """tinygan's median of medians images/s over torch's."""
+    fair = row["fair"]
+    return fair[tinygan]["images_per_s"]["median"] / fair["torch"]["images_per_s"]["median"]
 
 
-def speed_cells(pair):
-    """Table cells of a pair: images/s of each, speed ratio, and cores busy elsewhere; then
-    the same for tinygan with OpenBLAS unpinned, if it ran."""
-    cells = ([common.spread(pair[fw]["images_per_s"]) for fw in FRAMEWORKS] + [f"{ratio(pair):.2f}"]
-             + [" / ".join(common.busy_text([pair[fw]["step_s"]]) for fw in FRAMEWORKS)])
-    if UNPINNED in pair:
-        cells += [common.spread(pair[UNPINNED]["images_per_s"]), f"{ratio(pair, UNPINNED):.2f}"]
-    return cells
+def busy_cell(row):
+    """The most cores busy elsewhere while each framework was timed, 'tinygan / torch'."""
+    return " / ".join(common.busy_text([r["step_s"][fw] for r in row["fair"][fw]["rounds"]])
+                      for fw in FRAMEWORKS)
 
 
-def speed_headers():
+def interleaved_cell(row):
+    """'tinygan / torch (ratio)' images/s of the interleaved run."""
+    rates = [row[INTERLEAVED]["images_per_s"][fw]["median"] for fw in FRAMEWORKS]
+    return f"{rates[0]:.1f} / {rates[1]:.1f} ({rates[0] / rates[1]:.2f})"
+
+
+def speed_cells(row):
+    """Table cells of a row: images/s of each, speed ratio, cores busy elsewhere; then the same
+    for tinygan with OpenBLAS unpinned, if it ran, and the interleaved run, if it ran."""
+    fair = row["fair"]
+    cells = ([common.spread(fair[fw]["images_per_s"]) for fw in FRAMEWORKS]
+             + [f"{ratio(row):.2f}", busy_cell(row)])
+    if UNPINNED in fair:
+        cells += [common.spread(fair[UNPINNED]["images_per_s"]), f"{ratio(row, UNPINNED):.2f}"]
+    return cells + ([interleaved_cell(row)] if INTERLEAVED in row else [])
+
+
+def speed_headers(interleaved=False):
     """Headers of speed_cells' columns."""
     headers = ["tinygan images/s", "torch images/s", "speed ratio",
                "busy elsewhere (cores, tinygan / torch)"]
     if PIN in os.environ:
         headers += [f"images/s, {UNPINNED}", f"speed ratio, {UNPINNED}"]
-    return headers
+    return headers + ([INTERLEAVED_HEADER] if interleaved else [])
 
 
-def meta(repeats, warmup, threads, quick):
-    """Machine, load and peaks at each thread count, plus the timing settings."""
+def meta(rounds, repeats, warmup, threads, quick):
+    """Machine, kernels, load and peaks at each thread count, plus the timing settings."""
+    importlib.import_module("torch")  # loaded, so that machine_info lists its kernels
     info = common.machine_info() | {"quick": quick}
+    print(f"CPU {info['cpu']}, AVX-512 (avx512f): {info['avx512f']}; kernels (threads before "
+          f"the cases set theirs):", *[f"{k}: {v}" for k, v in info["blas_kernels"].items()],
+          sep="\n  ")
     for n in threads:
         common.set_threads(n)
         info[f"peaks_{n}_threads"] = {k: round(v, 1) for k, v in common.machine_peaks().items()}
-    return info | {"repeats": repeats, "warmup": warmup, "timing": "median (min-max) of repeats",
+    return info | {"rounds": rounds, "repeats": repeats, "warmup": warmup,
+                   "timing": f"each framework in a fresh process of its own, in turn (tinygan, "
+                             f"torch, tinygan, ...), {rounds} rounds; a round's images/s: batch "
+                             f"/ median of its {repeats} timed steps after {warmup} warm-up; "
+                             "shown: median of the rounds' (min-max of the rounds')",
+                   "interleaved": "both frameworks in one process, stepping in turn, median of "
+                                  "the same steps: OpenBLAS's threads spin on after NumPy's "
+                                  "products and slow torch's next step, so for reference only",
                    "ratio": RATIO}
 
 
 # --- the three modes ------------------------------------------------------------------------
 
-def bench(repeats, warmup, quick):
+def bench(rounds, repeats, warmup, quick):
     """Images/s, speed ratio and peak RSS for every case of CASES: results/train.*"""
     cases = list(dict.fromkeys((s, QUICK_BATCHES[-1] if quick else b, t) for s, b, t in CASES))
-    info = meta(repeats, warmup, sorted({t for _, _, t in cases}), quick)
-    pairs = run_pairs(cases, repeats, warmup, info)
-    cells = [[f"{p['tinygan']['size']}x{p['tinygan']['size']}", p["tinygan"]["batch"],
-              p["tinygan"]["threads"]] + speed_cells(p)
-             + [f"{p[fw]['peak_rss_mib']:.0f} ({p[fw]['imports_rss_mib']:.0f})"
-                for fw in FRAMEWORKS] for p in pairs]
+    info = meta(rounds, repeats, warmup, sorted({t for _, _, t in cases}), quick)
+    rows = run_rows(cases, rounds, repeats, warmup, info, interleaved=True)
+    cells = [[f"{r['size']}x{r['size']}", r["batch"], r["threads"]] + speed_cells(r)
+             + [f"{r['fair'][fw]['peak_rss_mib']:.0f} ({r['fair'][fw]['imports_rss_mib']:.0f})"
+                for fw in FRAMEWORKS] for r in rows]
     common.write_results("train", "DCGAN training step on the CPU: tinygan vs PyTorch", info,
-                         pairs, ["model", "batch", "threads"] + speed_headers()
+                         rows, ["model", "batch", "threads"] + speed_headers(interleaved=True)
                          + ["tinygan peak RSS MiB (imports)", "torch peak RSS MiB (imports)"],
                          cells)
 
 
-def scaling(repeats, warmup, quick):
+def scaling(rounds, repeats, warmup, quick):
     """Images/s against batch size for each image size: results/scaling.{json,md,png}"""
     threads = os.cpu_count()
     cases = [(size, batch, threads) for size in SCALING_SIZES
              for batch in (QUICK_BATCHES if quick else SCALING_BATCHES)]
-    info = meta(repeats, warmup, [threads], quick)
-    pairs = run_pairs(cases, repeats, warmup, info)
-    cells = [[f"{p['tinygan']['size']}x{p['tinygan']['size']}", p["tinygan"]["batch"]]
-             + speed_cells(p) for p in pairs]
+    info = meta(rounds, repeats, warmup, [threads], quick)
+    rows = run_rows(cases, rounds, repeats, warmup, info)
+    cells = [[f"{r['size']}x{r['size']}", r["batch"]] + speed_cells(r) for r in rows]
     title = f"DCGAN training images/s against batch size, threads={threads}"
-    folder = common.write_results("scaling", title, info, pairs,
+    folder = common.write_results("scaling", title, info, rows,
                                   ["model", "batch"] + speed_headers(), cells)
-    plot_scaling(pairs, threads, folder / "scaling.png")
+    plot_scaling(rows, threads, folder / "scaling.png")
 
 
-def plot_scaling(pairs, threads, path):
+def plot_scaling(rows, threads, path):
     """Write a PNG plot of images/s against batch, one line per framework and image size."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(8, 4))
-    for fw, color in zip(pairs[0], ("tab:blue", "tab:orange", "tab:green")):
+    for fw, color in zip(rows[0]["fair"], ("tab:blue", "tab:orange", "tab:green")):
         for size, style in zip(SCALING_SIZES, ("-", "--"), strict=True):
-            points = [(p[fw]["batch"], p[fw]["images_per_s"]) for p in pairs
-                      if p[fw]["size"] == size]
+            points = [(r["batch"], r["fair"][fw]["images_per_s"]) for r in rows
+                      if r["size"] == size]
             batch = [b for b, _ in points]
             ax.plot(batch, [r["median"] for _, r in points], style, color=color, marker="o",
                     label=f"{fw} {size}x{size}")
             ax.fill_between(batch, [r["min"] for _, r in points], [r["max"] for _, r in points],
                             color=color, alpha=0.2)
-    ax.set(xscale="log", xlabel="batch size", ylabel="images/s (median, min-max band)",
+    ax.set(xscale="log", xlabel="batch size",
+           ylabel="images/s (median of rounds, min-max band)",
            title=f"DCGAN training step, CPU, threads={threads}")
     ax.set_xticks(batch, labels=[str(b) for b in batch])
     ax.minorticks_off()
@@ -355,23 +432,26 @@ def main():
     mode.add_argument("--scaling", action="store_true", help="images/s against batch size")
     mode.add_argument("--profile", action="store_true", help="per-op time of tinygan's step")
     mode.add_argument("--worker", nargs=4, metavar=("FRAMEWORK", "SIZE", "BATCH", "THREADS"),
-                      help="(internal) time one case in this process, print one JSON line")
+                      help=f"(internal) time one case in this process (FRAMEWORK tinygan, torch "
+                      f"or {INTERLEAVED}: both in turn), print one JSON line")
+    parser.add_argument("--rounds", type=int, help="processes per framework and case, in turn "
+                        f"(default {ROUNDS}; --quick {QUICK_ROUNDS})")
     parser.add_argument("--repeats", type=int, help=f"timed steps (default {REPEATS}; "
                         f"--scaling {SCALING_REPEATS}; --profile {PROFILE_STEPS})")
     parser.add_argument("--warmup", type=int, default=WARMUP, help="untimed steps first")
     parser.add_argument("--quick", action="store_true", help=f"smoke run: batches {QUICK_BATCHES},"
-                        f" {QUICK_REPEATS} repeats, 1 warm-up step")
+                        f" {QUICK_REPEATS} repeats, 1 warm-up step, {QUICK_ROUNDS} rounds")
     args = parser.parse_args()
     if args.quick:
         args.repeats, args.warmup = args.repeats or QUICK_REPEATS, 1
+        args.rounds = args.rounds or QUICK_ROUNDS
     if args.worker:
         fw, *numbers = args.worker
         return worker(fw, *map(int, numbers), args.repeats or REPEATS, args.warmup)
-    if args.scaling:
-        return scaling(args.repeats or SCALING_REPEATS, args.warmup, args.quick)
     if args.profile:
         return profile(args.repeats or PROFILE_STEPS, args.warmup, args.quick)
-    return bench(args.repeats or REPEATS, args.warmup, args.quick)
+    run, repeats = (scaling, SCALING_REPEATS) if args.scaling else (bench, REPEATS)
+    return run(args.rounds or ROUNDS, args.repeats or repeats, args.warmup, args.quick)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -49,7 +50,27 @@ def time_it(fn, repeats, warmup, sync=lambda: None, min_seconds=0.0):
         fn()
         sync()
         times.append(time.perf_counter() - start)
+    return summary(times, ticks, time.perf_counter() - began)
+
+
+def time_in_turn(fns, repeats, warmup):
+    """time_it for each of ``fns`` ({name: fn}), all in this process, called in turn: a, b, a,
+    b, ...; {name: time_it result}, each with the cores busy elsewhere over the whole loop.
+    """
+    times, ticks, began = {name: [] for name in fns}, None, None
+    for index in range(warmup + repeats):
+        if index == warmup:
+            ticks, began = cpu_ticks(), time.perf_counter()
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
     seconds = time.perf_counter() - began
+    return {name: summary(t[warmup:], ticks, seconds) for name, t in times.items()}
+
+
+def summary(times, ticks, seconds):
+    """time_it's result from the call times, cpu_ticks() before them and the seconds they took."""
     busy = busy_elsewhere(ticks, cpu_ticks(), seconds) if seconds >= BUSY_WINDOW else None
     return {"median": statistics.median(times), "min": min(times), "max": max(times),
             "calls": len(times), "busy_elsewhere": busy}
@@ -133,17 +154,56 @@ def threads_in_use():
 
 
 def blas_kernels():
-    """{BLAS library: the CPU its kernels were chosen for}, and OPENBLAS_CORETYPE if set.
+    """The kernels in use: each BLAS/OpenMP library loaded, under the package it came with
+    (internal_api, version, the CPU its kernels were chosen for, threads), torch's own if torch
+    is loaded, and OPENBLAS_CORETYPE if set.
 
     OpenBLAS picks its kernels for the CPU it finds, unless OPENBLAS_CORETYPE names one: on an
     AVX-512 CPU pinned to "Haswell" (AVX2) its matrix products run at about half speed, and
     tinygan with them; torch does not use OpenBLAS on x86 and is not affected.
     """
-    kernels = {f"{info['internal_api']} {info['version']}": info.get("architecture")
-               for info in threadpoolctl.threadpool_info() if info["user_api"] == "blas"}
+    kernels = {f"{library_owner(info['filepath'])} {info['internal_api']}":
+               {key: info.get(key) for key in ("version", "architecture", "num_threads")}
+               for info in threadpoolctl.threadpool_info()}
+    if "torch" in sys.modules:
+        kernels["torch"] = torch_kernels()
     if "OPENBLAS_CORETYPE" in os.environ:
         kernels["OPENBLAS_CORETYPE"] = os.environ["OPENBLAS_CORETYPE"]
     return kernels
+
+
+def library_owner(path):
+    """The package a shared library came with (numpy, torch, ...), or else its file name."""
+    parts = Path(path).parts
+    if "site-packages" in parts[:-1]:
+        return parts[parts.index("site-packages") + 1].removesuffix(".libs")
+    return Path(path).name
+
+
+def torch_kernels():
+    """torch's CPU kernels: its BLAS (MKL on x86), MKL's and oneDNN's versions, the SIMD level
+    its own kernels dispatch to, and its threads."""
+    torch = sys.modules["torch"]
+    config = torch.__config__.show()
+    return {"blas": found(r"BLAS_INFO=(\w+)", config),
+            "mkl": found(r"Math Kernel Library Version ([\d.]+)", config),
+            "mkldnn": found(r"MKL-DNN (v[\d.]+)", config)
+            if torch.backends.mkldnn.is_available() else None,
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "num_threads": torch.get_num_threads()}
+
+
+def found(pattern, text):
+    """The first group of pattern's first match in text, or None."""
+    match = re.search(pattern, text)
+    return match.group(1) if match else None
+
+
+def cpu_info():
+    """The first processor's fields in /proc/cpuinfo ({} where there is none)."""
+    path = Path("/proc/cpuinfo")
+    lines = path.read_text().split("\n\n")[0].splitlines() if path.exists() else []
+    return dict((k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in lines))
 
 
 def peak_rss_mib():
@@ -189,12 +249,12 @@ def tinygan_source():
 
 def machine_info():
     """Where and when: CPU, cores, load, library versions, and any background training job."""
-    cpu = next((line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = cpu_info()
     return {"date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "command": " ".join([Path(sys.executable).name] + sys.argv),
-            "cpu": cpu, "cores": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 2),
+            "cpu": cpu.get("model name", platform.processor()),
+            "avx512f": "avx512f" in cpu.get("flags", "").split(),
+            "cores": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 2),
             "python": platform.python_version(),
             "packages": {name: metadata.version(name) for name in PACKAGES},
             "tinygan": tinygan_source(),
