@@ -12,10 +12,14 @@ Writes to --out: a fixed-noise 8x8 sample grid per epoch (samples_epoch_NNN.png)
 (samples_final.png), history.csv, curves.png, with --eval-every K also metrics.csv and
 metrics.png (SWD, Fréchet distance and classifier score every K epochs), and checkpoint.npz
 (G, D, with --ema G's moving average, both optimizer states, step, config), each written
-atomically; with --ema the average draws the grids and the measurements. All randomness comes
-from --seed and the step number (data order from (seed, epoch), noise from (seed, step)), so
-the checkpoint's step is its RNG state and a resumed run continues exactly. Ctrl-C or SIGTERM
-saves a checkpoint and exits; a second one aborts.
+atomically; with --ema the average draws the grids and the measurements. With --tensorboard
+(pip install -e ".[monitor]") it also writes TensorBoard event files as it goes: every step's
+losses, D outputs, img/s and gradient norms, the grids, each epoch's histograms, the
+measurements and, at the end, the flags with the final results (tensorboard --logdir
+OUT/tensorboard). All randomness comes from --seed and the step number (data order from
+(seed, epoch), noise from (seed, step)), so the checkpoint's step is its RNG state and a resumed
+run continues exactly, its TensorBoard curves too. Ctrl-C or SIGTERM saves a checkpoint and
+exits; a second one aborts.
 
 With --distributed (under mpiexec -n N) each rank trains on its N-th of every batch, gradients
 averaged over the ranks (MPI, or NCCL with --backend cupy); rank 0 alone prints, writes and
@@ -50,7 +54,7 @@ from tqdm import tqdm
 
 from tinygan import backend as backends
 from tinygan import distributed, gan, io
-from tinygan.gan import cli, data, dcgan, evaluation, visual
+from tinygan.gan import cli, data, dcgan, evaluation, monitor, visual
 from tinygan.gan.cli import option
 
 BACKEND_DEVICES = {"numpy": "cpu", "cupy": "cuda"}
@@ -95,6 +99,9 @@ class Config(cli.RecipeOptions):
     timeout: float = option(600.0, "with --distributed: seconds a rank waits for the others in "
                                    "one collective before it ends the job (a hung rank); more "
                                    "than an --eval-every measurement takes")
+    tensorboard: str = option("", "write TensorBoard event files to this folder as the run goes "
+                                  "(the flag alone: OUT/tensorboard; pip install -e "
+                                  "'.[monitor]'); a resumed run goes on writing there; '': off")
 
 
 # Settings a resumed run may change; the others must match the checkpoint.
@@ -102,12 +109,13 @@ class Config(cli.RecipeOptions):
 # batch, whatever the ranks.
 CHANGEABLE_ON_RESUME = {"backend", "epochs", "out", "data", "max_steps", "sample_every",
                         "checkpoint_every", "eval_every", "eval_samples", "skip_bad_images",
-                        "sync_bn", "timeout"}
+                        "sync_bn", "timeout", "tensorboard"}
 # What a run writes in --out (fnmatch patterns): --overwrite deletes these of an earlier run,
 # and a start deletes their temporary files left by killed writes.
 OUTPUTS = ("checkpoint.npz", "history.csv", "grad_norms.csv", "metrics.csv", "curves.png",
            "grad_norms.png", "metrics.png", "classes.png", "samples_*.png")
 EXIT_SIGNALS = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal number
+IN_OUT = object()  # the value of a bare --tensorboard: a folder in --out
 
 
 class UserError(Exception):
@@ -194,6 +202,8 @@ def parse_args(argv=None):
     parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
                         argument_default=argparse.SUPPRESS)
     cli.add_options(parser, Config, defaults=False)
+    tensorboard = parser._option_string_actions["--tensorboard"]  # its folder may be left out
+    tensorboard.nargs, tensorboard.const, tensorboard.metavar = "?", IN_OUT, "DIR"
     add_launch_option(parser)
     parser.add_argument("--resume", nargs="?", const="", metavar="CHECKPOINT",
                         help="continue a run: from CHECKPOINT, or OUT/checkpoint.npz if none given")
@@ -206,7 +216,7 @@ def parse_args(argv=None):
     given.pop("distributed")  # main() read it first
     config = Config(**given)
     if resume is None:
-        return config, None, overwrite
+        return in_out(config), None, overwrite
     path = Path(resume or Path(config.out) / "checkpoint.npz")
     if overwrite and path.resolve() == (Path(config.out) / "checkpoint.npz").resolve():
         raise UserError("--resume continues the run in --out and --overwrite deletes it; "
@@ -220,8 +230,15 @@ def parse_args(argv=None):
     if clashes:
         raise UserError("a resumed run keeps the checkpoint's settings; these differ: "
                         + ", ".join(clashes))
-    return dataclasses.replace(saved, **{k: v for k, v in given.items()
-                                         if k in CHANGEABLE_ON_RESUME}), path, overwrite
+    return in_out(dataclasses.replace(saved, **{k: v for k, v in given.items()
+                                                if k in CHANGEABLE_ON_RESUME})), path, overwrite
+
+
+def in_out(config):
+    """``config`` with a bare --tensorboard made OUT/tensorboard."""
+    if config.tensorboard is not IN_OUT:
+        return config
+    return dataclasses.replace(config, tensorboard=str(Path(config.out) / "tensorboard"))
 
 
 def check_out_outside_data(config):
@@ -263,6 +280,15 @@ def prepare_output(config, resume_from, overwrite):
     stale = io.remove_stale_temporaries(out, OUTPUTS)
     if stale:
         print(f"removed {stale} temporary files of interrupted writes from {out}/")
+
+
+def check_tensorboard_folder(config):
+    """Refuse a --tensorboard folder that cannot be written (a file, read-only)."""
+    if config.tensorboard:
+        try:
+            io.check_writable(config.tensorboard)
+        except io.WriteError as error:
+            raise UserError(f"--tensorboard {config.tensorboard}: {error}") from None
 
 
 def run_outputs(out):
@@ -334,6 +360,7 @@ class Run:
         self.evaluations = {k: [] for k in EVAL_COLUMNS}
         self.evaluator = None  # built on the first evaluation: it loads data and networks
         self.steps_per_epoch = 1  # train() sets it once the images are loaded
+        self.monitor = None  # with --tensorboard, rank 0's monitor.Monitor, opened by train()
 
     def tensor(self, array):
         return tg.Tensor(self.backend.asarray(array))
@@ -407,6 +434,8 @@ class Run:
                            {"opt_G": self.opt_G, "opt_D": self.opt_D},
                            {"step": self.step, "epoch": self.step / self.steps_per_epoch,
                             "config": dataclasses.asdict(self.config)} | meta, tables)
+        if self.monitor is not None:  # the events up to the checkpoint, flushed
+            self.monitor.flush()
         write_csv(self.out / "history.csv", self.history)
         write_csv(self.out / "grad_norms.csv", {"step": self.history["step"]} | self.grad_norms)
         if self.history["step"]:
@@ -441,6 +470,8 @@ class Run:
             row = self.evaluator.generator_row(self.sampler, prior=self.config.prior)
         for k in EVAL_COLUMNS:
             self.evaluations[k].append(epoch if k == "epoch" else row[k])
+        if self.monitor is not None:
+            self.monitor.evaluation(self.step, {k: row[k] for k in EVAL_COLUMNS[1:]})
         print(f"eval epoch {epoch}: SWD x1e3 {row['swd']:.2f}  Fréchet {row['frechet']:.2f}  "
               f"score {row['score']:.2f}  classes covered {row['classes_covered']}  "
               f"({self.config.eval_samples:,} samples)")
@@ -460,7 +491,10 @@ class Run:
             self.sampler.eval()
             fake = self.sampler(self.tensor(self.fixed_noise)).numpy()
             self.sampler.train()
-        visual.save_grid(self.out / name, data.to_uint8(fake), nrow=8, scale=2)
+        images = data.to_uint8(fake)
+        visual.save_grid(self.out / name, images, nrow=8, scale=2)
+        if self.monitor is not None:
+            self.monitor.samples(self.step, images)
 
     def record(self, epoch, metrics, grad_norms):
         """Append a step's metrics and its gradient norms (NaN for a model not updated)."""
@@ -469,6 +503,15 @@ class Run:
             self.history[k].append(values[k])
         for k, column in self.grad_norms.items():
             column.append(grad_norms.get(k, math.nan))
+        if self.monitor is not None:
+            self.monitor.step(self.step, metrics, grad_norms)
+
+    def final_results(self):
+        """The means of the last epoch's step metrics and the last measurement, for hparams."""
+        recent = {k: float(np.nanmean(self.history[k][-self.steps_per_epoch:]))
+                  for k in STEP_METRICS}
+        return recent | {k: self.evaluations[k][-1] for k in EVAL_COLUMNS[1:]
+                         if self.evaluations[k]}
 
 
 def as_table(columns):
@@ -535,7 +578,9 @@ def train(config, resume_from=None, ranks=None):
             raise UserError(f"--resume {resume_from}: it does not fit this model: "
                             f"{error}") from None
     settle(ranks)
-    with one_fails_all(ranks):
+    with one_fails_all(ranks), contextlib.ExitStack() as watched:
+        if config.tensorboard and run.lead:
+            run.monitor = watched.enter_context(monitor.Monitor(config.tensorboard, run.step))
         run.share_start()
         return train_steps(run, images, steps_per_epoch)
 
@@ -595,6 +640,8 @@ def train_steps(run, images, steps_per_epoch):
                   "--resume")
             return EXIT_SIGNALS[stop.signal]
         run.sample("samples_final.png")
+        if run.monitor is not None:
+            run.monitor.finish(run.step, dataclasses.asdict(config), run.final_results())
     except io.WriteError as error:
         print(f"error: {error}; {run.last_checkpoint()}; the run stopped", file=sys.stderr)
         if run.ranks is not None:
@@ -659,6 +706,8 @@ def finish_epoch(run, epoch, steps_done, seconds):
           f"loss_G {mean['loss_G']:.3f}  D(x) {mean['D_x']:.3f}  D(G(z)) {mean['D_G_z']:.3f}  "
           f"{steps_done * run.config.batch_size / seconds:.1f} img/s  ({seconds / 60:.1f} min)")
     run.sample(f"samples_epoch_{epoch + 1:03d}.png")
+    if run.monitor is not None:
+        run.monitor.histograms(run.step, run.named_weights())
     if run.config.eval_every and (epoch + 1) % run.config.eval_every == 0:
         try:
             run.evaluate(epoch + 1)
@@ -716,6 +765,11 @@ def validate(config, ranks=None):
             raise UserError(f"{message}; see --help")
     for message in config.recipe_problems():
         raise UserError(f"{message}; see --help")
+    if config.tensorboard:
+        try:
+            monitor.check_available()
+        except ImportError as error:
+            raise UserError(f"--tensorboard: {error}") from None
     if ranks is not None:
         try:
             distributed.check_device(BACKEND_DEVICES[config.backend])
@@ -785,6 +839,7 @@ def start(argv, ranks, quiet):
             except io.WriteError as error:
                 raise UserError(f"--out {config.out}: {error}") from None
             prepare_output(config, resume_from, overwrite)
+            check_tensorboard_folder(config)
         return train(config, resume_from, ranks)
 
 
