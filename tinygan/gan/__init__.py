@@ -8,6 +8,7 @@
   classifier  our CIFAR-10 classifier; probe: D's features under a linear probe
   evaluation  every metric of a generator against the test images
   visual      sample grids and plots; cli: the scripts' shared command-line settings
+  monitor     a training run's TensorBoard events (train_cifar.py --tensorboard)
 
 Imports flow one way: this kit -> the framework -> tinygan.backend -> kernels/.
 """
