@@ -106,6 +106,7 @@ def test_safetensors_round_trip_and_one_line_refusals(tmp_path):
     for key, value in state.items():
         expected = value.numpy() if isinstance(value, tg.Tensor) else value
         assert isinstance(loaded[key], tg.Tensor) and loaded[key].dtype == expected.dtype
+        assert loaded[key].shape == expected.shape  # a 0-d tensor came back (1,)
         np.testing.assert_array_equal(loaded[key].numpy(), expected)
     (tmp_path / "s.bin").write_bytes((tmp_path / "s.safetensors").read_bytes())
     assert sorted(tg.load(tmp_path / "s.bin")) == sorted(state)  # known by its content

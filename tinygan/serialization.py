@@ -64,11 +64,16 @@ def _save_safetensors(obj, path):
     if bad:
         raise TypeError(f"tinygan.save: {path}: safetensors holds only a flat dict of tensors "
                         f"(str -> Tensor of numbers), and {bad}")
-    data = numpy_api.save({k: np.ascontiguousarray(v.detach().cpu().numpy()
-                                                   if isinstance(v, Tensor) else v)
-                           for k, v in obj.items()})
+    data = numpy_api.save({key: _c_ordered(value) for key, value in obj.items()})
     with io.atomic_write(path) as file:
         file.write(data)
+
+
+def _c_ordered(value):
+    """A Tensor's or array's values on the host, C-ordered, in its own shape (a 0-d one stays
+    0-d: np.ascontiguousarray would make it (1,))."""
+    return np.asarray(value.detach().cpu().numpy() if isinstance(value, Tensor) else value,
+                      order="C")
 
 
 def _not_flat(obj):
