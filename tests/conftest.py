@@ -4,6 +4,7 @@ from hypothesis import HealthCheck, settings
 
 import tinygan
 from idiom_compare import torch
+from tinygan.backend import winograd
 
 from op_cases import MAX_ERRORS
 from support import write_image_folder
@@ -13,6 +14,14 @@ settings.register_profile("tinygan", deadline=None, max_examples=40,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", parent=settings.get_profile("tinygan"), max_examples=400)
 settings.load_profile("tinygan")
+
+
+@pytest.fixture(autouse=True)
+def winograd_at_test_batches(monkeypatch):
+    """Tests use batches of 1 to 8: let the Winograd route take them whatever their tile count
+    (training waits for winograd.MIN_TILES tiles), so that its math stays tested in every op,
+    graph and step; test_winograd checks the threshold itself at the library's value."""
+    monkeypatch.setattr(winograd, "MIN_TILES", 1)
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def test_use_refuses_a_backend_that_cannot_serve_the_cpu_device(name):
 
 
 def test_the_reference_backend_never_takes_the_winograd_route():
-    dcgan_conv = ((16, 16), (4, 4), (2, 2), (1, 1), 64)  # a stride-2 4x4 conv of the DCGAN's D
+    dcgan_conv = ((16, 16), (4, 4), (2, 2), (1, 1), 64, 128)  # a stride-2 4x4 conv of D
     assert cpu.winograd_applies(*dcgan_conv) and not reference.winograd_applies(*dcgan_conv)
 
 

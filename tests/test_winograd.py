@@ -19,6 +19,8 @@ ARRAY_CODE = {
 }
 NUMBA = {name: getattr(cpu, f"winograd_{name}") for name in ARRAY_CODE}
 
+LIBRARY_MIN_TILES = winograd.MIN_TILES  # read at import, before conftest lowers it
+
 
 @st.composite
 def winograd_case(draw, dtype=np.float64, in_channels=st.integers(1, 3)):
@@ -106,7 +108,17 @@ def test_the_route_equals_the_im2col_route(conv, case):
 ])
 def test_the_route_applies_to_stride_2_4x4_convs_with_padding_1(image_size, kernel, stride,
                                                                 padding, channels, expected):
-    assert winograd.applies(image_size, kernel, stride, padding, channels) is expected
+    assert winograd.applies(image_size, kernel, stride, padding, channels, 2) is expected
+
+
+def test_the_route_waits_for_min_tiles_output_tiles(monkeypatch):
+    """At the library's MIN_TILES (conftest lowers it for the other tests): a 16x16 input
+    makes 2x2 output tiles per image, so batch MIN_TILES / 4 is the first to take the route."""
+    monkeypatch.setattr(winograd, "MIN_TILES", LIBRARY_MIN_TILES)
+    conv = ((16, 16), (4, 4), (2, 2), (1, 1), 64)
+    first = LIBRARY_MIN_TILES // 4
+    assert not winograd.applies(*conv, first - 1) and winograd.applies(*conv, first)
+    assert not cpu.winograd_applies(*conv, first - 1) and cpu.winograd_applies(*conv, first)
 
 
 @pytest.mark.parametrize("size", [32, 64])

@@ -24,11 +24,11 @@ products of that Function, which see the same arrays in the same roles.
 from .backend.layout import conv_output_size, images
 
 
-def choose(backend, image_size, kernel, stride, padding, in_channels, out_channels):
-    """The route for a conv2d over images of ``image_size`` with these settings."""
+def choose(backend, image_size, kernel, stride, padding, in_channels, out_channels, batch):
+    """The route for a conv2d over ``batch`` images of ``image_size`` with these settings."""
     out_size = conv_output_size(image_size, kernel, stride, padding)
     geometry = (backend, image_size, out_size, tuple(kernel), tuple(stride), tuple(padding))
-    if backend.winograd_applies(image_size, kernel, stride, padding, in_channels):
+    if backend.winograd_applies(image_size, kernel, stride, padding, in_channels, batch):
         return Winograd(*geometry)
     flip_padding = [k - 1 - p for k, p in zip(kernel, padding)]
     output_side_smaller = (out_channels * image_size[0] * image_size[1]

@@ -40,7 +40,7 @@ class Backend(Protocol):
         """col (C, KH, KW, N, OH, OW) -> x (N, C, H, W), im2col's adjoint: each pixel the sum
         of the col entries im2col copied from it."""
 
-    def winograd_applies(self, image_size, kernel, stride, padding, in_channels):
+    def winograd_applies(self, image_size, kernel, stride, padding, in_channels, batch):
         """Whether a conv with these settings takes Winograd's route on this backend (then the
         ``Winograd`` primitives must exist); never is a valid answer."""
 

@@ -103,9 +103,9 @@ def _transformed(rows, cols, dtype):
     return np.empty((ALPHA ** 2, plane), dtype)[:, :rows * cols].reshape(ALPHA ** 2, rows, cols)
 
 
-def winograd_applies(image_size, kernel, stride, padding, in_channels):
+def winograd_applies(image_size, kernel, stride, padding, in_channels, batch):
     """Whether a conv takes the Winograd route here: wherever it applies (winograd.applies)."""
-    return winograd.applies(image_size, kernel, stride, padding, in_channels)
+    return winograd.applies(image_size, kernel, stride, padding, in_channels, batch)
 
 
 def winograd_products(a, b):

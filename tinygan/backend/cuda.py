@@ -174,7 +174,7 @@ def col2im(col, image_size, stride, padding):
     return x
 
 
-def winograd_applies(image_size, kernel, stride, padding, in_channels):
+def winograd_applies(image_size, kernel, stride, padding, in_channels, batch):
     """Never: on the GPU every conv is im2col (or col2im) and one cuBLAS product, three
     launches, where Winograd's transforms as CuPy array expressions took about 3,000 (one
     multiply and one add per term) and would leave each step host-bound."""

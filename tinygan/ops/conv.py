@@ -66,7 +66,7 @@ class _Conv2dWeightGrad(Function):
     def forward(self, x, gy, kernel=None, stride=None, padding=None):
         self.stride, self.padding = stride, padding
         route = convolution.choose(self.backend, x.shape[2:], kernel, stride, padding, x.shape[1],
-                                   gy.shape[1])
+                                   gy.shape[1], x.shape[0])
         return route.kernel_grad(x, gy)
 
     def backward(self, g):
@@ -87,7 +87,7 @@ class Conv2d(Function):
             raise ValueError(f"conv2d: the weight {w.shape} has in_channels={w.shape[1]}, but the "
                              f"input {x.shape} has {x.shape[1]} channels")
         self.route = convolution.choose(self.backend, x.shape[2:], w.shape[2:], self.stride,
-                                        self.padding, x.shape[1], w.shape[0])
+                                        self.padding, x.shape[1], w.shape[0], x.shape[0])
         _check_output_size("conv2d", x, w, self.route.out_size)
         return self.route.correlate(x, w)
 
@@ -131,7 +131,7 @@ class ConvTranspose2d(Function):
                          zip(x.shape[2:], self.stride, self.padding, w.shape[2:], extra))
         _check_output_size("conv_transpose2d", x, w, out_size)
         self.route = convolution.choose(self.backend, out_size, w.shape[2:], self.stride,
-                                        self.padding, w.shape[1], w.shape[0])
+                                        self.padding, w.shape[1], w.shape[0], x.shape[0])
         return self.route.correlate_adjoint(x, w)
 
     def backward(self, gy):
