@@ -4,7 +4,7 @@ from hypothesis import HealthCheck, settings
 
 import tinygan
 from idiom_compare import torch
-from tinygan.backend import winograd
+from tinygan.backend import cpu
 
 from op_cases import MAX_ERRORS
 from support import write_image_folder
@@ -19,9 +19,9 @@ settings.load_profile("tinygan")
 @pytest.fixture(autouse=True)
 def winograd_at_test_batches(monkeypatch):
     """Tests use batches of 1 to 8: let the Winograd route take them whatever their tile count
-    (training waits for winograd.MIN_TILES tiles), so that its math stays tested in every op,
-    graph and step; test_winograd checks the threshold itself at the library's value."""
-    monkeypatch.setattr(winograd, "MIN_TILES", 1)
+    (training waits for cpu.MIN_TILES_PER_THREAD tiles a thread), so that its math stays tested
+    in every op, graph and step; test_winograd checks the threshold at the library's value."""
+    monkeypatch.setattr(cpu, "MIN_TILES_PER_THREAD", 0)
 
 
 @pytest.fixture

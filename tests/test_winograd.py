@@ -19,7 +19,7 @@ ARRAY_CODE = {
 }
 NUMBA = {name: getattr(cpu, f"winograd_{name}") for name in ARRAY_CODE}
 
-LIBRARY_MIN_TILES = winograd.MIN_TILES  # read at import, before conftest lowers it
+LIBRARY_MIN_TILES_PER_THREAD = cpu.MIN_TILES_PER_THREAD  # read before conftest lowers it
 
 
 @st.composite
@@ -108,16 +108,19 @@ def test_the_route_equals_the_im2col_route(conv, case):
 ])
 def test_the_route_applies_to_stride_2_4x4_convs_with_padding_1(image_size, kernel, stride,
                                                                 padding, channels, expected):
-    assert winograd.applies(image_size, kernel, stride, padding, channels, 2) is expected
+    assert winograd.applies(image_size, kernel, stride, padding, channels) is expected
 
 
-def test_the_route_waits_for_min_tiles_output_tiles(monkeypatch):
-    """At the library's MIN_TILES (conftest lowers it for the other tests): a 16x16 input
-    makes 2x2 output tiles per image, so batch MIN_TILES / 4 is the first to take the route."""
-    monkeypatch.setattr(winograd, "MIN_TILES", LIBRARY_MIN_TILES)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_route_waits_for_enough_output_tiles_a_thread(threads, monkeypatch):
+    """At the library's MIN_TILES_PER_THREAD (conftest lowers it for the other tests): a 16x16
+    input makes 2x2 output tiles per image, so the first batch to take the route is the one
+    with that many tiles per numba thread."""
+    monkeypatch.setattr(cpu, "MIN_TILES_PER_THREAD", LIBRARY_MIN_TILES_PER_THREAD)
+    monkeypatch.setattr(cpu, "get_num_threads", lambda: threads)
     conv = ((16, 16), (4, 4), (2, 2), (1, 1), 64)
-    first = LIBRARY_MIN_TILES // 4
-    assert not winograd.applies(*conv, first - 1) and winograd.applies(*conv, first)
+    first = LIBRARY_MIN_TILES_PER_THREAD * threads // 4
+    assert winograd.tiles(conv[0], first) == LIBRARY_MIN_TILES_PER_THREAD * threads
     assert not cpu.winograd_applies(*conv, first - 1) and cpu.winograd_applies(*conv, first)
 
 

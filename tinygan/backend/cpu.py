@@ -5,6 +5,7 @@ import ctypes
 import sys
 
 import numpy as np
+from numba import get_num_threads
 
 from . import cpu_kernels as kernels, cpu_winograd, winograd
 from .layout import channel_major, conv_output_size, empty_images, images
@@ -103,9 +104,18 @@ def _transformed(rows, cols, dtype):
     return np.empty((ALPHA ** 2, plane), dtype)[:, :rows * cols].reshape(ALPHA ** 2, rows, cols)
 
 
+# The filter transforms (and U, 6.25x the weight, read by every product) cost the same at any
+# batch while the multiply-adds saved grow with the output tiles; both scale with OC x C, so the
+# tile count decides. On 2 threads the thin products and transforms of few tiles split worse
+# than im2col's one product: im2col won below 64 tiles a thread (docs/performance.md).
+MIN_TILES_PER_THREAD = 64
+
+
 def winograd_applies(image_size, kernel, stride, padding, in_channels, batch):
-    """Whether a conv takes the Winograd route here: wherever it applies (winograd.applies)."""
-    return winograd.applies(image_size, kernel, stride, padding, in_channels, batch)
+    """Whether a conv takes the Winograd route here: where it applies (winograd.applies) and
+    has MIN_TILES_PER_THREAD output tiles per numba thread."""
+    return (winograd.applies(image_size, kernel, stride, padding, in_channels)
+            and winograd.tiles(image_size, batch) >= MIN_TILES_PER_THREAD * get_num_threads())
 
 
 def winograd_products(a, b):

@@ -34,21 +34,20 @@ A_T = ((1, 1, 1, 1, 0),  # output transform, 5x5 -> 4x4 tile
 # memory cost more than the multiply-adds they save: on the CPU, Winograd wins from 8 input
 # channels on (docs/performance.md).
 MIN_CHANNELS = 8
-# The filter transforms (and U's 6.25x the weight's memory, read by every product) cost the
-# same at any batch, while the multiply-adds saved grow with the output's tiles; both scale
-# with OC x C, so the tile count alone decides. On the CPU, below 128 tiles (batch 16's 8x8
-# and 16x16 outputs) im2col was faster, most at 2 threads (docs/performance.md).
-MIN_TILES = 128
 
 
-def applies(image_size, kernel, stride, padding, in_channels, batch):
+def applies(image_size, kernel, stride, padding, in_channels):
     """Whether a conv2d with these settings (image_size: its input's H, W) runs here: kernel
-    4, stride 2, padding 1, an output of whole 4x4 tiles (H, W multiples of 8), at least
-    MIN_CHANNELS input channels and MIN_TILES output tiles (batch x H/8 x W/8)."""
-    tiles = batch * (image_size[0] // (2 * TILE)) * (image_size[1] // (2 * TILE))
+    4, stride 2, padding 1, an output of whole 4x4 tiles (H, W multiples of 8), and at least
+    MIN_CHANNELS input channels."""
     return (tuple(kernel) == (4, 4) and tuple(stride) == (2, 2) and tuple(padding) == (1, 1)
             and image_size[0] % (2 * TILE) == 0 and image_size[1] % (2 * TILE) == 0
-            and in_channels >= MIN_CHANNELS and tiles >= MIN_TILES)
+            and in_channels >= MIN_CHANNELS)
+
+
+def tiles(image_size, batch):
+    """The 4x4 output tiles of a stride-2 conv over ``batch`` images: batch x H/8 x W/8."""
+    return batch * (image_size[0] // (2 * TILE)) * (image_size[1] // (2 * TILE))
 
 
 def _combine(left, right, blocks):
