@@ -16,12 +16,23 @@ settings.register_profile("thorough", parent=settings.get_profile("tinygan"), ma
 settings.load_profile("tinygan")
 
 
+LIBRARY_MIN_TILES_PER_THREAD = cpu.MIN_TILES_PER_THREAD  # before the fixture below lowers it
+
+
 @pytest.fixture(autouse=True)
 def winograd_at_test_batches(monkeypatch):
     """Tests use batches of 1 to 8: let the Winograd route take them whatever their tile count
     (training waits for cpu.MIN_TILES_PER_THREAD tiles a thread), so that its math stays tested
     in every op, graph and step; test_winograd checks the threshold at the library's value."""
     monkeypatch.setattr(cpu, "MIN_TILES_PER_THREAD", 0)
+
+
+@pytest.fixture
+def library_routes(monkeypatch):
+    """The library's own Winograd threshold, for a test of the threshold or one that compares
+    runs in this process with runs in a subprocess (which the fixture above cannot reach)."""
+    monkeypatch.setattr(cpu, "MIN_TILES_PER_THREAD", LIBRARY_MIN_TILES_PER_THREAD)
+    return LIBRARY_MIN_TILES_PER_THREAD
 
 
 @pytest.fixture

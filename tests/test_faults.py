@@ -319,7 +319,8 @@ def test_loading_the_scripts_leaves_the_environment_alone():
     assert done.returncode == 0, done.stderr
 
 
-def test_sigterm_saves_and_the_resumed_run_equals_an_uninterrupted_one(images, tmp_path):
+def test_sigterm_saves_and_the_resumed_run_equals_an_uninterrupted_one(images, tmp_path,
+                                                                       library_routes):
     straight, stopped = tmp_path / "straight", tmp_path / "stopped"
     common = TINY + ["--data", images, "--epochs", "1000", "--checkpoint-every", "0"]
     process = start(common + ["--out", stopped], stopped)

@@ -19,8 +19,6 @@ ARRAY_CODE = {
 }
 NUMBA = {name: getattr(cpu, f"winograd_{name}") for name in ARRAY_CODE}
 
-LIBRARY_MIN_TILES_PER_THREAD = cpu.MIN_TILES_PER_THREAD  # read before conftest lowers it
-
 
 @st.composite
 def winograd_case(draw, dtype=np.float64, in_channels=st.integers(1, 3)):
@@ -112,15 +110,14 @@ def test_the_route_applies_to_stride_2_4x4_convs_with_padding_1(image_size, kern
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_the_route_waits_for_enough_output_tiles_a_thread(threads, monkeypatch):
+def test_the_route_waits_for_enough_output_tiles_a_thread(threads, library_routes, monkeypatch):
     """At the library's MIN_TILES_PER_THREAD (conftest lowers it for the other tests): a 16x16
     input makes 2x2 output tiles per image, so the first batch to take the route is the one
     with that many tiles per numba thread."""
-    monkeypatch.setattr(cpu, "MIN_TILES_PER_THREAD", LIBRARY_MIN_TILES_PER_THREAD)
     monkeypatch.setattr(cpu, "get_num_threads", lambda: threads)
     conv = ((16, 16), (4, 4), (2, 2), (1, 1), 64)
-    first = LIBRARY_MIN_TILES_PER_THREAD * threads // 4
-    assert winograd.tiles(conv[0], first) == LIBRARY_MIN_TILES_PER_THREAD * threads
+    first = library_routes * threads // 4
+    assert winograd.tiles(conv[0], first) == library_routes * threads
     assert not cpu.winograd_applies(*conv, first - 1) and cpu.winograd_applies(*conv, first)
 
 
