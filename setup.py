@@ -46,7 +46,7 @@ setup(
         # tests/test_docs.py run the bench scripts' --help; MPI runs two ranks in
         # tests/test_distributed.py; the docs packages let tests/test_site.py build the site.
         "test": ["pytest>=7", "hypothesis>=6.80", "cuda-bindings>=12,<13",
-                 "nvidia-cuda-nvrtc-cu12==12.9.*", "threadpoolctl>=3", "mpi4py>=4", "mpich>=4"]
-                + DOCS + MONITOR + ["tensorboard>=2.14"] + INTEROP,
+                 "nvidia-cuda-nvrtc-cu12==12.9.*", "threadpoolctl>=3", "mpi4py>=4", "mpich>=4",
+                 *DOCS, *MONITOR, "tensorboard>=2.14", *INTEROP],
     },
 )

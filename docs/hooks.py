@@ -194,17 +194,24 @@ def _link_targets(markdown):
             yield m.group(2)
 
 
-def _prose_lines(markdown):
-    """The lines of markdown outside fenced code blocks."""
+def _marked_lines(markdown):
+    """(line, True where it is prose: outside fenced code blocks) for each line of markdown."""
     fence = None
     for line in markdown.split("\n"):
         m = FENCE.match(line)
-        if fence is None and m:
+        opens = fence is None and m
+        closes = (fence is not None and m and m.group(1)[0] == fence[0]
+                  and len(m.group(1)) >= len(fence))
+        yield line, fence is None and not opens
+        if opens:
             fence = m.group(1)
-        elif fence is not None and m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+        elif closes:
             fence = None
-        elif fence is None:
-            yield line
+
+
+def _prose_lines(markdown):
+    """The lines of markdown outside fenced code blocks."""
+    return (line for line, prose in _marked_lines(markdown) if prose)
 
 
 def _wanted(root, targets):
@@ -344,7 +351,8 @@ def on_page_markdown(markdown, page, config, files):
         if docs in full.parents or full == docs:
             if full.parent == docs / "learn" and full.name in _state.get("stages", ()):
                 page_src = f"learn/{full.stem}.md"  # a stage: its page, not the bare .py
-                return posixpath.relpath(page_src, page_dir or ".") + (f"#{anchor}" if anchor else "")
+                suffix = f"#{anchor}" if anchor else ""
+                return posixpath.relpath(page_src, page_dir or ".") + suffix
             return target  # MkDocs checks links within docs/ itself
         if root not in full.parents:
             log.warning(f"{page.file.src_uri}: the link '{bare}' leads out of the repository")
@@ -376,14 +384,9 @@ def on_page_markdown(markdown, page, config, files):
                 new_anchor = f"#__codelineno-0-{first}"
         return posixpath.relpath(dest, page_dir or ".") + new_anchor
 
-    out, fence = [], None
-    for line in markdown.split("\n"):
-        m = FENCE.match(line)
-        if fence is None and m:
-            fence = m.group(1)
-        elif fence is not None and m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-            fence = None
-        elif fence is None:
+    out = []
+    for line, prose in _marked_lines(markdown):
+        if prose:
             line = LINK.sub(lambda m: m.group(1) + rewrite(m.group(2)) + m.group(3), line)
             line = REFDEF.sub(lambda m: m.group(1) + rewrite(m.group(2)), line)
         out.append(line)

@@ -21,7 +21,7 @@ import subprocess
 from pathlib import Path
 
 from .io import atomic_write
-from .tensor import grad
+from .tensor import _topological_order, grad
 
 
 def to_dot(output, names=None, values=False, rankdir="LR"):
@@ -86,19 +86,13 @@ def save(output, path, names=None, values=False, rankdir="LR"):
 
 
 def _functions(output):
-    """The Functions that computed ``output``; one line of error if a backward released them."""
-    stack, seen = [output.creator] if output.creator is not None else [], {}
-    while stack:
-        fn = stack.pop()
-        if fn in seen:
-            continue
-        if fn.released:
-            raise RuntimeError(f"to_dot: the graph was released by a backward (at "
-                               f"{type(fn).__name__}); draw it before backward(), or call "
-                               "backward(retain_graph=True)")
-        seen[fn] = None
-        stack.extend(t.creator for t in fn.inputs if t.creator is not None)
-    return list(seen)
+    """The Functions that computed ``output`` (backward's walk, each after its inputs'
+    creators); one line of error if a backward released them."""
+    try:
+        return _topological_order([output.creator] if output.creator is not None else [])
+    except RuntimeError:  # the walk's only error: a released Function
+        raise RuntimeError("to_dot: the graph was released by a backward; draw it before "
+                           "backward(), or call backward(retain_graph=True)") from None
 
 
 def _gradients(output, functions):
