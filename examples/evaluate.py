@@ -18,7 +18,7 @@ from pathlib import Path
 import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy loads it
 import numpy as np
 
-from tinygan import io, torch_format
+from tinygan import io
 from tinygan.gan import classifier, cli, dcgan, evaluation, visual
 
 METRICS = ("swd", "frechet", "score", "probe", "classes_covered")
@@ -95,7 +95,7 @@ def load_models(path, raw_g=False):
     checkpoint, its epoch, step, config and which G it is; ValueError or FileNotFoundError naming
     the file if it is none, or its weights do not fit its config. A PyTorch DCGAN generator's
     weights (torch.save or .safetensors) give that G, and None for D, epoch and step."""
-    if torch_format.is_torch_file(path) or path.suffix == ".safetensors":
+    if dcgan.holds_torch_weights(path):
         G, config = dcgan.torch_generator(path)
         return G, None, None, None, config, "PyTorch G"
     checkpoint = io.load_training_checkpoint(path)

@@ -22,7 +22,7 @@ import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy lo
 import numpy as np
 
 from tinygan import backend as backends
-from tinygan import gan, io, torch_format
+from tinygan import gan, io
 from tinygan.gan import cli, data, dcgan, visual
 
 
@@ -90,8 +90,7 @@ def load_generator(checkpoint_path, device, raw_g=False):
     """The generator saved in a training checkpoint (its --ema average unless raw_g, where the
     run kept one) or in PyTorch's DCGAN weights (torch.save or .safetensors), in eval mode on
     ``device``, and its config."""
-    if torch_format.is_torch_file(checkpoint_path) or \
-            str(checkpoint_path).endswith(".safetensors"):
+    if dcgan.holds_torch_weights(checkpoint_path):
         G, config = dcgan.torch_generator(checkpoint_path)
         print(f"sampling the PyTorch DCGAN generator of {checkpoint_path}")
         return G.to(device).eval(), config

@@ -10,7 +10,7 @@ import functools
 
 import numpy as np
 
-from .. import nn
+from .. import nn, torch_format
 from ..serialization import load
 from ..tensor import tensor
 
@@ -184,6 +184,12 @@ def from_torch_state_dict(model, state_dict):
     return {key: tensor(np.asarray(state_dict[theirs].numpy() if hasattr(
                 state_dict[theirs], "numpy") else state_dict[theirs]).astype(own[key].dtype))
             for key, theirs in names.items() if theirs in state_dict}
+
+
+def holds_torch_weights(path):
+    """Whether ``path`` is a file of PyTorch weights for torch_generator: a torch.save archive
+    or a .safetensors file (else a training checkpoint of tinygan's)."""
+    return torch_format.is_torch_file(path) or str(path).endswith(".safetensors")
 
 
 def torch_generator(path):
