@@ -29,6 +29,7 @@ import tinygan as tg  # first: it sets OpenBLAS's thread timeout before NumPy lo
 import numpy as np
 
 import common
+import step_budget
 from tinygan import Function, gan, ops, optim
 from tinygan.gan import dcgan
 from tinygan.backend import cpu
@@ -38,9 +39,8 @@ from tinygan.io import atomic_write
 CASES = [(32, 128, 2), (32, 16, 1), (32, 16, 2),  # (image size, batch, threads): the rows
          (64, 64, 1), (64, 64, 2)]                 # of issue 32's table
 SCALING_SIZES, SCALING_BATCHES = (32, 64), (16, 32, 64, 128, 256)  # one thread per core
-PROFILE_SIZE, PROFILE_BATCH = 32, 128                              # tinygan, one thread per core
 REPEATS, WARMUP = 10, 2              # timed steps per case after untimed warm-up steps
-SCALING_REPEATS, PROFILE_STEPS = 5, 3
+SCALING_REPEATS, PROFILE_STEPS = 5, 3  # --profile: steps timed, then steps under cProfile
 ROUNDS, QUICK_ROUNDS = 3, 2        # processes per framework and case, in turn
 QUICK_BATCHES, QUICK_REPEATS = (8, 16), 2  # --quick: small batches, 2 timed steps, 1 warm-up
 CHECK_BATCH = 8                      # batch of the tinygan-vs-torch check of one step
@@ -56,6 +56,7 @@ PRIMITIVES = ("im2col", "col2im", "winograd_filter", "winograd_filter_adjoint", 
               "bn_act_backward_sums", "bn_act_backward_input", "adam_update")
 RATIO = "speed ratio = tinygan images/s / torch images/s (1.0: as fast as torch)"
 INTERLEAVED = "interleaved"  # --worker pseudo-framework: both in one process, stepping in turn
+PROFILED = "profile"  # --worker pseudo-framework: tinygan's step, profiled (--profile)
 INTERLEAVED_HEADER = ("interleaved in one process (unfair; for reference): tinygan / torch "
                       "images/s (ratio)")
 
@@ -124,6 +125,12 @@ def worker(framework, size, batch, threads, repeats, warmup):
     """Time one case in this process (both frameworks in turn if INTERLEAVED); print one JSON
     line."""
     source = common.tinygan_source()  # as imported, before anyone edits it further
+    if framework == PROFILED:
+        common.set_threads(threads)
+        result = profile_case(size, batch, threads, repeats, warmup)
+        print(json.dumps({"size": size, "batch": batch, "threads": threads, "tinygan": source}
+                         | result))
+        return
     names = FRAMEWORKS if framework == INTERLEAVED else (framework,)
     if "torch" in names:
         importlib.import_module("torch")  # loaded before set_threads and the RSS baseline
@@ -139,7 +146,8 @@ def worker(framework, size, batch, threads, repeats, warmup):
 
 
 def run_case(variant, size, batch, threads, repeats, warmup, label=""):
-    """Run worker() for a variant (a framework, UNPINNED or INTERLEAVED) in a fresh Python with
+    """Run worker() for a variant (a framework, UNPINNED, INTERLEAVED or PROFILED) in a fresh
+    Python with
     its thread variables set; print and return its result."""
     unpin = variant == UNPINNED
     command = [sys.executable, __file__, "--worker", "tinygan" if unpin else variant, str(size),
@@ -336,33 +344,76 @@ def plot_scaling(rows, threads, path):
 
 
 def profile(steps, warmup, quick):
-    """cProfile tinygan steps; print and write results/profile.* (time per op and primitive)."""
-    batch = QUICK_BATCHES[-1] if quick else PROFILE_BATCH
-    common.set_threads(os.cpu_count())
-    info = common.machine_info() | {"quick": quick}
-    step = tinygan_step(*setup(PROFILE_SIZE, batch))
-    plain = common.time_it(step, steps, warmup)
-    common.note_contention(info, [plain])
-    profiler = cProfile.Profile()
-    profiler.runcall(lambda: [step() for _ in range(steps)])
-    stats = pstats.Stats(profiler).stats
-    labels = profiled_functions()
-    seconds = attribute(stats, labels)
-    calls = Counter({labels[f]: stats[f][1] for f in labels if f in stats})
-    total = sum(seconds.values())
-    rows = [{"name": name, "kind": kind_of(name), "calls_per_step": calls[name] / steps,
-             "ms_per_step": 1e3 * s / steps, "percent": 100 * s / total}
-            for name, s in seconds.most_common()]
-    cells = [[r["name"], r["kind"], f"{r['calls_per_step']:g}" if r["kind"] != "other" else "",
-              f"{r['ms_per_step']:.1f}", f"{r['percent']:.1f}"] for r in rows]
-    info |= {"model": f"{PROFILE_SIZE}x{PROFILE_SIZE}", "batch": batch, "threads": os.cpu_count(),
-             "steps_profiled": steps, "step_ms_unprofiled": common.spread(plain, 1e3),
-             "step_ms_profiled": round(1e3 * total / steps, 1),
+    """Profile tinygan's step for every case of CASES, each in a process of its own: print and
+    write results/profile.* (the step's time against the machine's peaks, then per function)."""
+    cases = list(dict.fromkeys((s, QUICK_BATCHES[-1] if quick else b, t) for s, b, t in CASES))
+    info = common.machine_info() | {"quick": quick, "steps": steps, "warmup": warmup}
+    rows = [run_case(PROFILED, *case, steps, warmup) for case in cases]
+    common.note_contention(info, [r["step_s"] for r in rows])
+    info |= {"timing": f"each case in a fresh process: {steps} plain steps timed after "
+                       f"{warmup} warm-up, then {steps} with the products and kernels timed, "
+                       f"then {steps} under cProfile",
+             "floor": "the products' multiply-adds at the matmul peak plus the kernels' "
+                      "bytes at the copy peak, both measured at the case's threads",
+             "kernel bytes": "the arrays each kernel takes and returns: the least it moves",
              "attribution": "own time of every function goes to the nearest op, primitive or "
                             "optimizer above it; time under a helper shared by several (e.g. "
                             "_correlate) is split in proportion to their cumulative time in it"}
     common.write_results("profile", "Where one tinygan DCGAN training step spends its time",
-                         info, rows, ["function", "kind", "calls/step", "ms/step", "%"], cells)
+                         info, rows, BUDGET_HEADERS, [budget_cells(r) for r in rows],
+                         sections=[function_section(r) for r in rows])
+
+
+BUDGET_HEADERS = ["model", "batch", "threads", "step ms", "products ms (share)",
+                  "products GFLOP/s (of peak)", "kernels ms (share)", "kernels GB/s (of peak)",
+                  "other ms (share)", "floor ms", "calls/step"]
+
+
+def budget_cells(row):
+    """A row of the budget table: where the step's time goes, against the peaks."""
+    budget = row["budget"]
+    products, kernels = (budget[k] for k in (step_budget.PRODUCTS, step_budget.KERNELS))
+    other = budget[step_budget.OTHER]
+    return [f"{row['size']}x{row['size']}", row["batch"], row["threads"],
+            f"{budget['step_ms']:.1f}",
+            f"{products['ms']:.1f} ({products['share']:.0%})",
+            f"{products['rate']:.0f} ({products['of_peak']:.0%})",
+            f"{kernels['ms']:.1f} ({kernels['share']:.0%})",
+            f"{kernels['rate']:.1f} ({kernels['of_peak']:.0%})",
+            f"{other['ms']:.1f} ({other['share']:.0%})", f"{budget['floor_ms']:.1f}",
+            f"{row['python_calls_per_step']:.0f}"]
+
+
+def function_section(row):
+    """(heading, headers, cells) of one case's time per op and primitive."""
+    heading = (f"{row['size']}x{row['size']}, batch {row['batch']}, {row['threads']} "
+               f"thread(s): time per function (cProfile)")
+    cells = [[r["name"], r["kind"], f"{r['calls_per_step']:g}" if r["kind"] != "other" else "",
+              f"{r['ms_per_step']:.1f}", f"{r['percent']:.1f}"] for r in row["functions"]]
+    return heading, ["function", "kind", "calls/step", "ms/step", "%"], cells
+
+
+def profile_case(size, batch, threads, steps, warmup):
+    """In this process (threads already set): the machine's peaks, the plain step's time, its
+    budget (step_budget.measure) and a cProfile of it per op and primitive."""
+    peaks = common.machine_peaks()
+    step = tinygan_step(*setup(size, batch))
+    plain = common.time_it(step, steps, warmup)
+    budget = step_budget.measure(step, steps, peaks)
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [step() for _ in range(steps)])
+    stats = pstats.Stats(profiler)
+    labels = profiled_functions()
+    seconds = attribute(stats.stats, labels)
+    calls = Counter({labels[f]: stats.stats[f][1] for f in labels if f in stats.stats})
+    total = sum(seconds.values())
+    functions = [{"name": name, "kind": kind_of(name), "calls_per_step": calls[name] / steps,
+                  "ms_per_step": 1e3 * s / steps, "percent": 100 * s / total}
+                 for name, s in seconds.most_common()]
+    return {"peaks": peaks, "step_s": plain, "images_per_s": {"tinygan": common.rate(batch, plain)},
+            "peak_rss_mib": common.peak_rss_mib(), "budget": budget,
+            "python_calls_per_step": stats.total_calls / steps,
+            "step_ms_profiled": 1e3 * total / steps, "functions": functions}
 
 
 def profiled_functions():
@@ -430,10 +481,12 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--scaling", action="store_true", help="images/s against batch size")
-    mode.add_argument("--profile", action="store_true", help="per-op time of tinygan's step")
+    mode.add_argument("--profile", action="store_true",
+                      help="where tinygan's step spends its time, against the machine's peaks")
     mode.add_argument("--worker", nargs=4, metavar=("FRAMEWORK", "SIZE", "BATCH", "THREADS"),
-                      help=f"(internal) time one case in this process (FRAMEWORK tinygan, torch "
-                      f"or {INTERLEAVED}: both in turn), print one JSON line")
+                      help=f"(internal) time one case in this process (FRAMEWORK tinygan, torch, "
+                      f"{INTERLEAVED}: both in turn, or {PROFILED}: tinygan's step profiled), "
+                      "print one JSON line")
     parser.add_argument("--rounds", type=int, help="processes per framework and case, in turn "
                         f"(default {ROUNDS}; --quick {QUICK_ROUNDS})")
     parser.add_argument("--repeats", type=int, help=f"timed steps (default {REPEATS}; "

@@ -266,22 +266,29 @@ def machine_info():
 
 # --- result files ---------------------------------------------------------------------------
 
-def write_results(name, title, meta, rows, headers, cells):
-    """Write NAME.json ({"title", "meta", "rows"}) and NAME.md (meta and the table of
-    ``headers`` and ``cells``) to RESULTS, or QUICK_RESULTS if meta["quick"]; print the table.
-    Returns the folder.
+def write_results(name, title, meta, rows, headers, cells, sections=()):
+    """Write NAME.json ({"title", "meta", "rows"}) and NAME.md (meta, the table of ``headers``
+    and ``cells``, then a table per (heading, headers, cells) of ``sections``) to RESULTS, or
+    QUICK_RESULTS if meta["quick"]; print the first table. Returns the folder.
     """
     folder = QUICK_RESULTS if meta["quick"] else RESULTS
     with atomic_write(folder / f"{name}.json", "w") as f:
         json.dump({"title": title, "meta": meta, "rows": rows}, f, indent=1)
         f.write("\n")
-    table = ["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
-    table += ["| " + " | ".join(str(c) for c in row) + " |" for row in cells]
+    table = markdown_table(headers, cells)
     lines = [f"# {title}", ""] + [f"- {k}: {v}" for k, v in meta.items()] + [""] + table
+    for heading, section_headers, section_cells in sections:
+        lines += ["", f"## {heading}", ""] + markdown_table(section_headers, section_cells)
     with atomic_write(folder / f"{name}.md", "w") as f:
         f.write("\n".join(lines) + "\n")
     print(*table, f"wrote {folder / name}.json and .md", sep="\n")
     return folder
+
+
+def markdown_table(headers, cells):
+    """The lines of a Markdown table."""
+    return (["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
+            + ["| " + " | ".join(str(c) for c in row) + " |" for row in cells])
 
 
 def busy_text(timings):

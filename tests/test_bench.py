@@ -7,16 +7,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+import tinygan as tg
+from tinygan import ops
+from tinygan.backend import winograd
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))  # bench_train imports its sibling common
 import bench_train  # noqa: E402
 import common  # noqa: E402
+import step_budget  # noqa: E402
 
 needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
                                  reason="torch is not installed: bench_train's twin is in torch")
 WORKERS = ("tinygan", "torch", bench_train.INTERLEAVED)
+C = winograd.MIN_CHANNELS  # input channels of the budget's convs: enough for Winograd
 
 
 def worker_command(framework):
@@ -77,3 +84,52 @@ def test_a_row_alternates_processes_and_reports_each_frameworks_median_of_median
     assert len(row["fair"]["torch"]["rounds"]) == 3
     assert (row["size"], row["batch"], row["threads"]) == (32, 16, 2)
     assert bench_train.ratio(row) == pytest.approx(7.0 / 3.0)
+
+
+def test_a_budget_gives_each_function_its_own_time_and_its_callers_the_rest():
+    clock = [0.0]
+    budget = step_budget.Budget(clock=lambda: clock[0])
+
+    def kernel(a):
+        clock[0] += 3.0
+        return a + 1
+
+    timed_kernel = budget.timed(kernel, step_budget.KERNELS, step_budget.array_bytes)
+
+    def product(a):
+        clock[0] += 2.0
+        return timed_kernel(a)
+
+    timed_product = budget.timed(product, step_budget.PRODUCTS, lambda args: 100)
+    timed_product(np.zeros(4, np.float32))
+    assert budget.totals[step_budget.PRODUCTS] == {"calls": 1, "seconds": 2.0, "work": 100}
+    assert budget.totals[step_budget.KERNELS] == {"calls": 1, "seconds": 3.0, "work": 32}
+
+
+@pytest.mark.parametrize("kernel, stride, expected", [
+    (3, 1, 3 * 2 * 4 * C * 3 * 3 * 2 * 8 * 8),  # im2col: 3 products of 2 OC C KH KW N OH OW
+    (4, 2, 3 * 2 * 25 * 4 * (4 * C) * 2 * 1)])  # Winograd: 3 x 25 products of 2 OC 4C tiles
+def test_a_budget_counts_the_flops_of_a_convs_products(kernel, stride, expected):
+    x = tg.Tensor(np.ones((2, C, 8, 8), np.float32), requires_grad=True)
+    w = tg.Tensor(np.ones((4, C, kernel, kernel), np.float32), requires_grad=True)
+    budget = step_budget.Budget()
+    with budget.wrapped():
+        ops.conv2d(x, w, stride=stride, padding=1).sum().backward()
+    assert budget.totals[step_budget.PRODUCTS]["work"] == expected  # y, gx and gw
+    assert budget.totals[step_budget.KERNELS]["calls"] > 0
+
+
+def test_the_profile_worker_accounts_for_the_whole_step():
+    command = worker_command(bench_train.PROFILED)
+    done = subprocess.run(command, env=common.thread_env(1), capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    budget = result["budget"]
+    parts = [budget[k] for k in (step_budget.PRODUCTS, step_budget.KERNELS, step_budget.OTHER)]
+    assert sum(part["share"] for part in parts) == pytest.approx(1.0)
+    assert sum(part["ms"] for part in parts) == pytest.approx(budget["step_ms"])
+    assert all(budget[k]["work"] > 0 for k in (step_budget.PRODUCTS, step_budget.KERNELS))
+    assert 0 < budget["floor_ms"] and result["python_calls_per_step"] > 0
+    assert {"Conv2d.forward", "cpu.adam_update"} <= {f["name"] for f in result["functions"]}
+    assert len(bench_train.budget_cells(result)) == len(bench_train.BUDGET_HEADERS)
