@@ -361,7 +361,7 @@ def profile(steps, warmup, quick):
                             "_correlate) is split in proportion to their cumulative time in it"}
     common.write_results("profile", "Where one tinygan DCGAN training step spends its time",
                          info, rows, BUDGET_HEADERS, [budget_cells(r) for r in rows],
-                         sections=[function_section(r) for r in rows])
+                         sections=[s for r in rows for s in (rate_section(r), function_section(r))])
 
 
 BUDGET_HEADERS = ["model", "batch", "threads", "step ms", "products ms (share)",
@@ -382,6 +382,16 @@ def budget_cells(row):
             f"{kernels['rate']:.1f} ({kernels['of_peak']:.0%})",
             f"{other['ms']:.1f} ({other['share']:.0%})", f"{budget['floor_ms']:.1f}",
             f"{row['python_calls_per_step']:.0f}"]
+
+
+def rate_section(row):
+    """(heading, headers, cells) of one case's products and kernels: own time and rate."""
+    heading = (f"{row['size']}x{row['size']}, batch {row['batch']}, {row['threads']} "
+               f"thread(s): products (GFLOP/s) and kernels (GB/s of the arrays they take and "
+               f"return)")
+    cells = [[name, f"{f['calls']:g}", f"{f['ms']:.1f}", f"{f['rate']:.1f}"]
+             for name, f in row["budget"]["functions"].items()]
+    return heading, ["function", "calls/step", "own ms/step", "GFLOP/s or GB/s"], cells
 
 
 def function_section(row):

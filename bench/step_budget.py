@@ -53,11 +53,13 @@ def array_bytes(args, result):
 
 
 class Budget:
-    """Calls, own seconds (time inside wrapped callees excluded) and work per category."""
+    """Calls, own seconds (time inside wrapped callees excluded) and work, per category and
+    per function."""
 
     def __init__(self, clock=time.perf_counter):
         self.clock = clock
         self.totals = defaultdict(lambda: {"calls": 0, "seconds": 0.0, "work": 0})
+        self.by_function = defaultdict(lambda: {"calls": 0, "seconds": 0.0, "work": 0})
         self.inner = [0.0]  # seconds spent in wrapped callees, one entry per open call
 
     def timed(self, function, category, work):
@@ -68,10 +70,12 @@ class Budget:
             result = function(*args, **kwargs)
             seconds = self.clock() - start
             self.inner[-2] += seconds
-            total = self.totals[category]
-            total["calls"] += 1
-            total["seconds"] += seconds - self.inner.pop()
-            total["work"] += work(args, result) if category == KERNELS else work(args)
+            own = seconds - self.inner.pop()
+            done = work(args, result) if category == KERNELS else work(args)
+            for total in (self.totals[category], self.by_function[function.__name__]):
+                total["calls"] += 1
+                total["seconds"] += own
+                total["work"] += done
             return result
         return call
 
@@ -92,8 +96,9 @@ class Budget:
 
 def measure(step, steps, peaks):
     """Run ``steps`` steps with the products and kernels timed: {category: {"ms", "share",
-    "calls", "work", "rate", "of_peak"}} per step, plus "step_ms" and "floor_ms" (the products at
-    the matmul peak and the kernels' bytes at the copy peak)."""
+    "calls", "work", "rate", "of_peak"}} per step, "step_ms", "floor_ms" (the products at the
+    matmul peak and the kernels' bytes at the copy peak) and "functions": {name: {"calls",
+    "ms", "rate"}} (GFLOP/s or GB/s), slowest first."""
     budget = Budget()
     with budget.wrapped():
         start = time.perf_counter()
@@ -111,4 +116,8 @@ def measure(step, steps, peaks):
               for name, (t, giga, peak) in rows.items()}
     result[OTHER] = {"ms": 1e3 * other, "share": other / seconds}
     floor = sum(giga / peak for _, giga, peak in rows.values())
-    return result | {"step_ms": 1e3 * seconds, "floor_ms": 1e3 * floor}
+    functions = {name: {"calls": t["calls"] / steps, "ms": 1e3 * t["seconds"] / steps,
+                        "rate": t["work"] / t["seconds"] / 1e9}
+                 for name, t in sorted(budget.by_function.items(),
+                                       key=lambda item: -item[1]["seconds"])}
+    return result | {"step_ms": 1e3 * seconds, "floor_ms": 1e3 * floor, "functions": functions}
