@@ -5,6 +5,7 @@ import json
 import math
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from tinygan.backend import winograd
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))  # bench_train imports its sibling common
+import bench_split  # noqa: E402
 import bench_train  # noqa: E402
 import common  # noqa: E402
 import step_budget  # noqa: E402
@@ -133,3 +135,14 @@ def test_the_profile_worker_accounts_for_the_whole_step():
     assert 0 < budget["floor_ms"] and result["python_calls_per_step"] > 0
     assert {"Conv2d.forward", "cpu.adam_update"} <= {f["name"] for f in result["functions"]}
     assert len(bench_train.budget_cells(result)) == len(bench_train.BUDGET_HEADERS)
+
+
+@pytest.mark.parametrize("shape", [(25, 6, 5, 7), (1, 9, 5, 7)])
+def test_products_split_in_halves_give_the_whole_product(shape):
+    p, m, k, n = shape
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((p, m, k)), rng.standard_normal((p, k, n))
+    out = np.full((p, m, n), np.nan)
+    with ThreadPoolExecutor(1) as pool:
+        bench_split.halves(a, b, out, pool)
+    np.testing.assert_allclose(out, a @ b, rtol=1e-12)
