@@ -218,7 +218,8 @@ def run_rows(cases, rounds, repeats, warmup, info, interleaved=False):
     rows = [run_row(case, rounds, repeats, warmup, interleaved) for case in cases]
     results = [r for row in rows for r in worker_results(row)]
     common.note_contention(info, [t for r in results for t in r["step_s"].values()])
-    sources = sorted({r["tinygan"] for r in results} - {info["tinygan"]})
+    own = common.sources_of(info["tinygan"])
+    sources = sorted({r["tinygan"] for r in results if common.sources_of(r["tinygan"]) != own})
     if sources:
         info["tinygan_changed_during_run"] = sources
         print("WARNING: tinygan's sources changed during the run; its cases are a mix:", *sources,

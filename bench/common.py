@@ -247,6 +247,12 @@ def tinygan_source():
     return f"{tinygan.__version__}, commit {commit}, sources {digest.hexdigest()[:12]}"
 
 
+def sources_of(source):
+    """The sources hash of a tinygan_source() text: what changes when tinygan's code does (its
+    commit also moves when only bench/ or docs/ do)."""
+    return source.rsplit("sources ", 1)[-1]
+
+
 def machine_info():
     """Where and when: CPU, cores, load, library versions, and any background training job."""
     cpu = cpu_info()

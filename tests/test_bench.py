@@ -146,3 +146,10 @@ def test_products_split_in_halves_give_the_whole_product(shape):
     with ThreadPoolExecutor(1) as pool:
         bench_split.halves(a, b, out, pool)
     np.testing.assert_allclose(out, a @ b, rtol=1e-12)
+
+
+def test_a_new_commit_of_bench_files_is_not_a_change_of_tinygans_sources():
+    source = common.tinygan_source()
+    moved = source.replace("commit ", "commit 0000000-")
+    assert common.sources_of(moved) == common.sources_of(source) != common.sources_of(
+        source[:-1] + "x")
