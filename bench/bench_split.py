@@ -9,6 +9,8 @@ work cut in two halves (the 25 products, or the rows of a plain one), each half 
 thread in a Python thread of its own (matmul releases the GIL).
 """
 import argparse
+import statistics
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import tinygan  # noqa: F401  (first: it sets OpenBLAS's thread timeout before NumPy loads)
@@ -23,7 +25,7 @@ SHAPES = [(25, 128, 256, 256), (25, 512, 256, 64), (25, 256, 512, 64), (25, 128,
           (25, 256, 128, 64), (1, 4096, 512, 256), (1, 2048, 256, 256), (1, 1024, 128, 1024),
           (1, 512, 4096, 256), (1, 256, 2048, 256)]
 QUICK_SHAPES = [(25, 16, 32, 32), (1, 64, 32, 64)]
-REPEATS, WARMUP = 30, 2
+REPEATS, WARMUP = 50, 3
 
 
 def halves(a, b, out, pool):
@@ -42,20 +44,25 @@ def halves(a, b, out, pool):
 
 
 def measure(shape, repeats, warmup, pool):
-    """GFLOP/s of (P, M, K) @ (P, K, N) three ways: 1 thread, 2 threads, halves."""
+    """GFLOP/s (median) of (P, M, K) @ (P, K, N) three ways, taking turns call by call so that
+    the machine's drift falls on all three alike."""
     p, m, k, n = shape
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal(s, np.float32) for s in ((p, m, k), (p, k, n)))
     out = np.empty((p, m, n), np.float32)
+    ways = {"1 thread": (1, lambda: np.matmul(a, b, out=out)),
+            "2 threads": (2, lambda: np.matmul(a, b, out=out)),
+            "halves, 1 thread each": (1, lambda: halves(a, b, out, pool))}
+    seconds = {name: [] for name in ways}
+    for index in range(warmup + repeats):
+        for name, (threads, run) in ways.items():
+            with threadpool_limits(threads, "blas"):
+                start = time.perf_counter()
+                run()
+                seconds[name].append(time.perf_counter() - start)
     flops = 2 * p * m * k * n
-    rates = {}
-    for name, threads, run in (("1 thread", 1, lambda: np.matmul(a, b, out=out)),
-                               ("2 threads", 2, lambda: np.matmul(a, b, out=out)),
-                               ("halves, 1 thread each", 1, lambda: halves(a, b, out, pool))):
-        with threadpool_limits(threads, "blas"):
-            seconds = common.time_it(run, repeats, warmup)
-        rates[name] = flops / seconds["median"] / 1e9
-    return {"shape": shape, "gflops": rates}
+    return {"shape": shape, "gflops": {name: flops / statistics.median(s[warmup:]) / 1e9
+                                       for name, s in seconds.items()}}
 
 
 def shape_text(p, m, k, n):
@@ -70,7 +77,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="tiny shapes, 2 repeats")
     args = parser.parse_args()
     shapes, repeats = (QUICK_SHAPES, 2) if args.quick else (SHAPES, REPEATS)
-    info = common.machine_info() | {"quick": args.quick, "repeats": repeats, "warmup": WARMUP}
+    info = common.machine_info() | {"quick": args.quick, "repeats": repeats, "warmup": WARMUP,
+                                    "timing": "the three ways in turn, call by call; median"}
     with ThreadPoolExecutor(1) as pool:
         rows = [measure(shape, repeats, WARMUP, pool) for shape in shapes]
     names = list(rows[0]["gflops"])
