@@ -50,10 +50,6 @@ FRAMEWORKS = ("tinygan", "torch")
 # column of its own: the pin slows tinygan's matrix products and not torch's (no OpenBLAS).
 PIN = "OPENBLAS_CORETYPE"
 UNPINNED = f"tinygan, {PIN} unset"
-PRIMITIVES = ("im2col", "col2im", "winograd_filter", "winograd_filter_adjoint", "winograd_input",
-              "winograd_input_adjoint", "winograd_output", "winograd_output_adjoint",
-              "leaky_relu", "leaky_relu_backward", "bn_statistics", "bn_act_forward",
-              "bn_act_backward_sums", "bn_act_backward_input", "adam_update")
 RATIO = "speed ratio = tinygan images/s / torch images/s (1.0: as fast as torch)"
 INTERLEAVED = "interleaved"  # --worker pseudo-framework: both in one process, stepping in turn
 PROFILED = "profile"  # --worker pseudo-framework: tinygan's step, profiled (--profile)
@@ -127,7 +123,7 @@ def worker(framework, size, batch, threads, repeats, warmup):
     source = common.tinygan_source()  # as imported, before anyone edits it further
     if framework == PROFILED:
         common.set_threads(threads)
-        result = profile_case(size, batch, threads, repeats, warmup)
+        result = profile_case(size, batch, repeats, warmup)
         print(json.dumps({"size": size, "batch": batch, "threads": threads, "tinygan": source}
                          | result))
         return
@@ -147,8 +143,7 @@ def worker(framework, size, batch, threads, repeats, warmup):
 
 def run_case(variant, size, batch, threads, repeats, warmup, label=""):
     """Run worker() for a variant (a framework, UNPINNED, INTERLEAVED or PROFILED) in a fresh
-    Python with
-    its thread variables set; print and return its result."""
+    Python with its thread variables set; print and return its result."""
     unpin = variant == UNPINNED
     command = [sys.executable, __file__, "--worker", "tinygan" if unpin else variant, str(size),
                str(batch), str(threads), "--repeats", str(repeats), "--warmup", str(warmup)]
@@ -404,7 +399,7 @@ def function_section(row):
     return heading, ["function", "kind", "calls/step", "ms/step", "%"], cells
 
 
-def profile_case(size, batch, threads, steps, warmup):
+def profile_case(size, batch, steps, warmup):
     """In this process (threads already set): the machine's peaks, the plain step's time, its
     budget (step_budget.measure) and a cProfile of it per op and primitive."""
     peaks = common.machine_peaks()
@@ -429,14 +424,14 @@ def profile_case(size, batch, threads, steps, warmup):
 
 def profiled_functions():
     """{pstats key: label} for the forward and backward of every Function in tinygan.ops's
-    modules, every backend primitive and Adam.step."""
+    modules, every memory-bound backend kernel (step_budget.KERNEL_NAMES) and Adam.step."""
     families = [importlib.import_module(f"{ops.__name__}.{info.name}")
                 for info in pkgutil.iter_modules(ops.__path__)]
     functions = {f"{cls.__name__}.{method}": vars(cls)[method]
                  for family in families for cls in vars(family).values()
                  if isinstance(cls, type) and issubclass(cls, Function)
                  for method in ("forward", "backward") if method in vars(cls)}
-    functions |= {f"cpu.{name}": getattr(cpu, name) for name in PRIMITIVES}
+    functions |= {f"cpu.{name}": getattr(cpu, name) for name in step_budget.KERNEL_NAMES}
     functions["Adam.step"] = optim.Adam.step
     return {(f.__code__.co_filename, f.__code__.co_firstlineno, f.__code__.co_name): label
             for label, f in functions.items()}
