@@ -54,7 +54,7 @@ def measure(shape, repeats, warmup, pool):
             "2 threads": (2, lambda: np.matmul(a, b, out=out)),
             "halves, 1 thread each": (1, lambda: halves(a, b, out, pool))}
     seconds = {name: [] for name in ways}
-    for index in range(warmup + repeats):
+    for _ in range(warmup + repeats):
         for name, (threads, run) in ways.items():
             with threadpool_limits(threads, "blas"):
                 start = time.perf_counter()

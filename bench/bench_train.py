@@ -380,11 +380,15 @@ def budget_cells(row):
             f"{row['python_calls_per_step']:.0f}"]
 
 
+def case_title(row):
+    """'32x32, batch 16, 2 thread(s)' for a profiled row."""
+    return f"{row['size']}x{row['size']}, batch {row['batch']}, {row['threads']} thread(s)"
+
+
 def rate_section(row):
     """(heading, headers, cells) of one case's products and kernels: own time and rate."""
-    heading = (f"{row['size']}x{row['size']}, batch {row['batch']}, {row['threads']} "
-               f"thread(s): products (GFLOP/s) and kernels (GB/s of the arrays they take and "
-               f"return)")
+    heading = (f"{case_title(row)}: products (GFLOP/s) and kernels (GB/s of the arrays they "
+               "take and return)")
     cells = [[name, f"{f['calls']:g}", f"{f['ms']:.1f}", f"{f['rate']:.1f}"]
              for name, f in row["budget"]["functions"].items()]
     return heading, ["function", "calls/step", "own ms/step", "GFLOP/s or GB/s"], cells
@@ -392,8 +396,7 @@ def rate_section(row):
 
 def function_section(row):
     """(heading, headers, cells) of one case's time per op and primitive."""
-    heading = (f"{row['size']}x{row['size']}, batch {row['batch']}, {row['threads']} "
-               f"thread(s): time per function (cProfile)")
+    heading = f"{case_title(row)}: time per function (cProfile)"
     cells = [[r["name"], r["kind"], f"{r['calls_per_step']:g}" if r["kind"] != "other" else "",
               f"{r['ms_per_step']:.1f}", f"{r['percent']:.1f}"] for r in row["functions"]]
     return heading, ["function", "kind", "calls/step", "ms/step", "%"], cells

@@ -22,25 +22,25 @@ KERNEL_NAMES = ("im2col", "col2im", "winograd_filter", "winograd_filter_adjoint"
                 "bn_running_update", "adam_update")
 
 
-def correlate_flops(args):
+def correlate_flops(args, result):
     """2 OC (C KH KW) (N OH OW) for convolution.correlate(col, w)."""
     col, w = args
     return 2 * w.shape[0] * col.size
 
 
-def kernel_grad_flops(args):
+def kernel_grad_flops(args, result):
     """2 OC (C KH KW) (N OH OW) for convolution.kernel_grad(g, col)."""
     g, col = args
     return 2 * g.shape[1] * col.size
 
 
-def correlate_adjoint_flops(args):
+def correlate_adjoint_flops(args, result):
     """2 OC (C KH KW) (N OH OW) for convolution.correlate_adjoint(backend, g, w, ...)."""
     _, g, w = args[:3]
     return 2 * w.size * g.size // g.shape[1]
 
 
-def winograd_products_flops(args):
+def winograd_products_flops(args, result):
     """2 P M K N for the P products (M, K) @ (K, N) of cpu.winograd_products(a, b)."""
     a, b = args
     return 2 * a.size * b.shape[-1]
@@ -63,7 +63,7 @@ class Budget:
         self.inner = [0.0]  # seconds spent in wrapped callees, one entry per open call
 
     def timed(self, function, category, work):
-        """function, timed into ``category`` with work(args) (or work(args, result)) added."""
+        """function, timed into ``category`` with work(args, result) added."""
         def call(*args, **kwargs):
             self.inner.append(0.0)
             start = self.clock()
@@ -71,7 +71,7 @@ class Budget:
             seconds = self.clock() - start
             self.inner[-2] += seconds
             own = seconds - self.inner.pop()
-            done = work(args, result) if category == KERNELS else work(args)
+            done = work(args, result)
             for total in (self.totals[category], self.by_function[function.__name__]):
                 total["calls"] += 1
                 total["seconds"] += own

@@ -102,7 +102,7 @@ def test_a_budget_gives_each_function_its_own_time_and_its_callers_the_rest():
         clock[0] += 2.0
         return timed_kernel(a)
 
-    timed_product = budget.timed(product, step_budget.PRODUCTS, lambda args: 100)
+    timed_product = budget.timed(product, step_budget.PRODUCTS, lambda args, result: 100)
     timed_product(np.zeros(4, np.float32))
     assert budget.totals[step_budget.PRODUCTS] == {"calls": 1, "seconds": 2.0, "work": 100}
     assert budget.totals[step_budget.KERNELS] == {"calls": 1, "seconds": 3.0, "work": 32}
